@@ -1,0 +1,52 @@
+"""Control metadata: every control is one test function carrying an id, a
+title that states the promise, a severity and the doc section it comes from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TypeVar
+
+import pytest
+
+SEVERITIES = ("critical", "high", "medium", "low")
+ID_PATTERN = re.compile(r"^(IDR|OMERO|MSIR|VIDJIL)-[A-Z]+-\d{2}$")
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    severity: str
+    ref: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+REGISTRY: dict[str, Control] = {}
+
+
+def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:  # noqa: A002
+    """Mark a test function as control ``id``; ids are unique across the suite."""
+    if not ID_PATTERN.match(id):
+        raise ValueError(f"control id '{id}' does not match {ID_PATTERN.pattern}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"control {id}: severity '{severity}' not in {SEVERITIES}")
+    meta = Control(id, title, severity, ref)
+
+    def decorate(fn: F) -> F:
+        known = REGISTRY.get(id)
+        if known is not None and known != meta:
+            raise ValueError(f"control id '{id}' is used twice")
+        REGISTRY[id] = meta
+        return pytest.mark.control(**meta.as_dict())(fn)
+
+    return decorate
+
+
+def control_of(item: pytest.Item) -> Control | None:
+    mark = item.get_closest_marker("control")
+    return None if mark is None else Control(**mark.kwargs)

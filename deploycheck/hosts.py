@@ -1,0 +1,45 @@
+"""Reaching an inventory host: testinfra backends chosen from Ansible's
+connection variables, one cached connection per host and process."""
+
+from __future__ import annotations
+
+import functools
+
+import testinfra
+from testinfra.host import Host as TestinfraHost
+
+from deploycheck.inventory import Host, InventoryError
+
+CONNECT_TIMEOUT = 10
+
+
+def backend_spec(host: Host) -> tuple[str, dict[str, object]]:
+    """testinfra host spec and keyword arguments for an inventory host."""
+    connection = host.vars.get("ansible_connection", "ssh")
+    address = host.address
+    if connection == "docker":
+        return f"docker://{address}", {}
+    if connection == "local":
+        return "local://", {}
+    if connection in ("ssh", "paramiko"):
+        user = host.vars.get("ansible_user")
+        port = host.vars.get("ansible_port", 22)
+        target = f"{user}@{address}" if user else address
+        kwargs: dict[str, object] = {"timeout": int(host.vars.get("ansible_timeout", CONNECT_TIMEOUT)),
+                                     "controlpersist": 120}
+        key = host.vars.get("ansible_ssh_private_key_file")
+        if key:
+            kwargs["ssh_identity_file"] = str(key)
+        return f"ssh://{target}:{port}", kwargs
+    raise InventoryError(f"host {host.name}: ansible_connection '{connection}' is not supported "
+                         "(use docker, ssh or local)")
+
+
+@functools.cache
+def _cached(spec: str, frozen_kwargs: tuple[tuple[str, object], ...]) -> TestinfraHost:
+    return testinfra.get_host(spec, **dict(frozen_kwargs))
+
+
+def testinfra_host(host: Host) -> TestinfraHost:
+    spec, kwargs = backend_spec(host)
+    return _cached(spec, tuple(sorted(kwargs.items())))

@@ -1,0 +1,69 @@
+"""HTTP for controls: no cookie jar, a timeout on every request, and a
+unique marker in each request's User-Agent so the proxy's access log line of
+exactly that request can be found."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass
+
+import requests
+from requests.cookies import RequestsCookieJar
+
+from deploycheck import __version__
+
+_counter = itertools.count(1)
+RUN_ID = uuid.uuid4().hex[:12]
+
+
+class _NoCookies(RequestsCookieJar):
+    """A jar that never stores: every request states its cookies explicitly."""
+
+    def set_cookie(self, cookie, *args, **kwargs) -> None:  # noqa: ANN001
+        return None
+
+    def extract_cookies(self, response, request) -> None:  # noqa: ANN001
+        return None
+
+
+@dataclass
+class Sent:
+    response: requests.Response
+    marker: str
+
+
+class Client:
+    """One keep-alive connection pool per base URL; cookies only when passed."""
+
+    sent = 0
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.cookies = _NoCookies()
+        self.session.trust_env = False
+
+    def new_marker(self) -> str:
+        return f"dc-{RUN_ID}-{os.getpid()}-{next(_counter)}"
+
+    def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+            method: str = "GET", **kwargs) -> Sent:
+        marker = self.new_marker()
+        all_headers = {"User-Agent": f"deploycheck/{__version__} {marker}"} | (headers or {})
+        Client.sent += 1
+        response = self.session.request(method, self.base_url + path, cookies=cookies, headers=all_headers,
+                                        timeout=self.timeout, allow_redirects=False, **kwargs)
+        return Sent(response, marker)
+
+    def unique(self) -> str:
+        """A query value that makes a URL new to every cache."""
+        return self.new_marker()
+
+
+def set_cookie_value(response: requests.Response, name: str) -> str | None:
+    """The value the response's Set-Cookie gives cookie ``name``, if any."""
+    morsel = response.cookies.get(name)
+    return morsel if isinstance(morsel, str) else None

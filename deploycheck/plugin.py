@@ -1,0 +1,176 @@
+"""The pytest plugin: inventory options, per-host parametrization of
+controls, disruptive-control gating and the run's reports."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploycheck import inventory as inventory_mod
+from deploycheck.controls import control_of
+from deploycheck.hosts import testinfra_host
+from deploycheck.inventory import Host, Inventory, InventoryError
+from deploycheck.redact import Redactor
+from deploycheck.reports import Record, write_all
+
+INVENTORY_KEY = pytest.StashKey[Inventory]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("deploycheck")
+    group.addoption("--inventory", default=None, help="Ansible-style YAML inventory of the deployment to check.")
+    group.addoption("--allow-disruptive", action="store_true", default=False,
+                    help="Also run controls that change state on a host (they restore it).")
+    group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
+
+
+def _fail_usage(message: str) -> None:
+    sys.stderr.write(f"deploycheck: {message}\n")
+    pytest.exit(message, returncode=2)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--inventory")
+    if path is None:
+        return
+    try:
+        inv = inventory_mod.load(path)
+    except InventoryError as exc:
+        _fail_usage(str(exc))
+        return
+    config.stash[INVENTORY_KEY] = inv
+    if hasattr(config, "workerinput"):
+        return
+    config.pluginmanager.register(RunRecorder(config, inv), "deploycheck-recorder")
+    reports = Path(config.getoption("--reports-dir"))
+    reports.mkdir(parents=True, exist_ok=True)
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(reports / "junit.xml")
+
+
+def inventory_of(config: pytest.Config) -> Inventory:
+    if INVENTORY_KEY not in config.stash:
+        raise pytest.UsageError("deploycheck controls need --inventory PATH")
+    return config.stash[INVENTORY_KEY]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Controls that take ``node`` run once per host of their marked groups."""
+    if "node" not in metafunc.fixturenames:
+        return
+    mark = metafunc.definition.get_closest_marker("hosts")
+    if mark is None:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a control taking 'node' needs @pytest.mark.hosts")
+    inv = inventory_of(metafunc.config)
+    nodes: list[Host] = []
+    for group in mark.args:
+        nodes += [h for h in inv.group(group) if h not in nodes]
+    if nodes:
+        metafunc.parametrize("node", nodes, ids=[h.name for h in nodes], scope="function")
+    else:
+        reason = f"inventory has no hosts in group(s) {', '.join(mark.args)}"
+        metafunc.parametrize("node", [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-hosts")])
+
+
+@pytest.fixture(scope="session")
+def inventory(request: pytest.FixtureRequest) -> Inventory:
+    return inventory_of(request.config)
+
+
+@pytest.fixture
+def host(node: Host):  # -> testinfra.host.Host
+    """The testinfra host of the control's inventory host (docker, ssh or local)."""
+    return testinfra_host(node)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--allow-disruptive"):
+        return
+    skip = pytest.mark.skip(reason="disruptive control: run with --allow-disruptive")
+    for item in items:
+        if item.get_closest_marker("disruptive"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the control's metadata and a one-line outcome to the report."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    meta = control_of(item)
+    if meta is None:
+        return
+    node = getattr(item, "callspec", None) and item.callspec.params.get("node")
+    kind = ""
+    if report.failed:
+        failed_assert = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+        kind = "failed" if report.when == "call" and failed_assert else "error"
+    message = ""
+    if call.excinfo is not None and not report.skipped:
+        text = str(call.excinfo.value).strip() or call.excinfo.typename
+        message = text.split("\nassert ")[0].strip()
+        if kind == "error":
+            message = f"{call.excinfo.typename}: {message}"
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    report.user_properties.append(("deploycheck", {
+        **meta.as_dict(), "host": node.name if isinstance(node, Host) else "-", "kind": kind, "message": message,
+    }))
+
+
+class RunRecorder:
+    """Collects one record per control and host in the controlling process
+    (xdist workers send their reports here) and writes the reports."""
+
+    def __init__(self, config: pytest.Config, inv: Inventory) -> None:
+        self.config = config
+        self.started = time.time()
+        self.redact = Redactor.from_inventory(inv)
+        self.records: dict[str, Record] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties).get("deploycheck")
+        if props is None or not (report.when == "call" or report.failed or report.skipped):
+            return
+        outcome = "skipped" if report.skipped else (props["kind"] or "failed") if report.failed else "passed"
+        existing = self.records.get(report.nodeid)
+        if existing is None:
+            self.records[report.nodeid] = Record(
+                id=props["id"], title=props["title"], severity=props["severity"], ref=props["ref"],
+                host=props["host"], outcome=outcome, duration_s=round(report.duration, 3),
+                message=self.redact(props["message"]), nodeid=report.nodeid,
+            )
+            return
+        existing.duration_s = round(existing.duration_s + report.duration, 3)
+        if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
+            existing.outcome, existing.message = outcome, self.redact(props["message"])
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        records = list(self.records.values())
+        counts: dict[str, int] = {}
+        for r in records:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        run: dict[str, Any] = {
+            "tool": "deploycheck",
+            "inventory": self.config.getoption("--inventory"),
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
+            "duration_s": round(time.time() - self.started, 2),
+            "exit_status": int(exitstatus),
+            "counts": counts,
+        }
+        write_all(Path(self.config.getoption("--reports-dir")), run, records)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if INVENTORY_KEY not in config.stash:
+        return []
+    inv = config.stash[INVENTORY_KEY]
+    groups = ", ".join(f"{g}={len(h)}" for g, h in inv.groups.items() if g != "all" and h)
+    return [f"deploycheck: inventory {inv.path} ({len(inv.hosts)} hosts: {groups})"]

@@ -1,0 +1,44 @@
+"""Keeps the inventory's secrets out of messages and reports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from deploycheck.inventory import Inventory
+
+SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|session_key|cookie_value|_key)$", re.IGNORECASE)
+MASK = "********"
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    @classmethod
+    def from_inventory(cls, inv: Inventory) -> Redactor:
+        found: list[str] = []
+        for host in inv.hosts.values():
+            found += list(_secret_values(host.vars))
+        return cls(found)
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= 4 and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def _secret_values(data: Any, name: str = "") -> Iterable[str]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _secret_values(value, str(key))
+    elif isinstance(data, list):
+        for value in data:
+            yield from _secret_values(value, name)
+    elif isinstance(data, str) and SECRET_NAME.search(name) and not name.endswith("_file"):
+        yield data

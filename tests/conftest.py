@@ -1,0 +1,54 @@
+"""Fixtures shared by the controls of every profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploycheck.http import Client
+from deploycheck.inventory import Inventory
+from deploycheck.variables import expect
+
+
+@pytest.fixture(scope="session")
+def proxy_node(inventory: Inventory):  # -> Host
+    proxies = inventory.group("proxy")
+    if not proxies:
+        pytest.skip("inventory has no hosts in group proxy")
+    return proxies[0]
+
+
+@pytest.fixture(scope="session")
+def proxy_client(proxy_node) -> Client:  # noqa: ANN001
+    """HTTP client for the public site, as an anonymous visitor reaches it."""
+    return Client(expect(proxy_node, "public_url"), float(expect(proxy_node, "http_timeout")))
+
+
+@pytest.fixture(scope="session")
+def public_cookies(proxy_client: Client, proxy_node) -> dict[str, str]:  # noqa: ANN001
+    """The cookie an anonymous visitor gets from the public user's auto-login
+    (an uncached page passes OMERO.web's Set-Cookie through)."""
+    name = expect(proxy_node, "session_cookie_name")
+    sent = proxy_client.get(expect(proxy_node, "public_entry_path"))
+    value = sent.response.cookies.get(name)
+    if not value:
+        pytest.fail(f"{proxy_node.name}: anonymous visit of {expect(proxy_node, 'public_entry_path')} "
+                    f"gave status {sent.response.status_code} and no '{name}' cookie (public user disabled?)")
+    return {name: value}
+
+
+@pytest.fixture(scope="session")
+def cache_status(proxy_node):  # noqa: ANN001, ANN201
+    """How the proxy served one request (MISS, HIT, ...): from the debug
+    header when the inventory says it is on, else from the access log."""
+    from deploycheck.accesslog import entry_for
+    from deploycheck.hosts import testinfra_host
+
+    header = expect(proxy_node, "cache_status_header")
+    log_path = expect(proxy_node, "proxy_access_log")
+
+    def status(sent) -> str:  # noqa: ANN001
+        if header:
+            return sent.response.headers.get(header, "-")
+        return entry_for(testinfra_host(proxy_node), log_path, sent.marker).cache
+
+    return status
