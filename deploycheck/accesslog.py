@@ -26,7 +26,7 @@ class LogEntry:
     upstream: str
 
 
-class LogLineNotFound(AssertionError):
+class LogLineNotFoundError(AssertionError):
     pass
 
 
@@ -48,9 +48,9 @@ def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogE
         if out:
             entry = parse_line(out)
             if entry is None:
-                raise LogLineNotFound(f"access log line for {marker} has an unknown format: {out[:200]}")
+                raise LogLineNotFoundError(f"access log line for {marker} has an unknown format: {out[:200]}")
             return entry
         if time.monotonic() > end:
             break
         time.sleep(0.05)
-    raise LogLineNotFound(f"no line for request {marker} in {log_path} within {deadline_s:.0f} s")
+    raise LogLineNotFoundError(f"no line for request {marker} in {log_path} within {deadline_s:.0f} s")

@@ -1,0 +1,241 @@
+"""Builds, starts and stops the reference stacks (``make stack``, ``make check``).
+
+``python -m deploycheck.stack up [idr]`` makes sure a Docker engine answers
+(installing Debian's docker.io when run as root on a machine without one),
+builds the shared systemd base layer (from a local debootstrap when no
+registry answers), builds and starts the compose project, and waits until
+every host's systemd is running and the public site answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SYSTEMD_IMAGE = "deploycheck/systemd"
+LOCAL_BASE = "deploycheck/debian:bookworm"
+REGISTRY_BASE = "debian:bookworm-slim"
+DOCKERD_LOG = Path("/var/log/deploycheck-dockerd.log")
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    name: str
+    project: str
+    compose_file: Path
+    containers: tuple[str, ...]
+    ready_url: str
+
+
+STACKS = {
+    "idr": StackSpec(
+        "idr", "deploycheck-idr", FIXTURES / "idr" / "docker-compose.yml",
+        ("idr-proxy", "idr-omeroreadwrite", "idr-omeroreadonly-1", "idr-database"),
+        "http://127.0.0.1:18080/webclient/?experimenter=-1",
+    ),
+}
+
+
+class StackError(Exception):
+    """Something the user must fix; the message says what."""
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def run(cmd: list[str], timeout: float = 900, check: bool = True, quiet: bool = False,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(cmd, text=True, capture_output=quiet, timeout=timeout,
+                            env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        detail = (result.stderr or "").strip().splitlines()[-1:] if quiet else []
+        raise StackError(f"'{' '.join(cmd[:4])}...' failed ({result.returncode}) {' '.join(detail)}")
+    return result
+
+
+def engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+
+
+def ensure_engine(deadline_s: float = 90) -> None:
+    """A Docker engine that answers; as root, install and start one if needed."""
+    if engine_answers():
+        return
+    if os.geteuid() != 0:
+        raise StackError("no Docker engine answers; start dockerd (or run as root to let deploycheck do it)")
+    missing = [tool for tool in ("dockerd", "docker-compose", "debootstrap") if shutil.which(tool) is None]
+    if missing:
+        say(f"installing Debian packages for {', '.join(missing)}")
+        run(["apt-get", "update", "-qq"], quiet=True)
+        run(["apt-get", "install", "-y", "-qq", "docker.io", "docker-compose", "debootstrap"], quiet=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"})
+    say(f"starting dockerd (log: {DOCKERD_LOG})")
+    with open(DOCKERD_LOG, "ab") as log:
+        subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if engine_answers():
+            say("dockerd answers")
+            return
+        time.sleep(0.5)
+    raise StackError(f"dockerd did not answer within {deadline_s:.0f} s; see {DOCKERD_LOG}")
+
+
+def image_exists(name: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode == 0
+
+
+def apt_mirror() -> str:
+    """The Debian mirror this machine's own apt uses (never a fixed host)."""
+    for source in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+        if not source.is_file():
+            continue
+        for line in source.read_text().splitlines():
+            words = line.split()
+            if line.startswith("URIs:") and len(words) > 1 and "security" not in words[1]:
+                return words[1]
+            if line.startswith("deb ") and len(words) > 1:
+                url = next((w for w in words[1:] if "://" in w), "")
+                if url and "security" not in url:
+                    return url
+    raise StackError("no Debian mirror found in /etc/apt/sources.list*; cannot build a local base image")
+
+
+def base_image() -> str:
+    """The registry's Debian image when it can be had, else a local debootstrap."""
+    if image_exists(REGISTRY_BASE):
+        return REGISTRY_BASE
+    if image_exists(LOCAL_BASE):
+        return LOCAL_BASE
+    pulled = subprocess.run(["docker", "pull", REGISTRY_BASE], capture_output=True, timeout=120)
+    if pulled.returncode == 0:
+        return REGISTRY_BASE
+    if shutil.which("debootstrap") is None:
+        raise StackError(f"cannot pull {REGISTRY_BASE} and debootstrap is not installed")
+    mirror = apt_mirror()
+    say(f"no registry answers; building {LOCAL_BASE} with debootstrap")
+    with tempfile.TemporaryDirectory(prefix="deploycheck-rootfs-") as rootfs:
+        run(["debootstrap", "--variant=minbase", "bookworm", rootfs, mirror], quiet=True, timeout=900)
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        imported = subprocess.run(["docker", "import", "-", LOCAL_BASE], stdin=tar.stdout, capture_output=True)
+        tar.wait()
+        if imported.returncode != 0:
+            raise StackError(f"docker import failed: {imported.stderr.decode().strip()}")
+    return LOCAL_BASE
+
+
+def compose_cmd(spec: StackSpec) -> list[str]:
+    if shutil.which("docker-compose"):
+        return ["docker-compose", "-p", spec.project, "-f", str(spec.compose_file)]
+    return ["docker", "compose", "-p", spec.project, "-f", str(spec.compose_file)]
+
+
+def build(spec: StackSpec) -> None:
+    started = time.monotonic()
+    base = base_image()
+    say(f"building {SYSTEMD_IMAGE} from {base}")
+    run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,
+         str(FIXTURES / "base")], quiet=True)
+    say(f"building the {spec.name} hosts")
+    run([*compose_cmd(spec), "build", "-q"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE})
+    say(f"images ready in {time.monotonic() - started:.1f} s")
+
+
+def system_state(container: str) -> str:
+    result = subprocess.run(["docker", "exec", container, "systemctl", "is-system-running"],
+                            capture_output=True, text=True, timeout=30)
+    return result.stdout.strip() or "unreachable"
+
+
+def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
+    """Poll until every host's systemd is running and the site answers 200."""
+    started = time.monotonic()
+    end = started + deadline_s
+    pending = set(spec.containers)
+    last = ""
+    while time.monotonic() < end:
+        states = {c: system_state(c) for c in sorted(pending)}
+        failed = [c for c, s in states.items() if s == "degraded"]
+        if failed:
+            units = {c: subprocess.run(["docker", "exec", c, "systemctl", "--failed", "--no-legend", "--plain"],
+                                       capture_output=True, text=True).stdout.split()[:1] for c in failed}
+            raise StackError(f"hosts degraded (failed units): {units}")
+        pending = {c for c, s in states.items() if s != "running"}
+        site = "waiting for hosts"
+        if not pending:
+            try:
+                code = requests.get(spec.ready_url, timeout=5, allow_redirects=False).status_code
+            except requests.RequestException as exc:
+                code = exc.__class__.__name__
+            if code == 200:
+                say(f"{spec.name} stack ready in {time.monotonic() - started:.1f} s")
+                return
+            site = f"site answers {code}"
+        status = f"{len(spec.containers) - len(pending)}/{len(spec.containers)} hosts running, {site}"
+        if status != last:
+            say(status)
+            last = status
+        time.sleep(0.5)
+    raise StackError(f"{spec.name} stack not ready after {deadline_s:.0f} s ({last})")
+
+
+def up(spec: StackSpec) -> None:
+    ensure_engine()
+    build(spec)
+    say(f"starting {spec.project}")
+    run([*compose_cmd(spec), "up", "-d", "--remove-orphans"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE})
+    wait_ready(spec)
+
+
+def down(spec: StackSpec, volumes: bool = False) -> None:
+    if not engine_answers():
+        say("no Docker engine answers; nothing to stop")
+        return
+    run([*compose_cmd(spec), "down", *(["-v"] if volumes else [])], quiet=True)
+    say(f"{spec.project} stopped" + (" and its volumes removed" if volumes else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploycheck.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down", "build", "wait", "engine"])
+    parser.add_argument("stack", nargs="?", default="idr", choices=sorted(STACKS))
+    parser.add_argument("--volumes", action="store_true", help="with down: also remove the data volumes")
+    args = parser.parse_args(argv)
+    spec = STACKS[args.stack]
+    try:
+        if args.action == "engine":
+            ensure_engine()
+        elif args.action == "build":
+            ensure_engine()
+            build(spec)
+        elif args.action == "up":
+            up(spec)
+        elif args.action == "wait":
+            wait_ready(spec)
+        else:
+            down(spec, args.volumes)
+    except StackError as exc:
+        print(f"deploycheck: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as exc:
+        print(f"deploycheck: timed out: {' '.join(map(str, exc.cmd[:4]))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
