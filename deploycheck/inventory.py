@@ -163,6 +163,9 @@ def parse(text: str, path: str = "<inventory>") -> Inventory:
     inventory = builder.build()
     if not inventory.hosts:
         raise InventoryError(f"{path}: the inventory has no hosts")
+    empty = sorted(g for g, members in inventory.groups.items() if not members)
+    if empty:
+        raise InventoryError(f"{path}: group(s) {', '.join(empty)} have no hosts")
     return inventory
 
 

@@ -30,22 +30,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
 
 
-def _fail_usage(message: str) -> None:
-    sys.stderr.write(f"deploycheck: {message}\n")
-    pytest.exit(message, returncode=2)
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Load the inventory before the session: a bad one is one line and exit 2."""
+    path = config.getoption("--inventory")
+    if path is None:
+        return None
+    try:
+        config.stash[INVENTORY_KEY] = inventory_mod.load(path)
+    except InventoryError as exc:
+        sys.stderr.write(f"deploycheck: {exc}\n")
+        return 2
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    path = config.getoption("--inventory")
-    if path is None:
+    if INVENTORY_KEY not in config.stash:
         return
-    try:
-        inv = inventory_mod.load(path)
-    except InventoryError as exc:
-        _fail_usage(str(exc))
-        return
-    config.stash[INVENTORY_KEY] = inv
+    inv = config.stash[INVENTORY_KEY]
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(RunRecorder(config, inv), "deploycheck-recorder")

@@ -54,6 +54,7 @@ def test_host_ranges(pattern: str, expected: list[str]) -> None:
     ("all:\n  children:\n    proxy:\n      hostz: {}\n", "unknown key(s) ['hostz']"),
     ("all:\n  children:\n    proxy: {}\n", "the inventory has no hosts"),
     ("all:\n  hosts:\n    h[3:1]:\n", "empty host range"),
+    ("all:\n  hosts: {h: }\n  children:\n    proxy:\n", "group(s) proxy have no hosts"),
 ])
 def test_bad_inventories_give_one_line(text: str, message: str) -> None:
     with pytest.raises(InventoryError) as err:
