@@ -20,9 +20,9 @@ venv: $(PY)
 check: $(PY)
 ifeq ($(strip $(INVENTORY)),)
 	@$(PY) -m deploycheck.stack up idr
-	$(PY) -m pytest --inventory $(REFERENCE) -n auto -m "not disruptive" $(PYTEST_ARGS)
+	$(PY) -m pytest --inventory=$(REFERENCE) -n auto -m "not disruptive" $(PYTEST_ARGS)
 else
-	$(PY) -m pytest --inventory $(INVENTORY) -n auto -m "not disruptive" $(PYTEST_ARGS)
+	$(PY) -m pytest --inventory=$(INVENTORY) -n auto -m "not disruptive" $(PYTEST_ARGS)
 endif
 
 ## stack / stack-down: start or stop the IDR reference stack (data volumes are kept)
@@ -42,10 +42,10 @@ unit: $(PY)
 	$(PY) -m pytest selftests/unit -q -p no:deploycheck
 
 controls-healthy: $(PY)
-	$(PY) -m pytest --inventory $(REFERENCE) -n auto -m "not disruptive" -q
+	$(PY) -m pytest --inventory=$(REFERENCE) -n auto -m "not disruptive" -q
 
 faults: $(PY)
-	$(PY) -m selftests.fault_matrix --inventory $(REFERENCE)
+	$(PY) -m selftests.fault_matrix --inventory=$(REFERENCE)
 
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures

@@ -43,3 +43,28 @@ def _cached(spec: str, frozen_kwargs: tuple[tuple[str, object], ...]) -> Testinf
 def testinfra_host(host: Host) -> TestinfraHost:
     spec, kwargs = backend_spec(host)
     return _cached(spec, tuple(sorted(kwargs.items())))
+
+
+class HostUnreachableError(Exception):
+    """The host cannot run commands; the message names host and cause."""
+
+
+_REACHABILITY: dict[str, str | None] = {}
+
+
+def reachability(host: Host) -> str | None:
+    """None when the host runs a command, else a one-line cause (asked once per process)."""
+    if host.name not in _REACHABILITY:
+        _REACHABILITY[host.name] = _probe(host)
+    return _REACHABILITY[host.name]
+
+
+def _probe(host: Host) -> str | None:
+    try:
+        result = testinfra_host(host).run("true")
+    except Exception as exc:  # noqa: BLE001 - any backend failure means unreachable
+        return f"{host.name}: unreachable ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0][:160]})"
+    if result.rc != 0:
+        cause = (result.stderr or result.stdout or f"exit status {result.rc}").strip().splitlines()
+        return f"{host.name}: unreachable ({cause[-1][:160] if cause else result.rc})"
+    return None

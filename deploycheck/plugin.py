@@ -14,7 +14,7 @@ import pytest
 
 from deploycheck import inventory as inventory_mod
 from deploycheck.controls import control_of
-from deploycheck.hosts import testinfra_host
+from deploycheck.hosts import reachability, testinfra_host
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
@@ -89,7 +89,11 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 @pytest.fixture
 def host(node: Host):  # -> testinfra.host.Host
-    """The testinfra host of the control's inventory host (docker, ssh or local)."""
+    """The testinfra host of the control's inventory host (docker, ssh or local).
+    An unreachable host ends each of its controls as an error with one line."""
+    cause = reachability(node)
+    if cause is not None:
+        pytest.fail(cause, pytrace=False)
     return testinfra_host(node)
 
 

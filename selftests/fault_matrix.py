@@ -111,8 +111,8 @@ def sh(container: str, command: str, timeout: float = 60) -> None:
 
 def run_controls(inventory: str, reports: Path) -> list[str]:
     """Ids of the controls that failed or errored, on any host."""
-    subprocess.run([sys.executable, "-m", "pytest", "--inventory", inventory, "-m", "not disruptive", "-q",
-                    "--reports-dir", str(reports), "-p", "no:randomly"],
+    subprocess.run([sys.executable, "-m", "pytest", f"--inventory={inventory}", "-m", "not disruptive", "-q",
+                    f"--reports-dir={reports}"],
                    cwd=ROOT, capture_output=True, text=True, timeout=600)
     data = json.loads((reports / "controls.json").read_text())
     return sorted({c["id"] for c in data["controls"] if c["outcome"] in ("failed", "error")})
