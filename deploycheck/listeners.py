@@ -1,19 +1,37 @@
-"""Listening TCP sockets of a host, read once with ``ss``."""
+"""Listening TCP sockets of a host and the processes behind them, read once with ``ss``."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 
-def listening_tcp(host) -> list[tuple[str, int]]:  # noqa: ANN001
-    """(address, port) of every listening TCP socket; ``*`` and ``[::]`` count as public."""
-    out = host.run("ss -Htln").stdout
-    found: list[tuple[str, int]] = []
-    for line in out.splitlines():
+from deploycheck import facts
+from deploycheck.inventory import Host
+
+_PID = re.compile(r'\("([^"]*)",pid=(\d+)')
+
+
+@dataclass(frozen=True)
+class Listener:
+    address: str
+    port: int
+    processes: tuple[tuple[str, int], ...]  # (command name, pid)
+
+    @property
+    def loopback(self) -> bool:
+        return self.address.startswith("127.") or self.address == "::1"
+
+
+def listening_tcp(node: Host) -> list[Listener]:
+    """Every listening TCP socket; ``*``, ``0.0.0.0`` and ``[::]`` count as public."""
+    found: list[Listener] = []
+    for line in facts.output(node, "ss -Htlnp").splitlines():
         cols = line.split()
         if len(cols) < 4:
             continue
-        local = cols[3]
-        addr, _, port = local.rpartition(":")
-        addr = addr.strip("[]").split("%")[0]
+        addr, _, port = cols[3].rpartition(":")
+        addr = addr.strip("[]").split("%")[0] or "*"
         if port.isdigit():
-            found.append((addr or "*", int(port)))
+            procs = tuple((name, int(pid)) for name, pid in _PID.findall(line))
+            found.append(Listener(addr, int(port), procs))
     return found

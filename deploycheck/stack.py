@@ -36,13 +36,19 @@ class StackSpec:
     compose_file: Path
     containers: tuple[str, ...]
     ready_url: str
+    ready_checks: tuple[tuple[str, str], ...] = ()  # (container, shell test) that must succeed
 
 
 STACKS = {
     "idr": StackSpec(
         "idr", "deploycheck-idr", FIXTURES / "idr" / "docker-compose.yml",
-        ("idr-proxy", "idr-omeroreadwrite", "idr-omeroreadonly-1", "idr-database"),
+        ("idr-proxy", "idr-omeroreadwrite", "idr-omeroreadonly-1", "idr-database", "idr-outside"),
         "http://127.0.0.1:18080/webclient/?experimenter=-1",
+        (
+            ("idr-database", "ls /var/lib/pgsql/backup/database/*.pg_dump"),
+            ("idr-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
+            ("idr-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
+        ),
     ),
 }
 
@@ -161,6 +167,11 @@ def system_state(container: str) -> str:
     return result.stdout.strip() or "unreachable"
 
 
+def check_passes(container: str, shell_test: str) -> bool:
+    done = subprocess.run(["docker", "exec", container, "sh", "-c", shell_test], capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
 def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
     """Poll until every host's systemd is running and the site answers 200."""
     started = time.monotonic()
@@ -181,10 +192,11 @@ def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
                 code = requests.get(spec.ready_url, timeout=5, allow_redirects=False).status_code
             except requests.RequestException as exc:
                 code = exc.__class__.__name__
-            if code == 200:
+            waiting = [f"{c}: {cmd}" for c, cmd in spec.ready_checks if not check_passes(c, cmd)]
+            if code == 200 and not waiting:
                 say(f"{spec.name} stack ready in {time.monotonic() - started:.1f} s")
                 return
-            site = f"site answers {code}"
+            site = f"site answers {code}" + (f", waiting for {waiting[0]}" if waiting else "")
         status = f"{len(spec.containers) - len(pending)}/{len(spec.containers)} hosts running, {site}"
         if status != last:
             say(status)

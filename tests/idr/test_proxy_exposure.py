@@ -15,7 +15,7 @@ from deploycheck.variables import expect
 @pytest.mark.hosts("proxy")
 def test_public_listeners_are_allowed(node, host) -> None:  # noqa: ANN001
     allowed = set(expect(node, "allowed_public_ports"))
-    public = {port for addr, port in listening_tcp(host) if not addr.startswith("127.") and addr != "::1"}
+    public = {sock.port for sock in listening_tcp(node) if not sock.loopback}
     extra = sorted(public - allowed)
     assert not extra, f"{node.name}: ports {extra} listen on a non-loopback address; allowed {sorted(allowed)}"
 
@@ -26,9 +26,8 @@ def test_public_listeners_are_allowed(node, host) -> None:  # noqa: ANN001
 def test_internal_ports_loopback_only(node, host) -> None:  # noqa: ANN001
     """A public cache-buster lets anyone force expensive refetches."""
     ports = [p for p in expect(node, "loopback_only_ports") if p]
-    listeners = listening_tcp(host)
-    exposed = sorted({f"{addr}:{port}" for addr, port in listeners
-                      if port in ports and not (addr.startswith("127.") or addr == "::1")})
-    absent = sorted(p for p in ports if not any(port == p for _, port in listeners))
+    listeners = listening_tcp(node)
+    exposed = sorted({f"{s.address}:{s.port}" for s in listeners if s.port in ports and not s.loopback})
+    absent = sorted(p for p in ports if not any(s.port == p for s in listeners))
     assert not exposed, f"{node.name}: {', '.join(exposed)} listen beyond loopback; expected 127.0.0.1 only"
     assert not absent, f"{node.name}: ports {absent} do not listen at all; expected them on loopback"

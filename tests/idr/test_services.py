@@ -2,29 +2,91 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from deploycheck import facts
 from deploycheck.controls import control
+from deploycheck.listeners import listening_tcp
 from deploycheck.variables import expect
 
+GROUPS = ("proxy", "omeroreadonly", "omeroreadwrite", "database")
+ENABLED = ("enabled", "enabled-runtime", "static", "alias")  # enabled-runtime: generated, e.g. postgresql@
+DOCKER_DNS = "127.0.0.11"  # the engine's resolver: a socket in the namespace, its process outside
+REF = "seed 000: idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl, not omero admin)"
 
-@control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high",
-         "seed 000: idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl)")
-@pytest.mark.hosts("proxy", "omeroreadonly", "omeroreadwrite", "database")
+
+def _unit_names(units: list[str]) -> list[str]:
+    return [u if "." in u else f"{u}.service" for u in units]
+
+
+def _unit_properties(node, units: list[str], props: str) -> dict[str, dict[str, str]]:  # noqa: ANN001
+    out = facts.output(node, f"systemctl show --property=Id,{props} -- " + " ".join(_unit_names(units)))
+    found = {}
+    for block in out.strip().split("\n\n"):
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        found[fields.get("Id", "?")] = fields
+    return found
+
+
+@control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high", REF)
+@pytest.mark.hosts(*GROUPS)
 def test_expected_units_enabled_and_active(node, host) -> None:  # noqa: ANN001
     """Restarts go through systemctl, so each service must be a unit that is
     enabled (survives a reboot) and active now."""
     units = expect(node, "expected_units")
     if not units:
         pytest.skip(f"{node.name}: inventory lists no expected_units")
-    out = host.run("systemctl show --property=Id,ActiveState,UnitFileState -- " + " ".join(
-        f"{u}.service" if "." not in u else u for u in units))
-    states = {}
-    for block in out.stdout.strip().split("\n\n"):
-        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        states[fields.get("Id", "?")] = (fields.get("ActiveState", "?"), fields.get("UnitFileState", "?"))
-    bad = [f"{unit} is {active}/{enabled}" for unit, (active, enabled) in states.items()
-           if active != "active" or enabled not in ("enabled", "static", "enabled-runtime", "alias")]
-    missing = [u for u in units if not any(s.startswith(u) for s in states)]
-    assert not bad and not missing, f"{node.name}: expected active+enabled units; found " + "; ".join(
-        bad + [f"{u} not found" for u in missing])
+    states = _unit_properties(node, units, "ActiveState,UnitFileState,LoadState")
+    bad = []
+    for unit in _unit_names(units):
+        f = states.get(unit, {})
+        if f.get("LoadState") != "loaded":
+            bad.append(f"{unit} not found")
+        elif f.get("ActiveState") != "active" or f.get("UnitFileState") not in ENABLED:
+            bad.append(f"{unit} is {f.get('ActiveState')}/{f.get('UnitFileState')}")
+    assert not bad, f"{node.name}: expected active+enabled units; found " + "; ".join(bad)
+
+
+@control("IDR-SYS-02", "Every listening server process lives in a systemd service unit", "high", REF)
+@pytest.mark.hosts(*GROUPS)
+def test_listeners_belong_to_units(node, host) -> None:  # noqa: ANN001
+    """A server started by hand (``omero admin start``, a stray gunicorn) is
+    outside its unit: systemctl can neither restart nor stop it."""
+    sockets = [s for s in listening_tcp(node) if s.address != DOCKER_DNS]
+    hidden = [f"{s.address}:{s.port}" for s in sockets if not s.processes]
+    assert not hidden, f"{node.name}: cannot see the processes behind {hidden}; run the controls as root"
+    pids = sorted({pid for sock in sockets for _, pid in sock.processes})
+    out = facts.output(node, "for p in " + " ".join(map(str, pids)) +
+                       "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup"
+                       " 2>/dev/null || echo gone; done")
+    cgroups = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    strays = []
+    for sock in sockets:
+        for name, pid in sock.processes:
+            path = cgroups.get(str(pid), "gone").rsplit(":", 1)[-1]
+            if path != "gone" and not re.search(r"/[^/]+\.service$", path):
+                strays.append(f"{name} (pid {pid}) on {sock.address}:{sock.port} in cgroup {path}")
+    assert not strays, f"{node.name}: listening outside any service unit: " + "; ".join(sorted(set(strays)))
+
+
+@control("IDR-SYS-03", "OMERO services restart on failure", "medium", REF)
+@pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
+def test_restart_policy(node, host) -> None:  # noqa: ANN001
+    units = expect(node, "restart_units")
+    if not units:
+        pytest.skip(f"{node.name}: inventory lists no restart_units")
+    props = _unit_properties(node, units, "Restart")
+    bad = [f"{u} Restart={props.get(u, {}).get('Restart', '?')}" for u in _unit_names(units)
+           if props.get(u, {}).get("Restart") not in ("on-failure", "always", "on-abnormal", "on-abort")]
+    assert not bad, f"{node.name}: expected Restart=on-failure or always; found " + ", ".join(bad)
+
+
+@control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF)
+@pytest.mark.hosts(*GROUPS)
+def test_no_failed_units(node, host) -> None:  # noqa: ANN001
+    state = host.run("systemctl is-system-running").stdout.strip()
+    failed = host.run("systemctl list-units --state=failed --no-legend --plain").stdout.split("\n")
+    names = [line.split()[0] for line in failed if line.strip()]
+    assert state == "running" and not names, f"{node.name}: system is {state}; failed units: {names or 'none'}"

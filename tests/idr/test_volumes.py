@@ -1,6 +1,8 @@
-"""Data lives on separate volumes (seed 000: Backups, restores and upgrades)."""
+"""Data lives on separate volumes and keeps sane permissions (seeds 000, 003)."""
 
 from __future__ import annotations
+
+import shlex
 
 import pytest
 
@@ -25,6 +27,29 @@ def test_data_dirs_are_mount_points(node, host) -> None:  # noqa: ANN001
 def test_bioformats_cache_dir(node, host) -> None:  # noqa: ANN001
     path = expect(node, "bioformats_cache_dir")
     assert host.file(path).is_directory, f"{node.name}: {path} is missing; expected the Bio-Formats cache"
+
+
+def _writable_by(host, user: str, path: str) -> bool:  # noqa: ANN001
+    return host.run(f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(path)}").rc == 0
+
+
+@control("IDR-DATA-03", "The binary repository is writable by the OMERO user", "high",
+         "seed 002: OMERO.server binary data store")
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_repository_writable(node, host) -> None:  # noqa: ANN001
+    user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
+    blocked = [p for p in (data, f"{data}/Pixels") if not _writable_by(host, user, p)]
+    assert not blocked, f"{node.name}: {blocked} not writable by {user}; OMERO cannot write pixels there"
+
+
+@control("IDR-DATA-04", "Nothing in the binary repository is world-writable", "high",
+         "seed 002: OMERO.server binary data store")
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_repository_not_world_writable(node, host) -> None:  # noqa: ANN001
+    data = expect(node, "omero_data_dir")
+    out = host.run(f"find {shlex.quote(data)} -xdev -perm -o+w ! -type l -print 2>/dev/null | head -n 5").stdout
+    found = out.split()
+    assert not found, f"{node.name}: world-writable under {data}: {found}"
 
 
 @control("IDR-DB-01", "The PostgreSQL data directory is private to postgres (0700)", "high",

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import shlex
+import time
+
 import pytest
 
+from deploycheck import facts
 from deploycheck.controls import control
 from deploycheck.variables import expect
 
+REF_DB = "seed 002: Backing up your PostgreSQL database"
 
-@control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high",
-         "seed 002: Backing up your PostgreSQL database")
+
+def _newest_dump(node) -> tuple[str, int, int]:  # noqa: ANN001
+    """(path, mtime, mode) of the newest dump, or fail saying none exists."""
+    folder = expect(node, "pg_dump_dir")
+    out = facts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | "
+                             "xargs -r stat -c '%n|%Y|%a'")
+    if not out.strip():
+        raise AssertionError(f"{node.name}: no *.pg_dump in {folder}; expected daily dumps")
+    path, mtime, mode = out.strip().split("|")
+    return path, int(mtime), int(mode, 8)
+
+
+@control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB)
 @pytest.mark.hosts("database")
 def test_daily_pg_dump_job(node, host) -> None:  # noqa: ANN001
     job = expect(node, "pg_dump_job")
@@ -18,3 +34,46 @@ def test_daily_pg_dump_job(node, host) -> None:  # noqa: ANN001
     assert f.mode & 0o111, f"{node.name}: {job} is not executable (mode {oct(f.mode)}); run-parts skips it"
     assert "pg_dump" in f.content_string and "-Fc" in f.content_string, \
         f"{node.name}: {job} does not run 'pg_dump -Fc'"
+
+
+@control("OMERO-BACKUP-02", "The newest database dump is recent", "high", REF_DB)
+@pytest.mark.hosts("database")
+def test_newest_dump_recent(node) -> None:  # noqa: ANN001
+    path, mtime, _ = _newest_dump(node)
+    now = int(facts.output(node, "date +%s").strip() or time.time())
+    age_h = (now - mtime) / 3600
+    limit = float(expect(node, "backup_max_age_h"))
+    assert age_h <= limit, f"{node.name}: newest dump {path} is {age_h:.1f} h old; expected at most {limit:g} h"
+
+
+@control("OMERO-BACKUP-03", "The newest database dump is a readable pg_dump archive", "high", REF_DB)
+@pytest.mark.hosts("database")
+def test_newest_dump_valid(node, host) -> None:  # noqa: ANN001
+    path, _, _ = _newest_dump(node)
+    result = host.run(f"pg_restore --list {shlex.quote(path)} | grep -c 'TABLE DATA'")
+    tables = int(result.stdout.strip() or 0)
+    assert tables > 0, f"{node.name}: pg_restore --list {path} lists no table data ({result.stderr.strip()[:120]})"
+
+
+@control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
+         "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)")
+@pytest.mark.hosts("database")
+def test_dumps_private(node, host) -> None:  # noqa: ANN001
+    folder = expect(node, "pg_dump_dir")
+    readable = host.run(f"find {shlex.quote(folder)} -maxdepth 1 -name '*.pg_dump' -perm -o+r -print").stdout.split()
+    assert not readable, f"{node.name}: dumps readable by others: {readable[:3]}; they hold session UUIDs"
+
+
+@control("OMERO-BACKUP-05", "The OMERO configuration backup exists, is recent and private", "medium",
+         "seed 002: omero config get > /OMERO/backup/omero.config")
+@pytest.mark.hosts("omeroreadwrite")
+def test_config_backup(node, host) -> None:  # noqa: ANN001
+    path = expect(node, "config_backup")
+    f = host.file(path)
+    assert f.exists and f.size > 0, f"{node.name}: {path} is missing or empty; expected `omero config get` output"
+    assert "omero." in f.content_string, f"{node.name}: {path} holds no omero.* properties"
+    assert not f.mode & 0o004, f"{node.name}: {path} is readable by others (mode {oct(f.mode)}); it holds passwords"
+    now = int(host.run("date +%s").stdout.strip())
+    age_h = (now - int(f.mtime.timestamp())) / 3600
+    limit = float(expect(node, "backup_max_age_h"))
+    assert age_h <= limit, f"{node.name}: {path} is {age_h:.1f} h old; expected at most {limit:g} h"

@@ -1,0 +1,119 @@
+"""Tunnels to inner ports, the way an operator uses ``ssh -L``.
+
+A local listener on 127.0.0.1 forwards each connection through the
+inventory host: ``ssh -W target:port`` for SSH hosts, ``docker exec -i
+HOST nc target port`` for containers. Clients (psycopg2, requests) then
+connect to 127.0.0.1 and never to an inner address directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import socket
+import subprocess
+import threading
+from types import TracebackType
+
+from deploycheck.inventory import Host
+
+CONNECT_TIMEOUT = 10
+
+
+def relay_command(via: Host, target: str, port: int) -> list[str] | None:
+    """The command whose stdin/stdout is a connection to target:port, seen from ``via``."""
+    connection = via.vars.get("ansible_connection", "ssh")
+    if connection == "docker":
+        return ["docker", "exec", "-i", via.address, "nc", "-N", target, str(port)]
+    if connection in ("ssh", "paramiko"):
+        cmd = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
+               "-p", str(via.vars.get("ansible_port", 22)), "-W", f"{target}:{port}"]
+        key = via.vars.get("ansible_ssh_private_key_file")
+        if key:
+            cmd += ["-i", str(key)]
+        user = via.vars.get("ansible_user")
+        return [*cmd, f"{user}@{via.address}" if user else via.address]
+    return None  # local: the target is reachable as it is
+
+
+class Tunnel:
+    """``with Tunnel(via, "127.0.0.1", 5432) as (host, port): ...``"""
+
+    def __init__(self, via: Host, target: str, port: int) -> None:
+        self.via, self.target, self.port = via, target, port
+        self.command = relay_command(via, target, port)
+        self._server: socket.socket | None = None
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> tuple[str, int]:
+        if self.command is None:
+            return self.target, self.port
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        self._server = server
+        threading.Thread(target=self._accept, daemon=True, name=f"tunnel-{self.via.name}").start()
+        return "127.0.0.1", server.getsockname()[1]
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return shlex.join(self.command) if self.command else f"direct {self.target}:{self.port}"
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        with self._lock:
+            procs, self._procs = self._procs, []
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+    def _accept(self) -> None:
+        server = self._server
+        while server is not None:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            assert self.command is not None
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL)
+            with self._lock:
+                self._procs.append(proc)
+            threading.Thread(target=self._pump_in, args=(client, proc), daemon=True).start()
+            threading.Thread(target=self._pump_out, args=(client, proc), daemon=True).start()
+
+    @staticmethod
+    def _pump_in(client: socket.socket, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None
+        try:
+            while data := client.recv(65536):
+                proc.stdin.write(data)
+                proc.stdin.flush()
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    @staticmethod
+    def _pump_out(client: socket.socket, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        try:
+            while data := proc.stdout.read1(65536):
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            client.close()
+            if proc.poll() is None:
+                proc.terminate()
