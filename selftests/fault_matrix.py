@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,26 @@ from deploycheck.stack import STACKS, StackError, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY, RO, RW, DB = "idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database"
+DOCKER = "docker"  # a command for the engine itself (networks), not inside a container
+PUBLIC_NET = "deploycheck-idr_public"
 SERVERS_CONF = "/etc/nginx/conf.d/servers.conf"
+UPSTREAMS = "/etc/nginx/conf.d/upstreams.conf"
 MS_CONF = "/opt/omero/omero-ms-image-region/conf/config.yaml"
+WEB_CONF = "/etc/nginx/conf.d/omeroweb.conf"
+MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
+DUMPS = "/var/lib/pgsql/backup/database"
+MEMO = "/opt/omero/memo-regen"
 HAND_PID = "/run/deploycheck-fault.pid"
+
+
+def wait_port(port: int, present: bool = True) -> str:
+    """Shell: poll (bounded, 5 s) until a TCP port listens, or no longer does."""
+    test = f"ss -Htln | grep -q ':{port} '"
+    return f"for i in $(seq 50); do {test if present else '! ' + test} && break; sleep 0.1; done"
+
+
+def psql(sql: str) -> str:
+    return f"su postgres -c \"psql -X -q -d omero -c \\\"{sql}\\\"\""
 
 
 @dataclass
@@ -32,49 +50,56 @@ class Fault:
     name: str
     description: str
     expected: list[str]
-    apply: list[tuple[str, str]]  # (container, shell command)
+    apply: list[tuple[str, str]]  # (container or DOCKER, shell command)
     revert: list[tuple[str, str]]
     restart_after: list[str] = field(default_factory=list)  # containers restarted to revert
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def on_public_network(container: str, expected: str) -> Fault:
+    return Fault(f"{container}-on-public-network", f"{container} got an interface on the public network",
+                 [expected], [(DOCKER, f"network connect {PUBLIC_NET} {container}")],
+                 [(DOCKER, f"network disconnect {PUBLIC_NET} {container}")])
+
+
+def sed_fault(name: str, description: str, expected: list[str], container: str, path: str, old: str, new: str,
+              then: str = "true") -> Fault:
+    """Replace text in a config file (and run ``then``), and back."""
+    def edit(a: str, b: str) -> str:
+        return f"sed -i 's|{a}|{b}|' {path} && {then}"
+    return Fault(name, description, expected, [(container, edit(old, new))], [(container, edit(new, old))])
 
 
 FAULTS = [
     Fault("maintenance-flag-left", "the maintenance flag is left on the proxy after a deploy",
           ["IDR-MAINT-01"],
           [(PROXY, "touch /srv/www/omero-maintenance.flag")], [(PROXY, "rm -f /srv/www/omero-maintenance.flag")]),
-    Fault("cachebuster-public", "the cache-buster port 9000 listens on all interfaces",
-          ["IDR-PROXY-02", "IDR-PROXY-01"],
-          [(PROXY, f"sed -i 's/listen 127.0.0.1:9000;/listen 9000;/' {SERVERS_CONF} && systemctl restart nginx")],
-          [(PROXY, f"sed -i 's/listen 9000;/listen 127.0.0.1:9000;/' {SERVERS_CONF} && systemctl restart nginx")]),
+    sed_fault("cachebuster-public", "the cache-buster port 9000 listens on all interfaces",
+              ["IDR-PROXY-02", "IDR-PROXY-01", "IDR-EXPO-04"], PROXY, SERVERS_CONF,
+              "listen 127.0.0.1:9000;", "listen 9000;", "systemctl restart nginx"),
     Fault("stray-public-listener", "an unexpected service listens publicly on the proxy (port 8080)",
           ["IDR-PROXY-01"],
           [(PROXY, "systemd-run --unit=deploycheck-stray --property=WorkingDirectory=/srv/www/html "
-                   "python3 -m http.server 8080 && for i in $(seq 50); do ss -Htln | grep -q ':8080 ' && break;"
-                   " sleep 0.1; done")],
+                   f"python3 -m http.server 8080 && {wait_port(8080)}")],
           [(PROXY, "systemctl stop deploycheck-stray")]),
     Fault("web-started-by-hand", "OMERO.web stopped in systemd and started by hand instead",
-          ["IDR-SYS-01"],
+          ["IDR-SYS-01", "IDR-SYS-02"],
           [(RO, "systemctl stop omero-web && (cd /tmp && setsid env $(grep -v '^#' /etc/omero/omero.env | xargs) "
                 "PYTHONPATH=/opt/omero/src DJANGO_SETTINGS_MODULE=omeroweb.settings "
                 "runuser -u omero-web -- gunicorn --bind 127.0.0.1:4080 omeroweb.wsgi:application "
-                f">/dev/null 2>&1 & echo $! > {HAND_PID}) && for i in $(seq 50); do ss -Htln | grep -q ':4080 ' "
-                "&& break; sleep 0.1; done")],
-          [(RO, f"kill $(cat {HAND_PID}); rm -f {HAND_PID}; for i in $(seq 50); do ss -Htln | grep -q ':4080 ' "
-                "|| break; sleep 0.1; done; systemctl start omero-web")]),
-    Fault("ms-cache-control-private", "the microservice sends its shipped 'Cache-Control: private' header",
-          ["IDR-CACHE-01"],
-          [(RO, f"sed -i 's/^cache-control-header: .*/cache-control-header: \"private, max-age=3600\"/' {MS_CONF}"
-                " && systemctl restart omero-ms-image-region && sleep 0.5")],
-          [(RO, f"sed -i 's/^cache-control-header: .*/cache-control-header: \"public, max-age=86400\"/' {MS_CONF}"
-                " && systemctl restart omero-ms-image-region")]),
-    Fault("set-cookie-not-ignored", "the proxy no longer ignores the backend's Set-Cookie for caching",
-          ["IDR-CACHE-02"],
-          [(PROXY, "sed -i 's/proxy_ignore_headers \"Set-Cookie\" /proxy_ignore_headers /' "
-                   "/etc/nginx/idr/cached-location.inc && nginx -s reload")],
-          [(PROXY, "sed -i 's/proxy_ignore_headers \"Vary\"/proxy_ignore_headers \"Set-Cookie\" \"Vary\"/' "
-                   "/etc/nginx/idr/cached-location.inc && nginx -s reload")]),
+                f">/dev/null 2>&1 & echo $! > {HAND_PID}) && {wait_port(4080)}")],
+          [(RO, f"kill $(cat {HAND_PID}); rm -f {HAND_PID}; {wait_port(4080, present=False)}; "
+                "systemctl start omero-web")]),
+    sed_fault("ms-cache-control-private", "the microservice sends its shipped 'Cache-Control: private' header",
+              ["IDR-CACHE-01"], RO, MS_CONF, "public, max-age=86400", "private, max-age=3600",
+              f"systemctl restart omero-ms-image-region && {wait_port(8081)}"),
+    sed_fault("set-cookie-not-ignored", "the proxy no longer ignores the backend's Set-Cookie for caching",
+              ["IDR-CACHE-02"], PROXY, "/etc/nginx/idr/cached-location.inc",
+              'proxy_ignore_headers "Set-Cookie" "Vary"', 'proxy_ignore_headers "Vary"', "nginx -s reload"),
     Fault("microservice-stopped", "the image-region microservice is stopped on a read-only server",
-          ["IDR-SYS-01", "MSIR-RENDER-01"],
-          [(RO, "systemctl stop omero-ms-image-region")], [(RO, "systemctl start omero-ms-image-region")]),
+          ["IDR-SYS-01", "MSIR-RENDER-01", "MSIR-HOST-04"],
+          [(RO, "systemctl stop omero-ms-image-region")],
+          [(RO, f"systemctl start omero-ms-image-region && {wait_port(8081)}")]),
     Fault("pg-data-dir-open", "the PostgreSQL data directory is readable by its group",
           ["IDR-DB-01"],
           [(DB, "chmod 0750 /var/lib/pgsql/15/data")], [(DB, "chmod 0700 /var/lib/pgsql/15/data")]),
@@ -83,11 +108,107 @@ FAULTS = [
           [(DB, "chmod 0644 /etc/cron.daily/omero-pgdump")], [(DB, "chmod 0755 /etc/cron.daily/omero-pgdump")]),
     Fault("bioformats-cache-missing", "/data/BioFormatsCache was removed on the read-write server",
           ["IDR-DATA-02"],
-          [(RW, "rmdir /data/BioFormatsCache")],
-          [(RW, "install -d -o omero-server -g omero-server -m 0755 /data/BioFormatsCache")]),
+          [(RW, "mv /data/BioFormatsCache /data/.BioFormatsCache.hidden")],
+          [(RW, "mv /data/.BioFormatsCache.hidden /data/BioFormatsCache")]),
     Fault("data-not-a-volume", "/data on the read-write server is no longer a separate volume",
-          ["IDR-DATA-01"],
-          [(RW, "umount -l /data")], [], restart_after=[RW]),
+          ["IDR-DATA-01"], [(RW, "umount -l /data")], [], restart_after=[RW]),
+    on_public_network(DB, "IDR-EXPO-01"),
+    on_public_network(RO, "IDR-EXPO-02"),
+    on_public_network(RW, "IDR-EXPO-03"),
+    sed_fault("https-loopback-only", "the proxy's HTTPS listener is bound to loopback",
+              ["IDR-EXPO-05"], PROXY, SERVERS_CONF, "listen 443 ssl", "listen 127.0.0.1:443 ssl",
+              "systemctl restart nginx"),
+    Fault("restart-policy-removed", "OMERO.web no longer restarts on failure",
+          ["IDR-SYS-03"],
+          [(RO, "mkdir -p /etc/systemd/system/omero-web.service.d && printf '[Service]\\nRestart=no\\n' > "
+                "/etc/systemd/system/omero-web.service.d/zz-fault.conf && systemctl daemon-reload")],
+          [(RO, "rm -f /etc/systemd/system/omero-web.service.d/zz-fault.conf && systemctl daemon-reload")]),
+    Fault("failed-unit", "a unit on the proxy has failed",
+          ["IDR-SYS-04"],
+          [(PROXY, "systemd-run --unit=deploycheck-broken --property=Type=oneshot false; true")],
+          [(PROXY, "systemctl reset-failed deploycheck-broken")]),
+    Fault("nginx-config-broken-on-disk", "a syntax error waits in the proxy's nginx configuration",
+          ["IDR-NGINX-01"],
+          [(PROXY, "echo 'server { listen 81 }' > /etc/nginx/conf.d/zz-broken.conf")],
+          [(PROXY, "rm -f /etc/nginx/conf.d/zz-broken.conf")]),
+    Fault("cache-not-a-volume", "/var/cache/nginx on the proxy is no longer its own volume",
+          ["IDR-PROXY-03"], [(PROXY, "umount -l /var/cache/nginx")], [], restart_after=[PROXY]),
+    Fault("cache-dir-wrong-owner", "the proxy cache directory belongs to root",
+          ["IDR-PROXY-04"],
+          [(PROXY, "chown root:root /var/cache/nginx")], [(PROXY, "chown www-data:www-data /var/cache/nginx")]),
+    Fault("hosts-missing-readonly", "the proxy's /etc/hosts lost a read-only server",
+          ["IDR-PROXY-05"],
+          [(PROXY, "grep -v idr-omeroreadonly-1 /etc/hosts > /tmp/hosts && cat /tmp/hosts > /etc/hosts")],
+          [(PROXY, "/usr/local/sbin/idr-proxy-backends")]),
+    Fault("stale-upstream", "a decommissioned read-only server is still in the proxy's upstream",
+          ["IDR-PROXY-06"],
+          [(PROXY, f"echo '127.0.0.2 idr-omeroreadonly-2' >> /etc/hosts && sed -i "
+                   f"'s|ip_hash;|ip_hash;\\n    server idr-omeroreadonly-2:80;|' {UPSTREAMS}")],
+          [(PROXY, "grep -v idr-omeroreadonly-2 /etc/hosts > /tmp/hosts && cat /tmp/hosts > /etc/hosts && "
+                   "/usr/local/sbin/idr-proxy-backends")]),
+    sed_fault("access-log-without-cache-status", "the proxy logs in the combined format (no cache status)",
+              ["IDR-PROXY-07"], PROXY, "/etc/nginx/nginx.conf", "access.log main_timed_cache_upstream;",
+              "access.log combined;", "nginx -s reload"),
+    sed_fault("rsync-module-writable", "the public rsync module accepts uploads",
+              ["IDR-PROXY-08"], PROXY, "/etc/rsyncd.conf", "read only = yes", "read only = no"),
+    sed_fault("ssh-passwords-allowed", "sshd on the proxy accepts passwords",
+              ["IDR-SSH-01"], PROXY, "/etc/ssh/sshd_config.d/idr.conf", "PasswordAuthentication no",
+              "PasswordAuthentication yes"),
+    Fault("binary-repository-read-only", "the binary repository is no longer writable by OMERO",
+          ["IDR-DATA-03", "MSIR-HOST-01"],
+          [(RW, "chmod 0555 /data/OMERO")], [(RW, "chmod 0755 /data/OMERO")]),
+    Fault("binary-repository-world-writable", "a pixels file is world-writable",
+          ["IDR-DATA-04"],
+          [(RW, "chmod 0666 /data/OMERO/Pixels/1")], [(RW, "chmod 0644 /data/OMERO/Pixels/1")]),
+    Fault("readonly-no-statement-timeout", "the read-only role lost its statement timeout",
+          ["IDR-DB-02"],
+          [(DB, psql("ALTER ROLE omeroreadonly RESET statement_timeout"))],
+          [(DB, psql("ALTER ROLE omeroreadonly SET statement_timeout = '5s'"))]),
+    Fault("readonly-may-write", "the read-only role was granted UPDATE on image",
+          ["IDR-DB-03"],
+          [(DB, psql("GRANT UPDATE ON image TO omeroreadonly"))],
+          [(DB, psql("REVOKE UPDATE ON image FROM omeroreadonly"))]),
+    Fault("orphan-fileset", "a fileset without images (a failed import) is in the database",
+          ["IDR-DB-04"],
+          [(DB, psql("INSERT INTO fileset VALUES (9999, 'failed-import/')"))],
+          [(DB, psql("DELETE FROM fileset WHERE id = 9999"))]),
+    Fault("empty-plate", "a plate without well samples is in the database",
+          ["IDR-DB-05"],
+          [(DB, psql("INSERT INTO plate VALUES (9999, 'empty plate')"))],
+          [(DB, psql("DELETE FROM plate WHERE id = 9999"))]),
+    Fault("stale-dumps", "the daily dump stopped running three days ago",
+          ["OMERO-BACKUP-02"],
+          [(DB, f"touch -d '3 days ago' {DUMPS}/*.pg_dump")], [(DB, f"touch {DUMPS}/*.pg_dump")]),
+    Fault("corrupt-newest-dump", "the newest dump is not a pg_dump archive (disk full during the dump)",
+          ["OMERO-BACKUP-03", "OMERO-BACKUP-06"],
+          [(DB, f"head -c 4096 /dev/urandom > {DUMPS}/omero.9999-fault.pg_dump && "
+                f"chown postgres:postgres {DUMPS}/omero.9999-fault.pg_dump && chmod 0600 {DUMPS}/*.pg_dump")],
+          [(DB, f"rm -f {DUMPS}/omero.9999-fault.pg_dump")],
+          pytest_args=["--allow-disruptive"]),
+    Fault("dump-world-readable", "database dumps are readable by every user",
+          ["OMERO-BACKUP-04"],
+          [(DB, f"chmod 0644 {DUMPS}/*.pg_dump")], [(DB, f"chmod 0600 {DUMPS}/*.pg_dump")]),
+    Fault("config-backup-readable", "the configuration backup (with passwords) is readable by every user",
+          ["OMERO-BACKUP-05"],
+          [(RW, "chmod 0644 /data/OMERO/backup/omero.config")], [(RW, "chmod 0600 /data/OMERO/backup/omero.config")]),
+    Fault("memo-regen-incomplete", "the last memo-file regeneration did not finish",
+          ["MSIR-MEMO-01"],
+          [(RW, f"r=$(ls -dt {MEMO}/rslt.* | head -n 1) && mv $r/timed $r/timed.fault")],
+          [(RW, f"r=$(ls -dt {MEMO}/rslt.* | head -n 1) && mv $r/timed.fault $r/timed")]),
+    Fault("memo-regen-failures", "memo files failed for images whose pixels are gone from disk",
+          ["MSIR-MEMO-02"],
+          [(RW, "mv /data/OMERO/Pixels/5 /data/OMERO/Pixels/.5.fault && runuser -u omero-server -- env "
+                "$(grep -v '^#' /etc/omero/omero.env | xargs) PYTHONPATH=/opt/omero/src python3 -m idrstub.memoregen "
+                f"--out {MEMO} > /run/deploycheck-fault.memo; mv /data/OMERO/Pixels/.5.fault /data/OMERO/Pixels/5")],
+          [(RW, "rm -rf \"$(cat /run/deploycheck-fault.memo)\" && rm -f /run/deploycheck-fault.memo")]),
+    Fault("web-file-sessions", "OMERO.web keeps sessions in files, which the microservice cannot read",
+          ["MSIR-HOST-02"],
+          [(RO, "echo OMERO_WEB_SESSION_ENGINE=django.contrib.sessions.backends.file >> /etc/omero/omero.env && "
+                f"systemctl restart omero-web && {wait_port(4080)}")],
+          [(RO, "sed -i '/OMERO_WEB_SESSION_ENGINE/d' /etc/omero/omero.env && systemctl restart omero-web && "
+                f"{wait_port(4080)}")]),
+    sed_fault("nginx-bypasses-microservice", "the read-only server's nginx no longer routes renders to the "
+              "microservice", ["MSIR-HOST-03"], RO, WEB_CONF, MS_INCLUDE, "# @MS_ROUTES@", "nginx -s reload"),
 ]
 
 
@@ -103,16 +224,18 @@ class Result:
 
 
 def sh(container: str, command: str, timeout: float = 60) -> None:
-    done = subprocess.run(["docker", "exec", container, "sh", "-c", command], capture_output=True, text=True,
-                          timeout=timeout)
+    argv = ["docker", *shlex.split(command)] if container == DOCKER else ["docker", "exec", container, "sh", "-c",
+                                                                           command]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise StackError(f"{container}: '{command[:60]}...' failed: {done.stderr.strip()[:200]}")
 
 
-def run_controls(inventory: str, reports: Path) -> list[str]:
+def run_controls(inventory: str, reports: Path, extra: list[str] | None = None) -> list[str]:
     """Ids of the controls that failed or errored, on any host."""
-    subprocess.run([sys.executable, "-m", "pytest", f"--inventory={inventory}", "-m", "not disruptive", "-q",
-                    f"--reports-dir={reports}"],
+    marks = [] if extra and "--allow-disruptive" in extra else ["-m", "not disruptive"]
+    subprocess.run([sys.executable, "-m", "pytest", f"--inventory={inventory}", *marks, "-q", "-n", "2",
+                    f"--reports-dir={reports}", *(extra or [])],
                    cwd=ROOT, capture_output=True, text=True, timeout=600)
     data = json.loads((reports / "controls.json").read_text())
     return sorted({c["id"] for c in data["controls"] if c["outcome"] in ("failed", "error")})
@@ -129,7 +252,7 @@ def run_fault(fault: Fault, inventory: str, scratch: Path) -> Result:
     try:
         for container, command in fault.apply:
             sh(container, command)
-        failed = run_controls(inventory, scratch / fault.name)
+        failed = run_controls(inventory, scratch / fault.name, fault.pytest_args)
     finally:
         for container, command in fault.revert:
             sh(container, command)
