@@ -64,5 +64,5 @@ def parse_status(text: str) -> MemoStatus | None:
         real_s = None
     return MemoStatus(
         folder=facts["folder"], total=int(facts.get("total") or 0), ok=int(facts.get("ok") or 0),
-        skip=int(facts.get("skip") or 0), fail=int(facts.get("fail") or 0), complete="real" in facts, real_s=real_s,
+        skip=int(facts.get("skip") or 0), fail=int(facts.get("fail") or 0), complete=real_s is not None, real_s=real_s,
     )
