@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
+from dataclasses import dataclass
 
 from deploycheck.hosts import testinfra_host
 from deploycheck.inventory import Host
@@ -35,5 +37,71 @@ def output(node: Host, cmd: str) -> str:
 def forget(node: Host) -> None:
     """Drop a host's cached facts (after a control changed something)."""
     with _LOCK:
-        for key in [k for k in _CACHE if k[0] == node.name]:
-            del _CACHE[key]
+        for cache in (_CACHE, _PATHS):
+            for key in [k for k in cache if k[0] == node.name]:
+                del cache[key]
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """What ``stat`` and the mount table say about one path."""
+
+    path: str
+    exists: bool
+    user: str = ""
+    group: str = ""
+    mode: int = 0
+    kind: str = ""  # "regular file", "directory", ...
+    mtime: int = 0
+    size: int = 0
+    mount_point: bool = False
+
+    @property
+    def is_directory(self) -> bool:
+        return self.kind == "directory"
+
+
+def inventory_paths(node: Host) -> list[str]:
+    """Every absolute path the inventory names for this host (prefetched together)."""
+    found: list[str] = []
+    for value in node.vars.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.startswith("/") and item not in found:
+                found.append(item)
+    return found
+
+
+def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
+    quoted = " ".join(shlex.quote(p) for p in paths)
+    cmd = (f"for p in {quoted}; do stat -c '%n|%U|%G|%a|%F|%Y|%s' \"$p\" 2>/dev/null || echo \"$p|-\"; done; "
+           "echo '--mounts--'; cat /proc/self/mounts")
+    out = output(node, cmd)
+    stats, _, mounts = out.partition("--mounts--")
+    mounted = {line.split()[1].replace("\\040", " ") for line in mounts.splitlines() if len(line.split()) > 1}
+    found: dict[str, PathInfo] = {}
+    for line in stats.splitlines():
+        parts = line.rsplit("|", 6)
+        if len(parts) == 7:
+            name, user, group, mode, kind, mtime, size = parts
+            found[name] = PathInfo(name, True, user, group, int(mode, 8), kind, int(mtime), int(size),
+                                   name.rstrip("/") in mounted)
+        elif line.endswith("|-"):
+            found[line[:-2]] = PathInfo(line[:-2], False)
+    return found
+
+
+_PATHS: dict[tuple[str, str], PathInfo] = {}
+
+
+def path(node: Host, wanted: str) -> PathInfo:
+    """Facts of ``wanted``; the first call on a host stats every inventory path at once."""
+    key = (node.name, wanted)
+    with _LOCK:
+        if key in _PATHS:
+            return _PATHS[key]
+    batch = [wanted, *[p for p in inventory_paths(node) if (node.name, p) not in _PATHS and p != wanted]]
+    infos = _stat_many(node, batch)
+    with _LOCK:
+        for name, info in infos.items():
+            _PATHS[(node.name, name)] = info
+        return _PATHS.get(key, PathInfo(wanted, False))

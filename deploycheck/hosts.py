@@ -3,6 +3,7 @@ connection variables, one cached connection per host and process."""
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import testinfra
@@ -35,14 +36,25 @@ def backend_spec(host: Host) -> tuple[str, dict[str, object]]:
                          "(use docker, ssh or local)")
 
 
+COMMANDS: collections.Counter[str] = collections.Counter()  # remote commands run, by host name
+
+
 @functools.cache
-def _cached(spec: str, frozen_kwargs: tuple[tuple[str, object], ...]) -> TestinfraHost:
-    return testinfra.get_host(spec, **dict(frozen_kwargs))
+def _cached(spec: str, frozen_kwargs: tuple[tuple[str, object], ...], name: str) -> TestinfraHost:
+    host = testinfra.get_host(spec, **dict(frozen_kwargs))
+    backend_run = host.backend.run
+
+    def counted_run(command: str, *args, **kwargs):  # noqa: ANN202
+        COMMANDS[name] += 1
+        return backend_run(command, *args, **kwargs)
+
+    host.backend.run = counted_run
+    return host
 
 
 def testinfra_host(host: Host) -> TestinfraHost:
     spec, kwargs = backend_spec(host)
-    return _cached(spec, tuple(sorted(kwargs.items())))
+    return _cached(spec, tuple(sorted(kwargs.items())), host.name)
 
 
 class HostUnreachableError(Exception):

@@ -14,12 +14,13 @@ import pytest
 
 from deploycheck import inventory as inventory_mod
 from deploycheck.controls import control_of
-from deploycheck.hosts import reachability, testinfra_host
+from deploycheck.hosts import COMMANDS, reachability, testinfra_host
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
+COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,11 +107,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[COMMANDS_KEY] = dict(COMMANDS)
+
+
+def _commands_since(item: pytest.Item) -> dict[str, int]:
+    """Remote commands this control ran, per host (reported with its teardown)."""
+    before = item.stash.get(COMMANDS_KEY, {})
+    return {h: n - before.get(h, 0) for h, n in COMMANDS.items() if n != before.get(h, 0)}
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Attach the control's metadata and a one-line outcome to the report."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if report.when == "teardown":
+        report.user_properties.append(("deploycheck_commands", _commands_since(item)))
     meta = control_of(item)
     if meta is None:
         return
@@ -141,8 +155,11 @@ class RunRecorder:
         self.started = time.time()
         self.redact = Redactor.from_inventory(inv)
         self.records: dict[str, Record] = {}
+        self.commands: dict[str, int] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for host, n in dict(report.user_properties).get("deploycheck_commands", {}).items():
+            self.commands[host] = self.commands.get(host, 0) + n
         props = dict(report.user_properties).get("deploycheck")
         if props is None or not (report.when == "call" or report.failed or report.skipped):
             return
@@ -171,6 +188,7 @@ class RunRecorder:
             "duration_s": round(time.time() - self.started, 2),
             "exit_status": int(exitstatus),
             "counts": counts,
+            "remote_commands": dict(sorted(self.commands.items())),
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records)
 

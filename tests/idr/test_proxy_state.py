@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deploycheck import facts
 from deploycheck.controls import control
 from deploycheck.variables import expect
 
@@ -14,4 +15,4 @@ from deploycheck.variables import expect
 def test_maintenance_flag_absent(node, host) -> None:  # noqa: ANN001
     """While the flag exists every OMERO.web request gets the maintenance page."""
     flag = expect(node, "maintenance_flag")
-    assert not host.file(flag).exists, f"{node.name}: {flag} exists; the site answers 503 maintenance pages"
+    assert not facts.path(node, flag).exists, f"{node.name}: {flag} exists; the site answers 503 maintenance pages"

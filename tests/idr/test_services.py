@@ -21,8 +21,11 @@ def _unit_names(units: list[str]) -> list[str]:
     return [u if "." in u else f"{u}.service" for u in units]
 
 
-def _unit_properties(node, units: list[str], props: str) -> dict[str, dict[str, str]]:  # noqa: ANN001
-    out = facts.output(node, f"systemctl show --property=Id,{props} -- " + " ".join(_unit_names(units)))
+def _unit_properties(node) -> dict[str, dict[str, str]]:  # noqa: ANN001
+    """State of every unit the inventory names for the host, in one command."""
+    units = sorted(set(_unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
+    out = facts.output(node, "systemctl show --property=Id,ActiveState,UnitFileState,LoadState,Restart -- "
+                       + " ".join(units))
     found = {}
     for block in out.strip().split("\n\n"):
         fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
@@ -38,7 +41,7 @@ def test_expected_units_enabled_and_active(node, host) -> None:  # noqa: ANN001
     units = expect(node, "expected_units")
     if not units:
         pytest.skip(f"{node.name}: inventory lists no expected_units")
-    states = _unit_properties(node, units, "ActiveState,UnitFileState,LoadState")
+    states = _unit_properties(node)
     bad = []
     for unit in _unit_names(units):
         f = states.get(unit, {})
@@ -77,7 +80,7 @@ def test_restart_policy(node, host) -> None:  # noqa: ANN001
     units = expect(node, "restart_units")
     if not units:
         pytest.skip(f"{node.name}: inventory lists no restart_units")
-    props = _unit_properties(node, units, "Restart")
+    props = _unit_properties(node)
     bad = [f"{u} Restart={props.get(u, {}).get('Restart', '?')}" for u in _unit_names(units)
            if props.get(u, {}).get("Restart") not in ("on-failure", "always", "on-abnormal", "on-abort")]
     assert not bad, f"{node.name}: expected Restart=on-failure or always; found " + ", ".join(bad)
@@ -86,7 +89,9 @@ def test_restart_policy(node, host) -> None:  # noqa: ANN001
 @control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF)
 @pytest.mark.hosts(*GROUPS)
 def test_no_failed_units(node, host) -> None:  # noqa: ANN001
-    state = host.run("systemctl is-system-running").stdout.strip()
-    failed = host.run("systemctl list-units --state=failed --no-legend --plain").stdout.split("\n")
-    names = [line.split()[0] for line in failed if line.strip()]
+    out = host.run("systemctl is-system-running; echo '--failed--'; "
+                   "systemctl list-units --state=failed --no-legend --plain").stdout
+    state, _, failed = out.partition("--failed--")
+    state = state.strip()
+    names = [line.split()[0] for line in failed.splitlines() if line.strip()]
     assert state == "running" and not names, f"{node.name}: system is {state}; failed units: {names or 'none'}"

@@ -6,6 +6,7 @@ import shlex
 
 import pytest
 
+from deploycheck import facts
 from deploycheck.controls import control
 from deploycheck.variables import expect
 
@@ -17,7 +18,7 @@ def test_data_dirs_are_mount_points(node, host) -> None:  # noqa: ANN001
     paths = expect(node, "data_mounts")
     if not paths:
         pytest.skip(f"{node.name}: inventory lists no data_mounts")
-    not_mounted = [p for p in paths if not host.mount_point(p).exists]
+    not_mounted = [p for p in paths if not facts.path(node, p).mount_point]
     assert not not_mounted, f"{node.name}: {not_mounted} are not mount points; expected separate volumes"
 
 
@@ -26,7 +27,7 @@ def test_data_dirs_are_mount_points(node, host) -> None:  # noqa: ANN001
 @pytest.mark.hosts("omeroreadwrite")
 def test_bioformats_cache_dir(node, host) -> None:  # noqa: ANN001
     path = expect(node, "bioformats_cache_dir")
-    assert host.file(path).is_directory, f"{node.name}: {path} is missing; expected the Bio-Formats cache"
+    assert facts.path(node, path).is_directory, f"{node.name}: {path} is missing; expected the Bio-Formats cache"
 
 
 def _writable_by(host, user: str, path: str) -> bool:  # noqa: ANN001
@@ -57,7 +58,7 @@ def test_binary_repository_not_world_writable(node, host) -> None:  # noqa: ANN0
 @pytest.mark.hosts("database")
 def test_pg_data_dir_private(node, host) -> None:  # noqa: ANN001
     path = expect(node, "pg_data_dir")
-    f = host.file(path)
+    f = facts.path(node, path)
     assert f.is_directory, f"{node.name}: {path} is not a directory"
     found = f"{f.user}:{oct(f.mode)}"
     assert f.user == "postgres" and f.mode == 0o700, f"{node.name}: {path} is {found}; expected postgres:0o700"
