@@ -16,6 +16,16 @@ from deploycheck import __version__
 
 _counter = itertools.count(1)
 RUN_ID = uuid.uuid4().hex[:12]
+REQUESTS = [0]  # HTTP requests sent by this process (reported per control)
+
+
+def next_marker() -> str:
+    """A token unique to one request of this run, carried in its User-Agent."""
+    return f"dc-{RUN_ID}-{os.getpid()}-{next(_counter)}"
+
+
+def count_request() -> None:
+    REQUESTS[0] += 1
 
 
 class _NoCookies(RequestsCookieJar):
@@ -37,8 +47,6 @@ class Sent:
 class Client:
     """One keep-alive connection pool per base URL; cookies only when passed."""
 
-    sent = 0
-
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -47,13 +55,13 @@ class Client:
         self.session.trust_env = False
 
     def new_marker(self) -> str:
-        return f"dc-{RUN_ID}-{os.getpid()}-{next(_counter)}"
+        return next_marker()
 
     def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
             method: str = "GET", **kwargs) -> Sent:
         marker = self.new_marker()
         all_headers = {"User-Agent": f"deploycheck/{__version__} {marker}"} | (headers or {})
-        Client.sent += 1
+        count_request()
         response = self.session.request(method, self.base_url + path, cookies=cookies, headers=all_headers,
                                         timeout=self.timeout, allow_redirects=False, **kwargs)
         return Sent(response, marker)

@@ -15,12 +15,14 @@ import pytest
 from deploycheck import inventory as inventory_mod
 from deploycheck.controls import control_of
 from deploycheck.hosts import COMMANDS, reachability, testinfra_host
+from deploycheck.http import REQUESTS
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
+REQUESTS_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +112,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[COMMANDS_KEY] = dict(COMMANDS)
+    item.stash[REQUESTS_KEY] = REQUESTS[0]
 
 
 def _commands_since(item: pytest.Item) -> dict[str, int]:
@@ -125,6 +128,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if report.when == "teardown":
         report.user_properties.append(("deploycheck_commands", _commands_since(item)))
+        report.user_properties.append(("deploycheck_requests", REQUESTS[0] - item.stash.get(REQUESTS_KEY, 0)))
     meta = control_of(item)
     if meta is None:
         return
@@ -156,10 +160,13 @@ class RunRecorder:
         self.redact = Redactor.from_inventory(inv)
         self.records: dict[str, Record] = {}
         self.commands: dict[str, int] = {}
+        self.requests = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for host, n in dict(report.user_properties).get("deploycheck_commands", {}).items():
+        props_all = dict(report.user_properties)
+        for host, n in props_all.get("deploycheck_commands", {}).items():
             self.commands[host] = self.commands.get(host, 0) + n
+        self.requests += int(props_all.get("deploycheck_requests", 0))
         props = dict(report.user_properties).get("deploycheck")
         if props is None or not (report.when == "call" or report.failed or report.skipped):
             return
@@ -189,6 +196,7 @@ class RunRecorder:
             "exit_status": int(exitstatus),
             "counts": counts,
             "remote_commands": dict(sorted(self.commands.items())),
+            "http_requests": self.requests,
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records)
 

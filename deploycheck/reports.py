@@ -53,7 +53,8 @@ def summary_markdown(run: dict[str, Any], records: list[Record]) -> str:
     for r in sorted(records, key=lambda r: (r.id, r.host)):
         lines.append(f"| {r.id} | {r.host} | {r.outcome} | {r.severity} | {_cell(r.title)} | {r.duration_s:.2f} |")
     if "http_requests" in run:
-        lines += ["", f"HTTP requests sent: {run['http_requests']}"]
+        lines += ["", f"HTTP requests sent: {run['http_requests']}; remote commands per host: "
+                  + ", ".join(f"{h} {n}" for h, n in run.get("remote_commands", {}).items())]
     return "\n".join(lines) + "\n"
 
 

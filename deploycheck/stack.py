@@ -150,8 +150,37 @@ def compose_cmd(spec: StackSpec) -> list[str]:
     return ["docker", "compose", "-p", spec.project, "-f", str(spec.compose_file)]
 
 
+def ensure_tls(directory: Path, name: str = "localhost") -> None:
+    """A local CA and a server certificate for ``name`` it issued, made once;
+    the suite verifies the proxy against the CA as a user would a real one."""
+    if (directory / "idr.crt").exists() and (directory / "ca.crt").exists():
+        return
+    if shutil.which("openssl") is None:
+        raise StackError("openssl is needed to make the reference stack's certificates")
+    directory.mkdir(parents=True, exist_ok=True)
+    say(f"making a CA and a certificate for {name} in {directory}")
+    ext = directory / "server.ext"
+    ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                   "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+    steps = [
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj",
+         "/CN=deploycheck reference CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", "idr.key",
+         "-out", "idr.csr"],
+        ["openssl", "x509", "-req", "-in", "idr.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "397", "-extfile", "server.ext", "-out", "idr.crt"],
+    ]
+    for step in steps:
+        done = subprocess.run(step, cwd=directory, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise StackError(f"openssl failed: {done.stderr.strip()[-200:]}")
+
+
 def build(spec: StackSpec) -> None:
     started = time.monotonic()
+    if spec.name == "idr":
+        ensure_tls(FIXTURES / "idr" / "proxy" / "tls")
     base = base_image()
     say(f"building {SYSTEMD_IMAGE} from {base}")
     run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,

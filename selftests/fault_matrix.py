@@ -29,6 +29,10 @@ SERVERS_CONF = "/etc/nginx/conf.d/servers.conf"
 UPSTREAMS = "/etc/nginx/conf.d/upstreams.conf"
 MS_CONF = "/opt/omero/omero-ms-image-region/conf/config.yaml"
 WEB_CONF = "/etc/nginx/conf.d/omeroweb.conf"
+CACHE_CONF = "/etc/nginx/conf.d/cache.conf"
+CACHED_INC = "/etc/nginx/idr/cached-location.inc"
+UNCACHED_INC = "/etc/nginx/idr/uncached-location.inc"
+COMMON_INC = "/etc/nginx/idr/common-server.inc"
 MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
 DUMPS = "/var/lib/pgsql/backup/database"
 MEMO = "/opt/omero/memo-regen"
@@ -63,11 +67,12 @@ def on_public_network(container: str, expected: str) -> Fault:
 
 
 def sed_fault(name: str, description: str, expected: list[str], container: str, path: str, old: str, new: str,
-              then: str = "true") -> Fault:
+              then: str = "true", pytest_args: list[str] | None = None) -> Fault:
     """Replace text in a config file (and run ``then``), and back."""
     def edit(a: str, b: str) -> str:
-        return f"sed -i 's|{a}|{b}|' {path} && {then}"
-    return Fault(name, description, expected, [(container, edit(old, new))], [(container, edit(new, old))])
+        return f"sed -i 's%{a}%{b}%' {path} && {then}"
+    return Fault(name, description, expected, [(container, edit(old, new))], [(container, edit(new, old))],
+                 pytest_args=pytest_args or [])
 
 
 FAULTS = [
@@ -97,7 +102,9 @@ FAULTS = [
               ["IDR-CACHE-02"], PROXY, "/etc/nginx/idr/cached-location.inc",
               'proxy_ignore_headers "Set-Cookie" "Vary"', 'proxy_ignore_headers "Vary"', "nginx -s reload"),
     Fault("microservice-stopped", "the image-region microservice is stopped on a read-only server",
-          ["IDR-SYS-01", "MSIR-RENDER-01", "MSIR-HOST-04"],
+          ["IDR-SYS-01", "MSIR-HOST-04", "MSIR-MS-01", "MSIR-MS-02",
+           *[f"MSIR-RENDER-{n:02d}" for n in range(1, 12)], "MSIR-DATA-02", "MSIR-MASK-01",
+           "MSIR-ERR-03", "MSIR-ERR-04", "MSIR-ERR-06"],
           [(RO, "systemctl stop omero-ms-image-region")],
           [(RO, f"systemctl start omero-ms-image-region && {wait_port(8081)}")]),
     Fault("pg-data-dir-open", "the PostgreSQL data directory is readable by its group",
@@ -163,7 +170,7 @@ FAULTS = [
     Fault("readonly-no-statement-timeout", "the read-only role lost its statement timeout",
           ["IDR-DB-02"],
           [(DB, psql("ALTER ROLE omeroreadonly RESET statement_timeout"))],
-          [(DB, psql("ALTER ROLE omeroreadonly SET statement_timeout = '5s'"))]),
+          [(DB, psql("ALTER ROLE omeroreadonly SET statement_timeout = '2s'"))]),
     Fault("readonly-may-write", "the read-only role was granted UPDATE on image",
           ["IDR-DB-03"],
           [(DB, psql("GRANT UPDATE ON image TO omeroreadonly"))],
@@ -208,7 +215,83 @@ FAULTS = [
           [(RO, "sed -i '/OMERO_WEB_SESSION_ENGINE/d' /etc/omero/omero.env && systemctl restart omero-web && "
                 f"{wait_port(4080)}")]),
     sed_fault("nginx-bypasses-microservice", "the read-only server's nginx no longer routes renders to the "
-              "microservice", ["MSIR-HOST-03"], RO, WEB_CONF, MS_INCLUDE, "# @MS_ROUTES@", "nginx -s reload"),
+              "microservice", ["MSIR-HOST-03", "MSIR-MS-01", "MSIR-MS-02", "MSIR-MS-03", "MSIR-ERR-01",
+                               "MSIR-ERR-02", "MSIR-ERR-05"], RO, WEB_CONF, MS_INCLUDE, "# @MS_ROUTES@",
+              "nginx -s reload"),
+    sed_fault("metadata-not-cached", "metadata panes dropped from the cache allow-list", ["IDR-CACHE-03"],
+              PROXY, CACHE_CONF, '"~web(client|gateway)/(metadata|render)_\\*" 0;',
+              '"~web(client|gateway)/(render)_\\*" 0;', "nginx -s reload"),
+    sed_fault("api-not-cached", "the JSON api dropped from the cache allow-list", ["IDR-CACHE-04", "IDR-CACHE-07"],
+              PROXY, CACHE_CONF, '"~(webclient/)?api/\\*" 0;', '"~(webclient/)?api/\\*" 1;', "nginx -s reload"),
+    sed_fault("static-not-cached", "static files dropped from the cache allow-list", ["IDR-CACHE-05"],
+              PROXY, CACHE_CONF, '"~static/\\*" 0;', '"~static/\\*" 1;', "nginx -s reload"),
+    sed_fault("viewers-not-cached", "image viewer pages dropped from the cache allow-list", ["IDR-CACHE-06"],
+              PROXY, CACHE_CONF, '"~webclient/img_detail/\\*" 0;', '"~webclient/img_detail/\\*" 1;',
+              "nginx -s reload"),
+    sed_fault("cache-key-keeps-underscore", "the cache key is the raw request URI (jQuery's _= included)",
+              ["IDR-CACHE-07"], PROXY, CACHED_INC, "proxy_cache_key $cache_key;", "proxy_cache_key $request_uri;",
+              "nginx -s reload"),
+    Fault("pages-cached", "OMERO.web pages and uncached URIs go through the cache too",
+          ["IDR-CACHE-08", "IDR-CACHE-09"],
+          [(PROXY, f"printf 'proxy_cache omero;\\nproxy_cache_key $cache_key;\\nproxy_cache_valid 200 1d;\\n' >> "
+                   f"{UNCACHED_INC} && nginx -s reload")],
+          [(PROXY, f"sed -i '/^proxy_cache/d' {UNCACHED_INC} && nginx -s reload")]),
+    sed_fault("set-cookie-passed", "the proxy passes the backend's Set-Cookie on cached URIs", ["IDR-CACHE-10"],
+              PROXY, CACHED_INC, "proxy_hide_header Set-Cookie;", "# proxy_hide_header Set-Cookie;",
+              "nginx -s reload"),
+    sed_fault("errors-cached", "the proxy caches every status, 404 included", ["IDR-CACHE-11"],
+              PROXY, CACHED_INC, "proxy_cache_valid 200 1d;", "proxy_cache_valid any 1d;", "nginx -s reload"),
+    sed_fault("cors-missing", "the proxy no longer sends Access-Control-Allow-Origin", ["IDR-CORS-01"],
+              PROXY, COMMON_INC, "add_header Access-Control-Allow-Origin", "# add_header Access-Control-Allow-Origin",
+              "nginx -s reload"),
+    sed_fault("prometheus-exposed", "OMERO.web's /django_prometheus is reachable through the proxy",
+              ["IDR-PROM-01"], PROXY, COMMON_INC, "location ^~ /django_prometheus", "location ^~ /django_prometheus_x",
+              "nginx -s reload"),
+    Fault("public-user-disabled", "OMERO.web's public user is disabled on the read-only server",
+          ["IDR-PUBLIC-01"],
+          [(RO, "sed -i 's/OMERO_WEB_PUBLIC_ENABLED=true/OMERO_WEB_PUBLIC_ENABLED=false/' /etc/omero/omero.env && "
+                f"systemctl restart omero-web && {wait_port(4080)}")],
+          [(RO, "sed -i 's/OMERO_WEB_PUBLIC_ENABLED=false/OMERO_WEB_PUBLIC_ENABLED=true/' /etc/omero/omero.env && "
+                f"systemctl restart omero-web && {wait_port(4080)}")]),
+    sed_fault("cachebuster-not-bypassing", "the cache-buster port serves from the cache like port 80",
+              ["IDR-BUSTER-01", "IDR-BUSTER-03"], PROXY, CACHE_CONF, "9000 1;", "9000 $skip_cache;",
+              "nginx -s reload", pytest_args=["--allow-disruptive"]),
+    Fault("cachebuster-to-readonly", "the cache-buster port fetches from the read-only servers",
+          ["IDR-BUSTER-02"],
+          [(PROXY, f"sed -i '/listen 127.0.0.1:9000;/,/}}/ s/omeroreadwrite;/omeroreadonly;/' {SERVERS_CONF} && "
+                   "nginx -s reload")],
+          [(PROXY, f"sed -i '/listen 127.0.0.1:9000;/,/}}/ s/omeroreadonly;/omeroreadwrite;/' {SERVERS_CONF} && "
+                   "nginx -s reload")]),
+    Fault("longquery-to-readonly", "port 8009 sends long queries to the read-only servers (statement timeout)",
+          ["IDR-LONGQ-01"],
+          [(PROXY, f"sed -i '/listen 127.0.0.1:8009;/,/}}/ s/omeroreadwrite;/omeroreadonly;/' {SERVERS_CONF} && "
+                   "nginx -s reload")],
+          [(PROXY, f"sed -i '/listen 127.0.0.1:8009;/,/}}/ s/omeroreadonly;/omeroreadwrite;/' {SERVERS_CONF} && "
+                   "nginx -s reload")]),
+    sed_fault("maintenance-page-missing", "the flag gives nginx's bare 503 instead of the maintenance page",
+              ["IDR-MAINT-02"], PROXY, "/etc/nginx/idr/maintenance.inc", "error_page 503",
+              "# error_page 503", "nginx -s reload", pytest_args=["--allow-disruptive"]),
+    sed_fault("login-reachable", "the proxy serves OMERO.web's login page", ["IDR-LOGIN-01", "IDR-LOGIN-02"],
+              PROXY, COMMON_INC, "location ^~ /webclient/login {", "location ^~ /webclient/login_x {",
+              "nginx -s reload"),
+    Fault("self-signed-certificate", "the proxy serves a self-signed fallback certificate",
+          ["IDR-TLS-01"],
+          [(PROXY, "cp /etc/nginx/ssl/idr.crt /root/idr.crt.orig && cp /etc/nginx/ssl/idr.key /root/idr.key.orig && "
+                   "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost "
+                   "-keyout /etc/nginx/ssl/idr.key -out /etc/nginx/ssl/idr.crt 2>/dev/null && nginx -s reload")],
+          [(PROXY, "cp /root/idr.crt.orig /etc/nginx/ssl/idr.crt && cp /root/idr.key.orig /etc/nginx/ssl/idr.key && "
+                   "nginx -s reload")]),
+    sed_fault("old-tls-enabled", "the proxy accepts TLS 1.0 and 1.1", ["IDR-TLS-02"], PROXY, SERVERS_CONF,
+              "ssl_protocols TLSv1.2 TLSv1.3;",
+              "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0;", "nginx -s reload"),
+    Fault("web-stopped", "OMERO.web is stopped on the read-only server",
+          ["IDR-SYS-01", "MSIR-THUMB-01", "MSIR-THUMB-02", "MSIR-DATA-01"],
+          [(RO, f"systemctl stop omero-web && {wait_port(4080, present=False)}")],
+          [(RO, f"systemctl start omero-web && {wait_port(4080)}")]),
+    Fault("pyramid-pixels-truncated", "the pyramid image's pixels file was truncated on disk",
+          ["MSIR-RENDER-04"],
+          [(RW, "cp -p /data/OMERO/Pixels/3 /root/pixels-3.orig && truncate -s 1M /data/OMERO/Pixels/3")],
+          [(RW, "cp -p /root/pixels-3.orig /data/OMERO/Pixels/3 && rm -f /root/pixels-3.orig")]),
 ]
 
 

@@ -1,0 +1,40 @@
+"""Reading OMERO.web's sessions the way the image-region microservice does:
+Django's cache session in Redis (``:1:django.contrib.sessions.cache<id>``),
+pickled, holding an ``omeroweb.connector.Connector``."""
+
+from __future__ import annotations
+
+import base64
+import io
+import pickle
+import shlex
+
+from deploycheck.hosts import testinfra_host
+from deploycheck.inventory import Host
+
+KEY_FORMAT = ":1:django.contrib.sessions.cache{}"
+
+
+class _Connector:
+    """Attributes of omeroweb.connector.Connector, without importing OMERO.web."""
+
+
+class _SessionUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):  # noqa: ANN201
+        if (module, name) == ("omeroweb.connector", "Connector"):
+            return _Connector
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an OMERO.web session")
+
+
+def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:
+    """The OMERO session key behind an OMERO.web session id, or None."""
+    key = shlex.quote(KEY_FORMAT.format(session_id))
+    out = testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} --raw GET {key} | head -c -1 | base64 -w0")
+    if out.rc != 0 or not out.stdout.strip():
+        return None
+    try:
+        session = _SessionUnpickler(io.BytesIO(base64.b64decode(out.stdout.strip()))).load()
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        return None
+    connector = session.get("connector") if isinstance(session, dict) else None
+    return getattr(connector, "omero_session_key", None)

@@ -1,0 +1,68 @@
+"""TLS checks against the public site: certificate and protocol versions."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from deploycheck.http import Client
+from deploycheck.inventory import Host
+from deploycheck.variables import expect
+
+CONNECT_TIMEOUT = 10
+
+
+def ca_file(node: Host, inventory_path: str | None = None) -> str | None:
+    """The inventory's CA bundle; relative paths are relative to the inventory file."""
+    value = expect(node, "tls_ca_file")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and inventory_path:
+        path = Path(inventory_path).resolve().parent / path
+    return str(path)
+
+
+def endpoint(node: Host) -> tuple[str, int]:
+    url = urlsplit(expect(node, "public_https_url"))
+    return url.hostname or "localhost", url.port or 443
+
+
+def https_client(node: Host, inventory_path: str | None = None) -> Client:
+    client = Client(expect(node, "public_https_url"), float(expect(node, "http_timeout")))
+    client.session.verify = ca_file(node, inventory_path) or True
+    return client
+
+
+def peer_certificate(node: Host, inventory_path: str | None) -> dict:
+    """The verified certificate of the site (chain and host name checked)."""
+    context = ssl.create_default_context(cafile=ca_file(node, inventory_path))
+    host, port = endpoint(node)
+    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as tls:
+        return tls.getpeercert()
+
+
+def days_left(cert: dict) -> float:
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
+    return (not_after - datetime.now(UTC)).total_seconds() / 86400
+
+
+def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
+    """The negotiated protocol when the site accepts exactly ``version``, else None."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = version
+    context.maximum_version = version
+    context.set_ciphers("ALL:@SECLEVEL=0")  # let the client offer old protocols; the server must refuse
+    host, port = endpoint(node)
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw, \
+                context.wrap_socket(raw, server_hostname=host) as tls:
+            return tls.version()
+    except (ssl.SSLError, ConnectionResetError):
+        return None
