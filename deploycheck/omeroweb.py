@@ -26,6 +26,26 @@ class _SessionUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an OMERO.web session")
 
 
+LOGIN_SCRIPT = (
+    'jar=$(mktemp) && base="http://127.0.0.1" && '
+    'curl -sS --max-time 20 -c "$jar" -o /dev/null "$base/webclient/login/" && '
+    "token=$(awk '$6 == \"csrftoken\" {print $7}' \"$jar\") && "
+    'curl -sS --max-time 20 -b "$jar" -c "$jar" -o /dev/null -H "Referer: $base/webclient/login/" '
+    '--data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "username=$DC_USER" '
+    '--data-urlencode "password=$DC_PASSWORD" "$base/webclient/login/" && '
+    "awk -v n=\"$DC_COOKIE\" '$6 == n {print $7}' \"$jar\"; rm -f \"$jar\""
+)
+
+
+def backend_login(web_host: Host, user: str, password: str, cookie_name: str) -> str | None:
+    """Log in on a backend host's own OMERO.web (never through the proxy); the session id."""
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in
+                   (("DC_USER", user), ("DC_PASSWORD", password), ("DC_COOKIE", cookie_name)))
+    out = testinfra_host(web_host).run(f"{env} sh -c {shlex.quote(LOGIN_SCRIPT)}")
+    value = out.stdout.strip().splitlines()[-1:] if out.rc == 0 else []
+    return value[0] if value else None
+
+
 def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:
     """The OMERO session key behind an OMERO.web session id, or None."""
     key = shlex.quote(KEY_FORMAT.format(session_id))

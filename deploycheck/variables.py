@@ -78,6 +78,8 @@ VARIABLES: dict[str, Variable] = {
         Variable("big_image", None, "A pyramid image: {id, size_x, size_y, levels} (tile level controls)."),
         Variable("ms_metric", "omero_ms_image_region_requests_total",
                  "The microservice's Prometheus counter of handled requests (label route)."),
+        Variable("private_user", None, "A non-public OMERO user for the leak control (logs in on a backend host)."),
+        Variable("private_password", None, "Password of private_user (secret)."),
         Variable("restore_scratch_db", "deploycheck_restore_drill",
                  "Scratch database the disruptive restore drill creates and drops."),
     ]

@@ -231,11 +231,12 @@ FAULTS = [
     sed_fault("cache-key-keeps-underscore", "the cache key is the raw request URI (jQuery's _= included)",
               ["IDR-CACHE-07"], PROXY, CACHED_INC, "proxy_cache_key $cache_key;", "proxy_cache_key $request_uri;",
               "nginx -s reload"),
-    Fault("pages-cached", "OMERO.web pages and uncached URIs go through the cache too",
-          ["IDR-CACHE-08", "IDR-CACHE-09"],
-          [(PROXY, f"printf 'proxy_cache omero;\\nproxy_cache_key $cache_key;\\nproxy_cache_valid 200 1d;\\n' >> "
+    Fault("pages-cached", "OMERO.web pages and uncached URIs go through the cache too, ignoring cookies",
+          ["IDR-CACHE-08", "IDR-CACHE-09", "IDR-LEAK-01"],
+          [(PROXY, "printf 'proxy_cache omero;\\nproxy_cache_key $cache_key;\\nproxy_cache_valid 200 1d;\\n"
+                   "proxy_ignore_headers Set-Cookie Vary Expires;\\n' >> "
                    f"{UNCACHED_INC} && nginx -s reload")],
-          [(PROXY, f"sed -i '/^proxy_cache/d' {UNCACHED_INC} && nginx -s reload")]),
+          [(PROXY, f"sed -i -e '/^proxy_cache/d' -e '/^proxy_ignore_headers/d' {UNCACHED_INC} && nginx -s reload")]),
     sed_fault("set-cookie-passed", "the proxy passes the backend's Set-Cookie on cached URIs", ["IDR-CACHE-10"],
               PROXY, CACHED_INC, "proxy_hide_header Set-Cookie;", "# proxy_hide_header Set-Cookie;",
               "nginx -s reload"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from deploycheck.controls import control
+from deploycheck.omeroweb import backend_login
 from deploycheck.variables import expect
 
 REF = "seed 000: idr-proxy (custom caching configuration)"
@@ -128,6 +129,27 @@ def test_only_200_cached(node, proxy_client, public_cookies, cache_status) -> No
     first, second, status = _twice(proxy_client, cache_status, path, public_cookies)
     assert status == 404, f"{node.name}: unknown image answered {status}; expected 404"
     assert second != "HIT", f"{node.name}: a 404 was served from the cache ({first}, {second})"
+
+
+@control("IDR-LEAK-01", "A page rendered for a logged-in user is never served to anonymous visitors", "critical",
+         "seed 000: private tokens or views may inadvertently be cached")
+@pytest.mark.hosts("proxy")
+def test_private_page_not_leaked(node, proxy_client, inventory) -> None:  # noqa: ANN001
+    """Logs in on a read-only server itself (never through the proxy), sends
+    that session through the proxy, then asks for the same URL anonymously."""
+    user, password = expect(node, "private_user"), expect(node, "private_password")
+    backends = inventory.group("omeroreadonly")
+    if not user or not backends:
+        pytest.skip(f"{node.name}: set private_user/private_password and list read-only servers")
+    cookie = expect(node, "session_cookie_name")
+    session_id = backend_login(backends[0], user, password, cookie)
+    assert session_id, f"{backends[0].name}: login of {user} on the host's own OMERO.web failed"
+    path = f"/webclient/?dc={proxy_client.unique()}"
+    private = proxy_client.get(path, cookies={cookie: session_id}).response
+    assert private.status_code == 200 and user in private.text, \
+        f"{node.name}: the logged-in page did not name {user} ({private.status_code}); cannot judge a leak"
+    anonymous = proxy_client.get(path).response
+    assert user not in anonymous.text, f"{node.name}: an anonymous visitor got {user}'s page from the cache"
 
 
 @control("IDR-CORS-01", "Proxied responses allow any origin (Access-Control-Allow-Origin: *)", "low",
