@@ -7,7 +7,7 @@ REFERENCE := inventories/reference-idr.yml
 PYTEST_ARGS ?=
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: check test venv stack stack-down stack-clean unit controls-healthy faults lint
+.PHONY: check test venv stack stack-down stack-clean stack-fresh unit controls-healthy faults lint
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -35,8 +35,12 @@ stack-down: $(PY)
 stack-clean: $(PY)
 	@$(PY) -m deploycheck.stack down idr --volumes
 
-## test: unit tests, the controls against the healthy stack, the fault matrix
-test: lint unit stack controls-healthy faults
+## test: unit tests, the controls against a freshly started stack, the fault matrix
+test: lint unit stack-fresh controls-healthy faults
+
+stack-fresh: $(PY)
+	@$(PY) -m deploycheck.stack down idr --volumes
+	@$(PY) -m deploycheck.stack up idr
 
 unit: $(PY)
 	$(PY) -m pytest selftests/unit -q -p no:deploycheck
