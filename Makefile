@@ -3,9 +3,17 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INVENTORY ?=
-REFERENCE := inventories/reference-idr.yml
+STACK ?= idr
 PYTEST_ARGS ?=
 export PYTHONDONTWRITEBYTECODE := 1
+
+ifeq ($(STACK),all)
+STACKS := idr vidjil
+else
+STACKS := $(STACK)
+endif
+REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
+ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
 .PHONY: check test venv stack stack-down stack-clean stack-fresh unit controls-healthy faults lint
 
@@ -16,40 +24,40 @@ $(PY): pyproject.toml
 
 venv: $(PY)
 
-## check: run every non-disruptive control (reference stack, or INVENTORY=path)
+## check: every non-disruptive control on the reference stack(s) (STACK=idr|vidjil|all), or INVENTORY=path
 check: $(PY)
 ifeq ($(strip $(INVENTORY)),)
-	@$(PY) -m deploycheck.stack up idr
-	$(PY) -m pytest --inventory=$(REFERENCE) -n auto -m "not disruptive" $(PYTEST_ARGS)
+	@for s in $(STACKS); do $(PY) -m deploycheck.stack up $$s || exit 1; done
+	$(PY) -m pytest $(REFERENCE_ARGS) -n auto -m "not disruptive" $(PYTEST_ARGS)
 else
-	$(PY) -m pytest --inventory=$(INVENTORY) -n auto -m "not disruptive" $(PYTEST_ARGS)
+	$(PY) -m pytest $(foreach i,$(INVENTORY),--inventory=$(i)) -n auto -m "not disruptive" $(PYTEST_ARGS)
 endif
 
-## stack / stack-down: start or stop the IDR reference stack (data volumes are kept)
+## stack / stack-down / stack-clean: start, stop, or stop and drop the data of the reference stack(s)
 stack: $(PY)
-	@$(PY) -m deploycheck.stack up idr
+	@for s in $(STACKS); do $(PY) -m deploycheck.stack up $$s || exit 1; done
 
 stack-down: $(PY)
-	@$(PY) -m deploycheck.stack down idr
+	@for s in $(STACKS); do $(PY) -m deploycheck.stack down $$s || exit 1; done
 
 stack-clean: $(PY)
-	@$(PY) -m deploycheck.stack down idr --volumes
+	@for s in $(STACKS); do $(PY) -m deploycheck.stack down $$s --volumes || exit 1; done
 
-## test: unit tests, the controls against a freshly started stack, the fault matrix
+## test: unit tests, the controls against freshly started stacks, the fault matrix
 test: lint unit stack-fresh controls-healthy faults
 
 stack-fresh: $(PY)
-	@$(PY) -m deploycheck.stack down idr --volumes
-	@$(PY) -m deploycheck.stack up idr
+	@$(PY) -m deploycheck.stack down all --volumes
+	@$(PY) -m deploycheck.stack up all
 
 unit: $(PY)
 	$(PY) -m pytest selftests/unit -q -p no:deploycheck
 
 controls-healthy: $(PY)
-	$(PY) -m pytest --inventory=$(REFERENCE) -n auto -m "not disruptive" -q
+	$(PY) -m pytest $(ALL_REFERENCES) -n auto -m "not disruptive" -q
 
 faults: $(PY)
-	$(PY) -m selftests.fault_matrix --inventory=$(REFERENCE)
+	$(PY) -m selftests.fault_matrix --stack all
 
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures

@@ -173,4 +173,25 @@ def load(path: str | Path) -> Inventory:
     p = Path(path)
     if not p.is_file():
         raise InventoryError(f"inventory file not found: {path}")
-    return parse(p.read_text(), str(path))
+    inventory = parse(p.read_text(), str(path))
+    for host in inventory.hosts.values():  # *_file paths are relative to the inventory file
+        for name, value in host.vars.items():
+            if name.endswith("_file") and isinstance(value, str) and value and not value.startswith(("/", "~")):
+                host.vars[name] = str((p.resolve().parent / value).resolve())
+    return inventory
+
+
+def merge(inventories: list[Inventory]) -> Inventory:
+    """Several inventories as one, as ``ansible -i a -i b`` sees them (later files win)."""
+    if len(inventories) == 1:
+        return inventories[0]
+    hosts: dict[str, Host] = {}
+    groups: dict[str, list[str]] = {}
+    for inv in inventories:
+        for name, host in inv.hosts.items():
+            known = hosts.get(name)
+            hosts[name] = Host(name, {**(known.vars if known else {}), **host.vars},
+                               sorted(set((known.groups if known else []) + host.groups)))
+        for group, members in inv.groups.items():
+            groups[group] = groups.get(group, []) + [m for m in members if m not in groups.get(group, [])]
+    return Inventory(",".join(inv.path for inv in inventories), hosts, groups)

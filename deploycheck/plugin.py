@@ -27,7 +27,8 @@ REQUESTS_KEY = pytest.StashKey[int]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("deploycheck")
-    group.addoption("--inventory", default=None, help="Ansible-style YAML inventory of the deployment to check.")
+    group.addoption("--inventory", action="append", default=None,
+                    help="Ansible-style YAML inventory of the deployment to check (repeat to combine several).")
     group.addoption("--allow-disruptive", action="store_true", default=False,
                     help="Also run controls that change state on a host (they restore it).")
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
@@ -36,11 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
-    path = config.getoption("--inventory")
-    if path is None:
+    paths = config.getoption("--inventory")
+    if not paths:
         return None
     try:
-        config.stash[INVENTORY_KEY] = inventory_mod.load(path)
+        config.stash[INVENTORY_KEY] = inventory_mod.merge([inventory_mod.load(p) for p in paths])
     except InventoryError as exc:
         sys.stderr.write(f"deploycheck: {exc}\n")
         return 2
@@ -190,7 +191,7 @@ class RunRecorder:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         run: dict[str, Any] = {
             "tool": "deploycheck",
-            "inventory": self.config.getoption("--inventory"),
+            "inventory": ",".join(self.config.getoption("--inventory") or []),
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
             "duration_s": round(time.time() - self.started, 2),
             "exit_status": int(exitstatus),

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import urllib3
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # readiness polls our own stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -34,9 +37,13 @@ class StackSpec:
     name: str
     project: str
     compose_file: Path
-    containers: tuple[str, ...]
+    containers: tuple[str, ...]  # systemd hosts (container names) or compose services
     ready_url: str
-    ready_checks: tuple[tuple[str, str], ...] = ()  # (container, shell test) that must succeed
+    ready_checks: tuple[tuple[str, str], ...] = ()  # (container or service, shell test) that must succeed
+    systemd: bool = True
+    tls_dir: Path | None = None
+    tls_basename: str = "idr"
+    data_dir: Path | None = None  # host folder of the stack's data (removed by down --volumes)
 
 
 STACKS = {
@@ -49,6 +56,17 @@ STACKS = {
             ("idr-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
             ("idr-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
         ),
+        tls_dir=FIXTURES / "idr" / "proxy" / "tls",
+    ),
+    "vidjil": StackSpec(
+        "vidjil", "deploycheck-vidjil", FIXTURES / "vidjil" / "docker-compose.yml",
+        ("mysql", "uwsgi", "workers", "fuse", "nginx", "backup"),
+        "https://127.0.0.1:28443/vidjil/default/index",
+        (("backup", "ls /mnt/backup/backup_*"),),
+        systemd=False,
+        tls_dir=FIXTURES / "vidjil" / "nginx" / "tls",
+        tls_basename="web2py",
+        data_dir=Path(os.environ.get("VIDJIL_DATA", "/var/lib/deploycheck/vidjil")),
     ),
 }
 
@@ -150,10 +168,10 @@ def compose_cmd(spec: StackSpec) -> list[str]:
     return ["docker", "compose", "-p", spec.project, "-f", str(spec.compose_file)]
 
 
-def ensure_tls(directory: Path, name: str = "localhost") -> None:
+def ensure_tls(directory: Path, name: str = "localhost", base: str = "idr") -> None:
     """A local CA and a server certificate for ``name`` it issued, made once;
-    the suite verifies the proxy against the CA as a user would a real one."""
-    if (directory / "idr.crt").exists() and (directory / "ca.crt").exists():
+    the suite verifies the site against the CA as a user would a real one."""
+    if (directory / f"{base}.crt").exists() and (directory / "ca.crt").exists():
         return
     if shutil.which("openssl") is None:
         raise StackError("openssl is needed to make the reference stack's certificates")
@@ -166,10 +184,10 @@ def ensure_tls(directory: Path, name: str = "localhost") -> None:
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj",
          "/CN=deploycheck reference CA", "-addext", "basicConstraints=critical,CA:TRUE",
          "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", "ca.key", "-out", "ca.crt"],
-        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", "idr.key",
-         "-out", "idr.csr"],
-        ["openssl", "x509", "-req", "-in", "idr.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-         "-days", "397", "-extfile", "server.ext", "-out", "idr.crt"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{base}.key",
+         "-out", f"{base}.csr"],
+        ["openssl", "x509", "-req", "-in", f"{base}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "397", "-extfile", "server.ext", "-out", f"{base}.crt"],
     ]
     for step in steps:
         done = subprocess.run(step, cwd=directory, capture_output=True, text=True, timeout=60)
@@ -179,14 +197,15 @@ def ensure_tls(directory: Path, name: str = "localhost") -> None:
 
 def build(spec: StackSpec) -> None:
     started = time.monotonic()
-    if spec.name == "idr":
-        ensure_tls(FIXTURES / "idr" / "proxy" / "tls")
+    if spec.tls_dir is not None:
+        ensure_tls(spec.tls_dir, base=spec.tls_basename)
     base = base_image()
-    say(f"building {SYSTEMD_IMAGE} from {base}")
-    run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,
-         str(FIXTURES / "base")], quiet=True)
+    if spec.systemd:
+        say(f"building {SYSTEMD_IMAGE} from {base}")
+        run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,
+             str(FIXTURES / "base")], quiet=True)
     say(f"building the {spec.name} hosts")
-    run([*compose_cmd(spec), "build", "-q"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE})
+    run([*compose_cmd(spec), "build", "-q"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE, "BASE_IMAGE": base})
     say(f"images ready in {time.monotonic() - started:.1f} s")
 
 
@@ -196,9 +215,33 @@ def system_state(container: str) -> str:
     return result.stdout.strip() or "unreachable"
 
 
+def service_container(spec: StackSpec, service: str) -> str:
+    """The container of a compose service (by label), or ``service`` itself as a container name."""
+    if spec.systemd:
+        return service
+    found = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={spec.project}",
+                            "--filter", f"label=com.docker.compose.service={service}"],
+                           capture_output=True, text=True, timeout=30).stdout.split()
+    return found[0] if found else service
+
+
 def check_passes(container: str, shell_test: str) -> bool:
     done = subprocess.run(["docker", "exec", container, "sh", "-c", shell_test], capture_output=True, timeout=30)
     return done.returncode == 0
+
+
+def container_state(spec: StackSpec, service: str) -> str:
+    """'running' once a container is up (and healthy, when it has a healthcheck)."""
+    if spec.systemd:
+        return system_state(service)
+    fmt = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
+    out = subprocess.run(["docker", "inspect", "-f", fmt, service_container(spec, service)],
+                         capture_output=True, text=True, timeout=30).stdout.split()
+    if not out:
+        return "missing"
+    if out[0] != "running":
+        return out[0]
+    return "running" if len(out) == 1 or out[1] == "healthy" else out[1]
 
 
 def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
@@ -208,7 +251,7 @@ def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
     pending = set(spec.containers)
     last = ""
     while time.monotonic() < end:
-        states = {c: system_state(c) for c in sorted(pending)}
+        states = {c: container_state(spec, c) for c in sorted(pending)}
         failed = [c for c, s in states.items() if s == "degraded"]
         if failed:
             units = {c: subprocess.run(["docker", "exec", c, "systemctl", "--failed", "--no-legend", "--plain"],
@@ -218,10 +261,11 @@ def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
         site = "waiting for hosts"
         if not pending:
             try:
-                code = requests.get(spec.ready_url, timeout=5, allow_redirects=False).status_code
+                code = requests.get(spec.ready_url, timeout=5, allow_redirects=False, verify=False).status_code
             except requests.RequestException as exc:
                 code = exc.__class__.__name__
-            waiting = [f"{c}: {cmd}" for c, cmd in spec.ready_checks if not check_passes(c, cmd)]
+            waiting = [f"{c}: {cmd}" for c, cmd in spec.ready_checks
+                       if not check_passes(service_container(spec, c), cmd)]
             if code == 200 and not waiting:
                 say(f"{spec.name} stack ready in {time.monotonic() - started:.1f} s")
                 return
@@ -247,28 +291,31 @@ def down(spec: StackSpec, volumes: bool = False) -> None:
         say("no Docker engine answers; nothing to stop")
         return
     run([*compose_cmd(spec), "down", *(["-v"] if volumes else [])], quiet=True)
+    if volumes and spec.data_dir is not None and spec.data_dir.is_dir():
+        shutil.rmtree(spec.data_dir)
     say(f"{spec.project} stopped" + (" and its volumes removed" if volumes else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploycheck.stack", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["up", "down", "build", "wait", "engine"])
-    parser.add_argument("stack", nargs="?", default="idr", choices=sorted(STACKS))
+    parser.add_argument("stack", nargs="?", default="idr", choices=[*sorted(STACKS), "all"])
     parser.add_argument("--volumes", action="store_true", help="with down: also remove the data volumes")
     args = parser.parse_args(argv)
-    spec = STACKS[args.stack]
+    specs = list(STACKS.values()) if args.stack == "all" else [STACKS[args.stack]]
     try:
-        if args.action == "engine":
-            ensure_engine()
-        elif args.action == "build":
-            ensure_engine()
-            build(spec)
-        elif args.action == "up":
-            up(spec)
-        elif args.action == "wait":
-            wait_ready(spec)
-        else:
-            down(spec, args.volumes)
+        for spec in specs:
+            if args.action == "engine":
+                ensure_engine()
+            elif args.action == "build":
+                ensure_engine()
+                build(spec)
+            elif args.action == "up":
+                up(spec)
+            elif args.action == "wait":
+                wait_ready(spec)
+            else:
+                down(spec, args.volumes)
     except StackError as exc:
         print(f"deploycheck: {exc}", file=sys.stderr)
         return 1

@@ -15,15 +15,10 @@ from deploycheck.variables import expect
 CONNECT_TIMEOUT = 10
 
 
-def ca_file(node: Host, inventory_path: str | None = None) -> str | None:
-    """The inventory's CA bundle; relative paths are relative to the inventory file."""
+def ca_file(node: Host) -> str | None:
+    """The inventory's CA bundle (relative paths were resolved against the inventory file)."""
     value = expect(node, "tls_ca_file")
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_absolute() and inventory_path:
-        path = Path(inventory_path).resolve().parent / path
-    return str(path)
+    return str(Path(value).expanduser()) if value else None
 
 
 def endpoint(node: Host) -> tuple[str, int]:
@@ -31,15 +26,15 @@ def endpoint(node: Host) -> tuple[str, int]:
     return url.hostname or "localhost", url.port or 443
 
 
-def https_client(node: Host, inventory_path: str | None = None) -> Client:
+def https_client(node: Host) -> Client:
     client = Client(expect(node, "public_https_url"), float(expect(node, "http_timeout")))
-    client.session.verify = ca_file(node, inventory_path) or True
+    client.session.verify = ca_file(node) or True
     return client
 
 
-def peer_certificate(node: Host, inventory_path: str | None) -> dict:
+def peer_certificate(node: Host) -> dict:
     """The verified certificate of the site (chain and host name checked)."""
-    context = ssl.create_default_context(cafile=ca_file(node, inventory_path))
+    context = ssl.create_default_context(cafile=ca_file(node))
     host, port = endpoint(node)
     with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw, \
             context.wrap_socket(raw, server_hostname=host) as tls:
@@ -66,3 +61,23 @@ def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
             return tls.version()
     except (ssl.SSLError, ConnectionResetError):
         return None
+
+
+
+def is_self_signed(node: Host) -> bool:
+    """True when the served certificate verifies with itself as the only trusted CA."""
+    import tempfile
+
+    host, port = endpoint(node)
+    pem = ssl.get_server_certificate((host, port), timeout=CONNECT_TIMEOUT)
+    with tempfile.NamedTemporaryFile("w", suffix=".pem") as fh:
+        fh.write(pem)
+        fh.flush()
+        context = ssl.create_default_context(cafile=fh.name)
+        context.check_hostname = False
+        try:
+            with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw, \
+                    context.wrap_socket(raw, server_hostname=host):
+                return True
+        except ssl.SSLCertVerificationError:
+            return False

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deploycheck.controls import ID_PATTERN
-from deploycheck.stack import STACKS, StackError, wait_ready
+from deploycheck.stack import STACKS, StackError, compose_cmd, service_container, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY, RO, RW, DB = "idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database"
@@ -58,6 +58,7 @@ class Fault:
     revert: list[tuple[str, str]]
     restart_after: list[str] = field(default_factory=list)  # containers restarted to revert
     pytest_args: list[str] = field(default_factory=list)
+    stack: str = "idr"
 
 
 def on_public_network(container: str, expected: str) -> Fault:
@@ -296,6 +297,106 @@ FAULTS = [
 ]
 
 
+VIDJIL_SERVICES = ("nginx", "uwsgi", "workers", "fuse", "mysql", "backup")
+V_NGINX, V_UWSGI, V_MYSQL, V_BACKUP = "vidjil:nginx", "vidjil:uwsgi", "vidjil:mysql", "vidjil:backup"
+V_SITE = "/etc/nginx/conf.d/vidjil.conf"
+V_MODEL = "/usr/share/vidjil/server/web2py/applications/vidjil/models/db.py"
+ROOT_SQL = 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" vidjil -e'
+V_OVERRIDE = ROOT / "selftests" / "vidjil-fault-override.yml"
+
+
+def vsql(sql: str) -> str:
+    return f"{ROOT_SQL} {shlex.quote(sql)}"
+
+
+def wait_health(state: str) -> str:
+    """Engine command polling (bounded, 30 s) until mysql's health is ``state``."""
+    return (f"for i in $(seq 60); do [ \"$(docker inspect -f '{{{{.State.Health.Status}}}}' {{mysql}})\" = {state} ] "
+            "&& break; sleep 0.5; done")
+
+
+def vidjil(name: str, description: str, expected: list[str], apply: list[tuple[str, str]],
+           revert: list[tuple[str, str]], **kwargs) -> Fault:
+    return Fault(name, description, expected, apply, revert, stack="vidjil", **kwargs)
+
+
+VIDJIL_FAULTS = [
+    vidjil("vidjil-fuse-stopped", "the fuse service is stopped", ["VIDJIL-CTR-01"],
+           [(DOCKER, "stop {fuse}")], [(DOCKER, "start {fuse}")]),
+    vidjil("vidjil-no-restart-policy", "the workers service has no restart policy", ["VIDJIL-CTR-02"],
+           [(DOCKER, "update --restart=no {workers}")], [(DOCKER, "update --restart=unless-stopped {workers}")]),
+    vidjil("vidjil-mysql-unhealthy", "MySQL's healthcheck fails (its socket is gone)", ["VIDJIL-CTR-03"],
+           [(V_MYSQL, "mv /run/mysqld/mysqld.sock /run/mysqld/fault.sock"),
+            (V_MYSQL, "for i in $(seq 60); do mysqladmin ping -h localhost >/dev/null 2>&1 || break; sleep 0.2; done"),
+            ("host", wait_health("unhealthy"))],
+           [(V_MYSQL, "mv /run/mysqld/fault.sock /run/mysqld/mysqld.sock"), ("host", wait_health("healthy"))]),
+    vidjil("vidjil-http-served", "plain HTTP serves the site instead of redirecting", ["VIDJIL-HTTP-01"],
+           [(V_NGINX, f"sed -i 's%return 301 https://$host$request_uri;%root /usr/share/vidjil/browser;%' {V_SITE}"
+                      " && nginx -s reload")],
+           [(V_NGINX, f"sed -i 's%root /usr/share/vidjil/browser; }}%return 301 https://$host$request_uri; }}%' "
+                      f"{V_SITE} && nginx -s reload")]),
+    vidjil("vidjil-old-tls", "nginx accepts TLS 1.0 and 1.1", ["VIDJIL-TLS-01"],
+           [(V_NGINX, f"sed -i 's%ssl_protocols TLSv1.2 TLSv1.3;%ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; "
+                      f"ssl_ciphers DEFAULT:@SECLEVEL=0;%' {V_SITE} && nginx -s reload")],
+           [(V_NGINX, f"sed -i 's%ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0;%"
+                      f"ssl_protocols TLSv1.2 TLSv1.3;%' {V_SITE} && nginx -s reload")]),
+    vidjil("vidjil-self-signed", "nginx serves the image's self-signed fallback certificate",
+           ["VIDJIL-TLS-02", "VIDJIL-TLS-03"],
+           [(V_NGINX, "cp /etc/nginx/ssl/web2py.crt /root/crt.orig && cp /etc/nginx/ssl/web2py.key /root/key.orig && "
+                      "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost -keyout "
+                      "/etc/nginx/ssl/web2py.key -out /etc/nginx/ssl/web2py.crt 2>/dev/null && nginx -s reload")],
+           [(V_NGINX, "cp /root/crt.orig /etc/nginx/ssl/web2py.crt && cp /root/key.orig /etc/nginx/ssl/web2py.key && "
+                      "nginx -s reload")]),
+    vidjil("vidjil-default-admin", "the documented default admin plop@plop.com / 1234 exists", ["VIDJIL-AUTH-01"],
+           [(V_UWSGI, "python3 -c \"from vidjilstub import db; c = db.connect(); c.cursor().execute("
+                      "'INSERT INTO auth_user (first_name, last_name, email, password) VALUES (%s, %s, %s, %s)', "
+                      "('System', 'Administrator', 'plop@plop.com', db.web2py_hash('1234')))\"")],
+           [(V_MYSQL, vsql("DELETE FROM auth_user WHERE email = 'plop@plop.com'"))]),
+    vidjil("vidjil-no-user", "the database has no user yet: init_db is open to anyone", ["VIDJIL-AUTH-02"],
+           [(V_MYSQL, vsql("CREATE TABLE auth_user_fault AS SELECT * FROM auth_user; DELETE FROM auth_user"))],
+           [(V_MYSQL, vsql("INSERT INTO auth_user SELECT * FROM auth_user_fault; DROP TABLE auth_user_fault"))]),
+    vidjil("vidjil-session-injected", "nginx forwards a fixed admin session cookie to the app", ["VIDJIL-AUTH-03"],
+           [(V_MYSQL, vsql("INSERT INTO web2py_session_vidjil (user_id, unique_key) SELECT min(id), 'fault-session' "
+                           "FROM auth_user")),
+            (V_NGINX, f"sed -i 's%include uwsgi_params;%include uwsgi_params; "
+                      f"uwsgi_param HTTP_COOKIE session_id_vidjil=fault-session;%' {V_SITE} && nginx -s reload")],
+           [(V_NGINX, f"sed -i 's% uwsgi_param HTTP_COOKIE session_id_vidjil=fault-session;%%' {V_SITE} && "
+                      "nginx -s reload"),
+            (V_MYSQL, vsql("DELETE FROM web2py_session_vidjil WHERE unique_key = 'fault-session'"))]),
+    vidjil("vidjil-workers-stopped", "the scheduler workers are stopped", ["VIDJIL-MON-01", "VIDJIL-CTR-01"],
+           [(DOCKER, "stop {workers}")], [(DOCKER, "start {workers}")]),
+    vidjil("vidjil-fuse-published", "the fuse port 12789 is published on the host", ["VIDJIL-NET-01"],
+           [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps fuse")],
+           [("compose:vidjil", "up -d --no-deps fuse")],
+           ),
+    vidjil("vidjil-too-many-workers", "as many scheduler workers as CPUs", ["VIDJIL-CFG-01"],
+           [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps workers"),
+            (V_MYSQL, "for i in $(seq 100); do [ $(" + ROOT_SQL + " 'SELECT count(*) FROM scheduler_worker' -N) -ge 4 ]"
+                      " && break; sleep 0.1; done")],
+           [("compose:vidjil", "up -d --no-deps workers")]),
+    vidjil("vidjil-autodelete-on", "AUTODELETE is turned on in the app model", ["VIDJIL-CFG-02"],
+           [(V_UWSGI, f"sed -i 's/^AUTODELETE = False/AUTODELETE = True/' {V_MODEL}")],
+           [(V_UWSGI, f"sed -i 's/^AUTODELETE = True/AUTODELETE = False/' {V_MODEL}")]),
+    vidjil("vidjil-germline-missing", "a germline file is missing from the client", ["VIDJIL-CFG-03"],
+           [(V_NGINX, "mv /usr/share/vidjil/germline/IGHV.fa /root/IGHV.fa")],
+           [(V_NGINX, "mv /root/IGHV.fa /usr/share/vidjil/germline/IGHV.fa")]),
+    vidjil("vidjil-backup-cron-commented", "the backup cron line is commented out, as shipped", ["VIDJIL-BKP-01"],
+           [(V_BACKUP, "sed -i 's/^33 2/# 33 2/' /etc/cron.d/vidjil-backup")],
+           [(V_BACKUP, "sed -i 's/^# 33 2/33 2/' /etc/cron.d/vidjil-backup")]),
+    vidjil("vidjil-backup-stale", "the newest backup is three days old", ["VIDJIL-BKP-02"],
+           [(V_BACKUP, "touch -d '3 days ago' /mnt/backup/backup_*")], [(V_BACKUP, "touch /mnt/backup/backup_*")]),
+    vidjil("vidjil-backup-user-writes", "the backup user was granted every privilege", ["VIDJIL-BKP-03"],
+           [(V_MYSQL, vsql("GRANT ALL ON vidjil.* TO 'backup'@'%'"))],
+           [(V_MYSQL, vsql("REVOKE ALL ON vidjil.* FROM 'backup'@'%'; "
+                           "GRANT SELECT, LOCK TABLES, SHOW VIEW ON vidjil.* TO 'backup'@'%'"))]),
+    vidjil("vidjil-shipped-root-password", "MySQL's network root account has the shipped password",
+           ["VIDJIL-DB-01"],
+           [(V_MYSQL, vsql("ALTER USER 'root'@'%' IDENTIFIED BY 'MySRPimSRP'"))],
+           [(V_MYSQL, "mysql -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e \"ALTER USER 'root'@'%' IDENTIFIED BY "
+                      "'$MYSQL_ROOT_PASSWORD'\"")]),
+]
+
+
 @dataclass
 class Result:
     name: str
@@ -307,12 +408,23 @@ class Result:
     seconds: float
 
 
-def sh(container: str, command: str, timeout: float = 60) -> None:
-    argv = ["docker", *shlex.split(command)] if container == DOCKER else ["docker", "exec", container, "sh", "-c",
-                                                                           command]
+def sh(target: str, command: str, timeout: float = 90) -> None:
+    """Run a fault step: in a container, on the engine (``docker``), or a compose
+    command (``compose:STACK``); ``vidjil:SERVICE`` names a compose service."""
+    if target in (DOCKER, "host"):
+        for service in VIDJIL_SERVICES:
+            if f"{{{service}}}" in command:
+                command = command.replace(f"{{{service}}}", service_container(STACKS["vidjil"], service))
+        argv = ["docker", *shlex.split(command)] if target == DOCKER else ["sh", "-c", command]
+    elif target.startswith("compose:"):
+        argv = [*compose_cmd(STACKS[target.split(":", 1)[1]]), *shlex.split(command)]
+    else:
+        if target.startswith("vidjil:"):
+            target = service_container(STACKS["vidjil"], target.split(":", 1)[1])
+        argv = ["docker", "exec", target, "sh", "-c", command]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise StackError(f"{container}: '{command[:60]}...' failed: {done.stderr.strip()[:200]}")
+        raise StackError(f"{target}: '{command[:60]}...' failed: {done.stderr.strip()[:200]}")
 
 
 def run_controls(inventory: str, reports: Path, extra: list[str] | None = None) -> list[str]:
@@ -326,8 +438,9 @@ def run_controls(inventory: str, reports: Path, extra: list[str] | None = None) 
 
 
 def all_control_ids(inventory: str, reports: Path) -> set[str]:
+    """Controls that apply to this stack (skips for lack of hosts do not count)."""
     data = json.loads((reports / "controls.json").read_text())
-    return {c["id"] for c in data["controls"] if ID_PATTERN.match(c["id"])}
+    return {c["id"] for c in data["controls"] if ID_PATTERN.match(c["id"]) and c["host"] != "-"}
 
 
 def run_fault(fault: Fault, inventory: str, scratch: Path) -> Result:
@@ -342,7 +455,7 @@ def run_fault(fault: Fault, inventory: str, scratch: Path) -> Result:
             sh(container, command)
         for container in fault.restart_after:
             subprocess.run(["docker", "restart", container], capture_output=True, timeout=120, check=True)
-        wait_ready(STACKS["idr"], deadline_s=120)
+        wait_ready(STACKS[fault.stack], deadline_s=120)
     caught = set(fault.expected) <= set(failed)
     collateral = sorted(set(failed) - set(fault.expected))
     verdict = "caught" if caught else "NOT CAUGHT"
@@ -352,25 +465,36 @@ def run_fault(fault: Fault, inventory: str, scratch: Path) -> Result:
                   round(time.monotonic() - started, 2))
 
 
+INVENTORIES = {"idr": "inventories/reference-idr.yml", "vidjil": "inventories/reference-vidjil.yml"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inventory", default="inventories/reference-idr.yml")
+    parser.add_argument("--stack", choices=[*INVENTORIES, "all"], default="all")
     parser.add_argument("--only", nargs="*", help="run only these faults")
     parser.add_argument("--out", default="reports/faults.json")
     args = parser.parse_args(argv)
-    faults = [f for f in FAULTS if not args.only or f.name in args.only]
+    stacks = list(INVENTORIES) if args.stack == "all" else [args.stack]
+    results: list[Result] = []
+    control_ids: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="deploycheck-faults-") as tmp:
         scratch = Path(tmp)
-        baseline = run_controls(args.inventory, scratch / "baseline")
-        if baseline:
-            print(f"[faults] the healthy stack already fails {baseline}; fix that first", file=sys.stderr)
-            return 1
-        control_ids = all_control_ids(args.inventory, scratch / "baseline")
-        results = [run_fault(f, args.inventory, scratch) for f in faults]
-        after = run_controls(args.inventory, scratch / "after")
-    if after:
-        print(f"[faults] reverting left the stack failing {after}", file=sys.stderr)
-        return 1
+        for stack in stacks:
+            inventory = INVENTORIES[stack]
+            faults = [f for f in [*FAULTS, *VIDJIL_FAULTS]
+                      if f.stack == stack and (not args.only or f.name in args.only)]
+            if not faults:
+                continue
+            baseline = run_controls(inventory, scratch / f"baseline-{stack}")
+            if baseline:
+                print(f"[faults] the healthy {stack} stack already fails {baseline}; fix that first", file=sys.stderr)
+                return 1
+            control_ids |= all_control_ids(inventory, scratch / f"baseline-{stack}")
+            results += [run_fault(f, inventory, scratch) for f in faults]
+            after = run_controls(inventory, scratch / f"after-{stack}")
+            if after:
+                print(f"[faults] reverting left the {stack} stack failing {after}", file=sys.stderr)
+                return 1
     covered = {i for r in results if r.caught for i in r.expected}
     uncovered = sorted(control_ids - covered) if not args.only else []
     out = Path(args.out)

@@ -72,3 +72,23 @@ def test_reference_inventory_has_every_group() -> None:
     inv = load("inventories/reference-idr.yml")
     for group in ("proxy", "omeroreadonly", "omeroreadwrite", "database"):
         assert inv.group(group), group
+
+
+def test_merge_combines_inventories_later_wins() -> None:
+    from deploycheck.inventory import merge
+
+    a = parse("all:\n  vars: {x: 1}\n  children:\n    proxy: {hosts: {p: {y: a}}}\n", "a.yml")
+    b = parse("all:\n  children:\n    proxy: {hosts: {p: {y: b}}}\n    vidjil: {hosts: {v: }}\n", "b.yml")
+    inv = merge([a, b])
+    assert inv.group("proxy")[0].vars == {"x": 1, "y": "b"}
+    assert [h.name for h in inv.group("vidjil")] == ["v"]
+    assert inv.path == "a.yml,b.yml"
+
+
+def test_file_variables_resolve_against_the_inventory(tmp_path) -> None:  # noqa: ANN001
+    inv_file = tmp_path / "sub" / "inv.yml"
+    inv_file.parent.mkdir()
+    inv_file.write_text("all:\n  hosts:\n    h: {tls_ca_file: ../ca.crt, other: ../x}\n")
+    host = load(inv_file).hosts["h"]
+    assert host.vars["tls_ca_file"] == str(tmp_path / "ca.crt")
+    assert host.vars["other"] == "../x"

@@ -27,7 +27,7 @@ def _check(node, label: str, status: int, location: str, set_cookie: bool) -> st
 @pytest.mark.hosts("proxy")
 def test_login_blocked_public(node, proxy_client, inventory) -> None:  # noqa: ANN001
     wrong = []
-    https = https_client(node, inventory.path)
+    https = https_client(node)
     for label, client in (("http", proxy_client), ("https", https)):
         for method in ("GET", "POST"):
             r = client.get("/webclient/login/", method=method, data=FORM if method == "POST" else None).response

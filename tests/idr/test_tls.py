@@ -19,7 +19,7 @@ REF = "seed 000: external ports (HTTPS on idr-proxy)"
 def test_certificate(node, inventory: Inventory) -> None:  # noqa: ANN001
     host, port = tls.endpoint(node)
     try:
-        cert = tls.peer_certificate(node, inventory.path)
+        cert = tls.peer_certificate(node)
     except ssl.SSLCertVerificationError as exc:
         raise AssertionError(f"{node.name}: certificate of {host}:{port} does not verify: {exc.verify_message}") \
             from exc

@@ -1,0 +1,51 @@
+"""Compose deployments seen through the Docker API: a project's containers
+by service, their settings and state, and commands inside them."""
+
+from __future__ import annotations
+
+import functools
+
+import docker
+from docker.models.containers import Container
+
+from deploycheck.inventory import Host
+from deploycheck.variables import expect
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+
+
+@functools.cache
+def _client(base_url: str | None) -> docker.DockerClient:
+    return docker.DockerClient(base_url=base_url, timeout=20) if base_url else docker.from_env(timeout=20)
+
+
+def client(node: Host) -> docker.DockerClient:
+    """The Docker engine of the host (``docker_host``, e.g. ssh://user@host; default: the local one)."""
+    return _client(expect(node, "docker_host"))
+
+
+def services(node: Host) -> dict[str, Container]:
+    """The project's containers by compose service (all states)."""
+    project = expect(node, "compose_project")
+    found: dict[str, Container] = {}
+    for container in client(node).containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"}):
+        found.setdefault(container.labels.get(SERVICE_LABEL, container.name), container)
+    return found
+
+
+def service(node: Host, name: str) -> Container:
+    found = services(node).get(name)
+    if found is None:
+        raise AssertionError(f"{node.name}: no container of service '{name}' in project "
+                             f"{expect(node, 'compose_project')}")
+    return found
+
+
+def run(node: Host, name: str, command: str) -> tuple[int, str]:
+    """(exit code, output) of a shell command inside a service's container."""
+    container = service(node, name)
+    if container.status != "running":
+        raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{command[:40]}'")
+    code, out = container.exec_run(["sh", "-c", command], demux=False)
+    return int(code), (out or b"").decode(errors="replace")
