@@ -15,7 +15,7 @@ endif
 REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
 ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
-.PHONY: check test venv stack stack-down stack-clean stack-fresh unit controls-healthy faults lint
+.PHONY: check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -43,8 +43,16 @@ stack-down: $(PY)
 stack-clean: $(PY)
 	@for s in $(STACKS); do $(PY) -m deploycheck.stack down $$s --volumes || exit 1; done
 
-## test: unit tests, the controls against freshly started stacks, the fault matrix
-test: lint unit stack-fresh controls-healthy faults
+## test: unit tests, the controls against freshly started stacks, live self-tests, a short soak, the fault matrix
+test: lint unit stack-fresh controls-healthy selftests-stack soak faults
+
+N ?= 3
+## soak: the full default suite N times on the healthy stacks (make soak N=20)
+soak: $(PY)
+	$(PY) -m selftests.soak --runs $(N)
+
+selftests-stack: $(PY)
+	$(PY) -m pytest selftests/stack -q -p no:deploycheck
 
 stack-fresh: $(PY)
 	@$(PY) -m deploycheck.stack down all --volumes

@@ -71,6 +71,11 @@ def reachability(host: Host) -> str | None:
     return _REACHABILITY[host.name]
 
 
+def probe(host: Host) -> str | None:
+    """Ask the host now (uncached): None when it runs a command, else the cause."""
+    return _probe(host)
+
+
 def _probe(host: Host) -> str | None:
     try:
         result = testinfra_host(host).run("true")

@@ -6,22 +6,27 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deploycheck import inventory as inventory_mod
-from deploycheck.controls import control_of
+from deploycheck import readiness
+from deploycheck import waivers as waivers_mod
+from deploycheck.controls import REGISTRY, control_of
 from deploycheck.hosts import COMMANDS, reachability, testinfra_host
 from deploycheck.http import REQUESTS
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
+from deploycheck.waivers import Waiver, WaiverError
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
+WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
+REDACTOR_KEY = pytest.StashKey[Redactor]()
 REQUESTS_KEY = pytest.StashKey[int]()
 
 
@@ -32,6 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-disruptive", action="store_true", default=False,
                     help="Also run controls that change state on a host (they restore it).")
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
+    group.addoption("--wait-ready", type=float, default=0, metavar="SECONDS",
+                    help="First wait up to SECONDS until every host and endpoint of the inventory answers.")
+    group.addoption("--waivers", default=None, help="YAML file of accepted exceptions (id, host, justification, "
+                    "expires); a waived failure does not fail the run.")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,7 +51,9 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         return None
     try:
         config.stash[INVENTORY_KEY] = inventory_mod.merge([inventory_mod.load(p) for p in paths])
-    except InventoryError as exc:
+        waiver_file = config.getoption("--waivers")
+        config.stash[WAIVERS_KEY] = waivers_mod.load(waiver_file) if waiver_file else []
+    except (InventoryError, WaiverError) as exc:
         sys.stderr.write(f"deploycheck: {exc}\n")
         return 2
     return None
@@ -53,9 +64,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if INVENTORY_KEY not in config.stash:
         return
     inv = config.stash[INVENTORY_KEY]
+    config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(RunRecorder(config, inv), "deploycheck-recorder")
+    if config.getoption("--wait-ready"):
+        readiness.wait(inv, config.getoption("--wait-ready"))
     reports = Path(config.getoption("--reports-dir"))
     reports.mkdir(parents=True, exist_ok=True)
     if not getattr(config.option, "xmlpath", None):
@@ -102,12 +116,29 @@ def host(node: Host):  # -> testinfra.host.Host
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unknown = sorted({w.id for w in config.stash.get(WAIVERS_KEY, [])} - set(REGISTRY))
+    if unknown:
+        pytest.exit(f"deploycheck: {config.getoption('--waivers')}: unknown control id(s) {', '.join(unknown)}",
+                    returncode=2)
     if config.getoption("--allow-disruptive"):
         return
     skip = pytest.mark.skip(reason="disruptive control: run with --allow-disruptive")
     for item in items:
         if item.get_closest_marker("disruptive"):
             item.add_marker(skip)
+
+
+def _redact_report(config: pytest.Config, report: pytest.TestReport) -> None:
+    """Inventory secrets never reach the terminal, junit.xml or logs, even with -vv:
+    tracebacks, captured output and captured log lines (testinfra logs commands) are masked."""
+    redact = config.stash.get(REDACTOR_KEY, None)
+    if redact is None or not redact.secrets:
+        return
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        if redact(text) != text:
+            report.longrepr = redact(text)
+    report.sections = [(name, redact(content)) for name, content in report.sections]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -127,6 +158,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the control's metadata and a one-line outcome to the report."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    _redact_report(item.config, report)
     if report.when == "teardown":
         report.user_properties.append(("deploycheck_commands", _commands_since(item)))
         report.user_properties.append(("deploycheck_requests", REQUESTS[0] - item.stash.get(REQUESTS_KEY, 0)))
@@ -134,6 +166,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if meta is None:
         return
     node = getattr(item, "callspec", None) and item.callspec.params.get("node")
+    host_name = node.name if isinstance(node, Host) else "-"
     kind = ""
     if report.failed:
         failed_assert = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
@@ -144,10 +177,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         message = text.split("\nassert ")[0].strip()
         if kind == "error":
             message = f"{call.excinfo.typename}: {message}"
+    if report.failed:
+        waiver = waivers_mod.find(item.config.stash.get(WAIVERS_KEY, []), meta.id, host_name)
+        if waiver is not None and waiver.expired(date.today()):
+            message += f" (waiver expired on {waiver.expires.isoformat()})"
+        elif waiver is not None:
+            kind = "waived"
+            message += f" [waived until {waiver.expires.isoformat()}: {waiver.justification}]"
+            report.outcome = "skipped"
+            report.wasxfail = f"waived: {waiver.justification}"
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     report.user_properties.append(("deploycheck", {
-        **meta.as_dict(), "host": node.name if isinstance(node, Host) else "-", "kind": kind, "message": message,
+        **meta.as_dict(), "host": host_name, "kind": kind, "message": message,
     }))
 
 
@@ -158,7 +200,7 @@ class RunRecorder:
     def __init__(self, config: pytest.Config, inv: Inventory) -> None:
         self.config = config
         self.started = time.time()
-        self.redact = Redactor.from_inventory(inv)
+        self.redact = config.stash[REDACTOR_KEY]
         self.records: dict[str, Record] = {}
         self.commands: dict[str, int] = {}
         self.requests = 0
@@ -171,7 +213,10 @@ class RunRecorder:
         props = dict(report.user_properties).get("deploycheck")
         if props is None or not (report.when == "call" or report.failed or report.skipped):
             return
-        outcome = "skipped" if report.skipped else (props["kind"] or "failed") if report.failed else "passed"
+        if props["kind"] == "waived":
+            outcome = "waived"
+        else:
+            outcome = "skipped" if report.skipped else (props["kind"] or "failed") if report.failed else "passed"
         existing = self.records.get(report.nodeid)
         if existing is None:
             self.records[report.nodeid] = Record(

@@ -96,6 +96,7 @@ VARIABLES: dict[str, Variable] = {
         Variable("vidjil_app_model", "/usr/share/vidjil/server/web2py/applications/vidjil/models/db.py",
                  "The web2py app model file (holds AUTODELETE) in the uwsgi service."),
         Variable("germline_paths", ["/germline/IGHV.fa", "/js/germline.js"], "Germline files the site serves."),
+        Variable("ready_urls", [], "Extra URLs (absolute or below public_url) --wait-ready waits for (< 500)."),
         Variable("restore_scratch_db", "deploycheck_restore_drill",
                  "Scratch database the disruptive restore drill creates and drops."),
     ]

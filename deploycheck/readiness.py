@@ -1,0 +1,69 @@
+"""``--wait-ready SECONDS``: right after a deploy, poll the inventory's hosts
+and endpoints until they answer or the deadline passes, then run."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections.abc import Callable
+
+import requests
+from urllib3.exceptions import InsecureRequestWarning
+
+from deploycheck import hosts
+from deploycheck.inventory import Inventory
+from deploycheck.variables import expect
+
+POLL_S = 1.0
+
+
+def endpoints(inventory: Inventory) -> list[str]:
+    """URLs that must answer below 500: each host's public_url/vidjil_url and its ready_urls."""
+    found: list[str] = []
+    for host in inventory.hosts.values():
+        for name in ("public_url", "vidjil_url"):
+            if name in host.vars and host.vars[name] not in found:
+                found.append(str(host.vars[name]))
+        for url in expect(host, "ready_urls"):
+            full = url if "://" in url else str(expect(host, "public_url")).rstrip("/") + url
+            if full not in found:
+                found.append(full)
+    return found
+
+
+def _answers(url: str) -> bool:
+    """Any answer below 500 counts (the certificate is the TLS controls' business)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        try:
+            return requests.get(url, timeout=5, allow_redirects=False, verify=False).status_code < 500
+        except requests.RequestException:
+            return False
+
+
+def wait(inventory: Inventory, seconds: float, say: Callable[[str], None] | None = None) -> bool:
+    """True once every remote host runs a command and every endpoint answers; bounded by ``seconds``."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    targets = [h for h in inventory.hosts.values() if h.vars.get("ansible_connection", "ssh") != "local"]
+    urls = endpoints(inventory)
+    pending_hosts, pending_urls = list(targets), list(urls)
+    end = time.monotonic() + seconds
+    last = ""
+    while True:
+        pending_hosts = [h for h in pending_hosts if hosts.probe(h) is not None]
+        pending_urls = [u for u in pending_urls if not _answers(u)]
+        left = end - time.monotonic()
+        line = (f"[wait-ready] {len(targets) - len(pending_hosts)}/{len(targets)} hosts and "
+                f"{len(urls) - len(pending_urls)}/{len(urls)} endpoints answer")
+        if not pending_hosts and not pending_urls:
+            say(line + " - ready")
+            return True
+        if left <= 0:
+            names = [h.name for h in pending_hosts] + pending_urls
+            say(line + f" - deadline passed, still waiting for {', '.join(names)}; running anyway")
+            return False
+        if line != last:
+            say(line + f" ({left:.0f} s left)")
+            last = line
+        time.sleep(min(POLL_S, max(left, 0)))

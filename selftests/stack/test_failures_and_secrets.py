@@ -1,0 +1,34 @@
+"""A run against a host that is gone, and a run whose failures involve secrets."""
+
+from __future__ import annotations
+
+from conftest import reference
+
+PLANTED = {"private_password": "PLANTED-private-7f3a91", "readonly_db_password": "PLANTED-readonly-c2e8d4"}
+
+
+def test_unreachable_host_gives_one_line_errors(deploycheck) -> None:  # noqa: ANN001
+    inv = reference("idr")
+    db = inv["all"]["children"]["database"]["hosts"]
+    db["idr-database-gone"] = db.pop("idr-database")
+    run = deploycheck(inv, "tests/idr", "tests/omero")
+    assert run.rc == 1, run.output[-800:]
+    gone = [c for c in run.controls() if c["host"] == "idr-database-gone"]
+    others = [c for c in run.controls() if c["host"] not in ("idr-database-gone", "-")]
+    assert gone and all(c["outcome"] == "error" for c in gone), [(c["id"], c["outcome"]) for c in gone]
+    assert all("idr-database-gone" in c["message"] and "\n" not in c["message"] for c in gone)
+    assert others and all(c["outcome"] in ("passed", "skipped") for c in others), \
+        [(c["id"], c["host"], c["outcome"]) for c in others if c["outcome"] not in ("passed", "skipped")]
+    assert run.seconds < 60, f"run took {run.seconds:.0f} s"
+
+
+def test_planted_secrets_never_appear(deploycheck) -> None:  # noqa: ANN001
+    inv = reference("idr")
+    inv["all"]["vars"].update(PLANTED)
+    run = deploycheck(inv, "-vv", "-k", "private_page or readonly or plate_and_dataset")
+    assert run.rc == 1, run.output[-800:]
+    failed = {c["id"] for c in run.controls() if c["outcome"] in ("failed", "error")}
+    assert {"IDR-LEAK-01", "IDR-DB-02"} <= failed, failed
+    text = run.all_text()
+    leaked = [name for name, secret in PLANTED.items() if secret in text]
+    assert not leaked, f"secrets of {leaked} appear in the output or reports"
