@@ -7,7 +7,7 @@ import shlex
 import threading
 from dataclasses import dataclass
 
-from deploycheck.hosts import testinfra_host
+from deploycheck.hosts import HostUnreachableError, reachability, testinfra_host
 from deploycheck.inventory import Host
 
 _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
@@ -20,6 +20,9 @@ def command(node: Host, cmd: str) -> tuple[int, str, str]:
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
+    cause = reachability(node)
+    if cause is not None:
+        raise HostUnreachableError(cause)
     result = testinfra_host(node).run(cmd)
     value = (result.rc, result.stdout, result.stderr)
     with _LOCK:

@@ -486,10 +486,14 @@ def main(argv: list[str] | None = None) -> int:
             if not faults:
                 continue
             baseline = run_controls(inventory, scratch / f"baseline-{stack}")
-            if baseline:
-                print(f"[faults] the healthy {stack} stack already fails {baseline}; fix that first", file=sys.stderr)
+            disruptive = run_controls(inventory, scratch / f"disruptive-{stack}", ["--allow-disruptive", "-m",
+                                                                                  "disruptive"])
+            if baseline or disruptive:
+                print(f"[faults] the healthy {stack} stack already fails {baseline + disruptive}; fix that first",
+                      file=sys.stderr)
                 return 1
             control_ids |= all_control_ids(inventory, scratch / f"baseline-{stack}")
+            control_ids |= all_control_ids(inventory, scratch / f"disruptive-{stack}")
             results += [run_fault(f, inventory, scratch) for f in faults]
             after = run_controls(inventory, scratch / f"after-{stack}")
             if after:
