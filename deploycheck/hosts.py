@@ -80,7 +80,9 @@ def _probe(host: Host) -> str | None:
     try:
         result = testinfra_host(host).run("true")
     except Exception as exc:  # noqa: BLE001 - any backend failure means unreachable
-        return f"{host.name}: unreachable ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0][:160]})"
+        inner = exc.args[0] if exc.args else None  # testinfra raises RuntimeError(CommandResult)
+        text = (getattr(inner, "stderr", None) or str(exc)).strip().splitlines() or [exc.__class__.__name__]
+        return f"{host.name}: unreachable ({text[-1][:160]})"
     if result.rc != 0:
         cause = (result.stderr or result.stdout or f"exit status {result.rc}").strip().splitlines()
         return f"{host.name}: unreachable ({cause[-1][:160] if cause else result.rc})"

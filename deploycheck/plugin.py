@@ -175,7 +175,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and not report.skipped:
         text = str(call.excinfo.value).strip() or call.excinfo.typename
         message = text.split("\nassert ")[0].strip()
-        if kind == "error":
+        if kind == "error" and call.excinfo.typename != "Failed":  # pytest.fail's text stands alone
             message = f"{call.excinfo.typename}: {message}"
     if report.failed:
         waiver = waivers_mod.find(item.config.stash.get(WAIVERS_KEY, []), meta.id, host_name)

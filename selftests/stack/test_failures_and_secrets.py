@@ -33,3 +33,19 @@ def test_planted_secrets_never_appear(deploycheck) -> None:  # noqa: ANN001
     text = run.all_text()
     leaked = [name for name, secret in PLANTED.items() if secret in text]
     assert not leaked, f"secrets of {leaked} appear in the output or reports"
+
+
+def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:  # noqa: ANN001
+    """A refused SSH port and a name that does not resolve: quick, one line each, exit 1."""
+    inv = reference("idr")
+    inv["all"]["children"]["database"]["hosts"] = {
+        "db-refused": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1,
+                       "ansible_timeout": 3},
+        "db-nodns": {"ansible_connection": "ssh", "ansible_host": "no-such-host.invalid", "ansible_timeout": 3},
+    }
+    run = deploycheck(inv, "tests/idr/test_volumes.py", "tests/idr/test_database.py", "tests/omero/test_backup.py")
+    assert run.rc == 1, run.output[-800:]
+    bad = [c for c in run.controls() if c["host"] in ("db-refused", "db-nodns")]
+    assert bad and all(c["outcome"] == "error" and c["host"] in c["message"] and "\n" not in c["message"]
+                       for c in bad), [(c["id"], c["host"], c["outcome"], c["message"][:80]) for c in bad]
+    assert run.seconds < 3 + 5 + 10, f"run took {run.seconds:.1f} s"  # timeout + 5 s + pytest start-up

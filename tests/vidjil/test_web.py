@@ -4,14 +4,12 @@ certificates; First configuration and first launch; Making backups)."""
 from __future__ import annotations
 
 import json
-import ssl
 
 import pytest
 
 from deploycheck import tls
 from deploycheck.controls import control
 from deploycheck.http import Client
-from deploycheck.inventory import Inventory
 from deploycheck.variables import expect
 from deploycheck.vidjil import login
 
@@ -36,24 +34,14 @@ def test_http_redirects(node) -> None:  # noqa: ANN001
 @control("VIDJIL-TLS-01", "TLS 1.0 and 1.1 handshakes are refused", "high", SSL_REF)
 @pytest.mark.hosts("vidjil")
 def test_old_tls_refused(node) -> None:  # noqa: ANN001
-    accepted = [v.name for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1) if tls.handshake(node, v)]
-    assert not accepted, f"{node.name}: accepts {accepted}; expected TLS 1.2 or newer only"
-    assert tls.handshake(node, ssl.TLSVersion.TLSv1_2) or tls.handshake(node, ssl.TLSVersion.TLSv1_3), \
-        f"{node.name}: no TLS 1.2/1.3 handshake either; is HTTPS up?"
+    tls.assert_old_protocols_refused(node)
 
 
 @control("VIDJIL-TLS-02", "The certificate is valid for the public name and not about to expire", "critical",
          SSL_REF)
 @pytest.mark.hosts("vidjil")
-def test_certificate_valid(node, inventory: Inventory) -> None:  # noqa: ANN001
-    host, port = tls.endpoint(node)
-    try:
-        cert = tls.peer_certificate(node)
-    except ssl.SSLCertVerificationError as exc:
-        raise AssertionError(f"{node.name}: certificate of {host}:{port} does not verify: {exc.verify_message}") \
-            from exc
-    left, margin = tls.days_left(cert), float(expect(node, "tls_min_days"))
-    assert left >= margin, f"{node.name}: certificate expires in {left:.0f} days; expected >= {margin:g}"
+def test_certificate_valid(node) -> None:  # noqa: ANN001
+    tls.assert_certificate_valid(node)
 
 
 @control("VIDJIL-TLS-03", "The certificate is not a self-signed fallback", "medium", SSL_REF)
