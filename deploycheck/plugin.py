@@ -177,6 +177,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         message = text.split("\nassert ")[0].strip()
         if kind == "error" and call.excinfo.typename != "Failed":  # pytest.fail's text stands alone
             message = f"{call.excinfo.typename}: {message}"
+        if kind == "error" and host_name != "-" and host_name not in message:
+            message = f"{host_name}: {message}"
+        message = " ".join(message.split("\n")[0].split()) if kind == "error" else message
     if report.failed:
         waiver = waivers_mod.find(item.config.stash.get(WAIVERS_KEY, []), meta.id, host_name)
         if waiver is not None and waiver.expired(date.today()):

@@ -49,3 +49,15 @@ def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:  # noqa: ANN00
     assert bad and all(c["outcome"] == "error" and c["host"] in c["message"] and "\n" not in c["message"]
                        for c in bad), [(c["id"], c["host"], c["outcome"], c["message"][:80]) for c in bad]
     assert run.seconds < 3 + 5 + 10, f"run took {run.seconds:.1f} s"  # timeout + 5 s + pytest start-up
+
+
+def test_tls_failure_is_one_line_per_control(deploycheck) -> None:  # noqa: ANN001
+    """HTTPS pointed at a plain-HTTP port: the TLS-dependent controls fail quickly, one line each."""
+    inv = reference("vidjil")
+    inv["all"]["children"]["vidjil"]["hosts"]["vidjil-reference"]["public_https_url"] = "https://localhost:28080"
+    run = deploycheck(inv, "tests/vidjil/test_web.py")
+    assert run.rc == 1, run.output[-800:]
+    broken = [c for c in run.controls() if c["outcome"] in ("failed", "error")]
+    assert {"VIDJIL-TLS-01", "VIDJIL-TLS-02", "VIDJIL-AUTH-02"} <= {c["id"] for c in broken}, broken
+    assert all(c["message"] and "\n" not in c["message"] for c in broken)
+    assert run.seconds < 30, f"run took {run.seconds:.1f} s"
