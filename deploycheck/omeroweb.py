@@ -11,6 +11,7 @@ import shlex
 
 from deploycheck.hosts import testinfra_host
 from deploycheck.inventory import Host
+from deploycheck.redact import remember
 
 KEY_FORMAT = ":1:django.contrib.sessions.cache{}"
 
@@ -43,6 +44,7 @@ def backend_login(web_host: Host, user: str, password: str, cookie_name: str) ->
                    (("DC_USER", user), ("DC_PASSWORD", password), ("DC_COOKIE", cookie_name)))
     out = testinfra_host(web_host).run(f"{env} sh -c {shlex.quote(LOGIN_SCRIPT)}")
     value = out.stdout.strip().splitlines()[-1:] if out.rc == 0 else []
+    remember(value[0] if value else None)
     return value[0] if value else None
 
 
@@ -57,4 +59,6 @@ def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str
     except (pickle.UnpicklingError, EOFError, ValueError):
         return None
     connector = session.get("connector") if isinstance(session, dict) else None
-    return getattr(connector, "omero_session_key", None)
+    key = getattr(connector, "omero_session_key", None)
+    remember(key)
+    return key

@@ -132,7 +132,7 @@ def _redact_report(config: pytest.Config, report: pytest.TestReport) -> None:
     """Inventory secrets never reach the terminal, junit.xml or logs, even with -vv:
     tracebacks, captured output and captured log lines (testinfra logs commands) are masked."""
     redact = config.stash.get(REDACTOR_KEY, None)
-    if redact is None or not redact.secrets:
+    if redact is None or not redact.active:
         return
     if report.longrepr is not None and not isinstance(report.longrepr, tuple):
         text = str(report.longrepr)
@@ -191,8 +191,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.wasxfail = f"waived: {waiver.justification}"
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    redact = item.config.stash.get(REDACTOR_KEY, None)
     report.user_properties.append(("deploycheck", {
-        **meta.as_dict(), "host": host_name, "kind": kind, "message": message,
+        **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
     }))
 
 

@@ -8,6 +8,15 @@ from typing import Any
 
 from deploycheck.inventory import Inventory
 
+_RUNTIME: set[str] = set()  # secrets met during the run: session ids, session keys
+
+
+def remember(secret: str | None) -> None:
+    """Mask this value too from now on (a cookie or session key the run obtained)."""
+    if secret and len(secret) >= 8:
+        _RUNTIME.add(secret)
+
+
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|session_key|cookie_value|_key)$", re.IGNORECASE)
 MASK = "********"
 
@@ -28,9 +37,13 @@ class Redactor:
             self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in sorted({*self.secrets, *_RUNTIME}, key=len, reverse=True):
             text = text.replace(secret, MASK)
         return text
+
+    @property
+    def active(self) -> bool:
+        return bool(self.secrets or _RUNTIME)
 
 
 def _secret_values(data: Any, name: str = "") -> Iterable[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from deploycheck.http import Client
 from deploycheck.inventory import Inventory
+from deploycheck.redact import remember
 from deploycheck.variables import expect
 
 
@@ -30,6 +31,7 @@ def public_cookies(proxy_client: Client, proxy_node) -> dict[str, str]:  # noqa:
     name = expect(proxy_node, "session_cookie_name")
     sent = proxy_client.get(expect(proxy_node, "public_entry_path"))
     value = sent.response.cookies.get(name)
+    remember(value)
     if not value:
         pytest.fail(f"{proxy_node.name}: anonymous visit of {expect(proxy_node, 'public_entry_path')} "
                     f"gave status {sent.response.status_code} and no '{name}' cookie (public user disabled?)")

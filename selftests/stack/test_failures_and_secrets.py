@@ -61,3 +61,17 @@ def test_tls_failure_is_one_line_per_control(deploycheck) -> None:  # noqa: ANN0
     assert {"VIDJIL-TLS-01", "VIDJIL-TLS-02", "VIDJIL-AUTH-02"} <= {c["id"] for c in broken}, broken
     assert all(c["message"] and "\n" not in c["message"] for c in broken)
     assert run.seconds < 30, f"run took {run.seconds:.1f} s"
+
+
+def test_session_cookies_are_masked(deploycheck) -> None:  # noqa: ANN001
+    """A failing render control shown with its locals (-l) would print the public session cookie."""
+    import re
+
+    inv = reference("idr")
+    inv["all"]["vars"]["test_image"] = {"id": 987654321, "size_x": 64, "size_y": 64, "size_z": 1, "size_c": 1}
+    run = deploycheck(inv, "-vv", "-l", "-n", "0", "-k", "render_region_size")
+    assert run.rc == 1, run.output[-800:]
+    text = run.all_text()
+    assert "sessionid_idr" in text, "the cookie name should show in the locals; the test proves nothing"
+    exposed = re.findall(r"sessionid_idr\W{1,6}([a-z0-9]{20,})", text)
+    assert not exposed, f"session cookie values appear in the output: {exposed[:2]}"
