@@ -21,6 +21,7 @@ from deploycheck.http import REQUESTS
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
+from deploycheck.variables import validate
 from deploycheck.waivers import Waiver, WaiverError
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
@@ -50,7 +51,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if not paths:
         return None
     try:
-        config.stash[INVENTORY_KEY] = inventory_mod.merge([inventory_mod.load(p) for p in paths])
+        inv = inventory_mod.merge([inventory_mod.load(p) for p in paths])
+        problems = validate(inv)
+        if problems:
+            raise InventoryError(f"{inv.path}: " + "; ".join(problems))
+        config.stash[INVENTORY_KEY] = inv
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers_mod.load(waiver_file) if waiver_file else []
     except (InventoryError, WaiverError) as exc:

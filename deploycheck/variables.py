@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploycheck.inventory import Host
+from deploycheck.inventory import Host, Inventory
 
 
 @dataclass(frozen=True)
@@ -15,12 +15,17 @@ class Variable:
     name: str
     default: Any
     description: str
+    required_for: tuple[str, ...] = ()  # groups whose hosts must set it (no safe default)
+
+
+# Groups the controls know; others are a typo unless listed in deploycheck_extra_groups.
+KNOWN_GROUPS = {"all", "ungrouped", "proxy", "omeroreadonly", "omeroreadwrite", "database", "outside", "vidjil"}
 
 
 VARIABLES: dict[str, Variable] = {
     v.name: v
     for v in [
-        Variable("public_url", "http://127.0.0.1", "Base URL of the public site on the proxy (port 80)."),
+        Variable("public_url", None, "Base URL of the public site on the proxy (port 80).", ("proxy",)),
         Variable("allowed_public_ports", [22, 80, 443, 873, 4063, 4064],
                  "TCP ports the proxy may listen on for the outside world."),
         Variable("loopback_only_ports", [9000, 8009],
@@ -81,10 +86,11 @@ VARIABLES: dict[str, Variable] = {
         Variable("private_user", None, "A non-public OMERO user for the leak control (logs in on a backend host)."),
         Variable("private_password", None, "Password of private_user (secret)."),
         Variable("docker_host", None, "Docker engine of a compose deployment (e.g. ssh://admin@host); null: local."),
-        Variable("compose_project", "vidjil", "The compose project name of the deployment."),
+        Variable("compose_project", None, "The compose project name of the deployment.", ("vidjil",)),
+        Variable("deploycheck_extra_groups", [], "Inventory groups deploycheck should ignore (not typos)."),
         Variable("expected_services", [], "Compose services that must be running."),
         Variable("private_services", {}, "service -> ports that must not be published outside the compose network."),
-        Variable("vidjil_url", "http://127.0.0.1", "Vidjil's plain HTTP address."),
+        Variable("vidjil_url", None, "Vidjil's plain HTTP address.", ("vidjil",)),
         Variable("self_signed_allowed", False, "Whether a self-signed certificate is acceptable (test stacks)."),
         Variable("default_logins", [["plop@plop.com", "1234"], ["plop@plop.com", "foobartest"]],
                  "Shipped credentials that must not log in: [email, password] pairs."),
@@ -101,6 +107,24 @@ VARIABLES: dict[str, Variable] = {
                  "Scratch database the disruptive restore drill creates and drops."),
     ]
 }
+
+
+def validate(inventory: Inventory) -> list[str]:
+    """Problems that make the inventory unusable: unknown groups, required variables unset."""
+    problems: list[str] = []
+    extra: set[str] = set()
+    for host in inventory.hosts.values():
+        extra |= set(host.vars.get("deploycheck_extra_groups") or [])
+    unknown = sorted(g for g in inventory.groups if g not in KNOWN_GROUPS | extra)
+    if unknown:
+        problems.append(f"unknown group(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_GROUPS - {'all'}))};"
+                        " list others in deploycheck_extra_groups)")
+    for var in VARIABLES.values():
+        for group in var.required_for:
+            missing = [h.name for h in inventory.group(group) if var.name not in h.vars]
+            if missing:
+                problems.append(f"variable {var.name} is not set for {', '.join(missing)} (group {group})")
+    return problems
 
 
 def expect(host: Host | None, name: str, inventory_vars: dict[str, Any] | None = None) -> Any:
