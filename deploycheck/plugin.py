@@ -16,7 +16,7 @@ from deploycheck import inventory as inventory_mod
 from deploycheck import readiness
 from deploycheck import waivers as waivers_mod
 from deploycheck.controls import REGISTRY, control_of
-from deploycheck.hosts import COMMANDS, reachability, testinfra_host
+from deploycheck.hosts import COMMANDS
 from deploycheck.http import REQUESTS
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
@@ -29,6 +29,13 @@ COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 REQUESTS_KEY = pytest.StashKey[int]()
+
+
+MARKERS = (
+    "control(id, title, severity, ref): a deploycheck control (set by deploycheck.controls.control)",
+    "hosts(group): run once per inventory host of the group",
+    "disruptive: changes state on a host; runs only with --allow-disruptive",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,6 +73,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
     if INVENTORY_KEY not in config.stash:
         return
     inv = config.stash[INVENTORY_KEY]
@@ -108,16 +117,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def inventory(request: pytest.FixtureRequest) -> Inventory:
     return inventory_of(request.config)
-
-
-@pytest.fixture
-def host(node: Host):  # -> testinfra.host.Host
-    """The testinfra host of the control's inventory host (docker, ssh or local).
-    An unreachable host ends each of its controls as an error with one line."""
-    cause = reachability(node)
-    if cause is not None:
-        pytest.fail(cause, pytrace=False)
-    return testinfra_host(node)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,8 +52,10 @@ def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = version
-    context.maximum_version = version
+    with warnings.catch_warnings():  # offering TLS 1.0/1.1 on purpose: the server must refuse them
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = version
+        context.maximum_version = version
     context.set_ciphers("ALL:@SECLEVEL=0")  # let the client offer old protocols; the server must refuse
     host, port = endpoint(node)
     try:

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from deploycheck.hosts import reachability, testinfra_host
 from deploycheck.http import Client
-from deploycheck.inventory import Inventory
+from deploycheck.inventory import Host, Inventory
 from deploycheck.redact import remember
 from deploycheck.variables import expect
+
+
+@pytest.fixture
+def host(node: Host):  # -> testinfra.host.Host
+    """The testinfra host of the control's inventory host (docker, ssh or local).
+    An unreachable host ends each of its controls as an error with one line.
+    Defined here, not in the plugin, so it takes precedence over testinfra's own
+    ``host`` fixture when testinfra's plugin is loaded too."""
+    cause = reachability(node)
+    if cause is not None:
+        pytest.fail(cause, pytrace=False)
+    return testinfra_host(node)
 
 
 @pytest.fixture(scope="session")
