@@ -1,37 +1,38 @@
-"""Reaching an inventory host: testinfra backends chosen from Ansible's
-connection variables, one cached connection per host and process."""
+"""Reaching an inventory host: a shell chosen from Ansible's connection
+variables, opened once per host and process and used by testinfra."""
 
 from __future__ import annotations
 
 import collections
 import functools
 
-import testinfra
+import testinfra.backend
 from testinfra.host import Host as TestinfraHost
 
 from deploycheck.inventory import Host, InventoryError
+from deploycheck.shell import PersistentShell, ShellBackend
 
 CONNECT_TIMEOUT = 10
 
 
-def backend_spec(host: Host) -> tuple[str, dict[str, object]]:
-    """testinfra host spec and keyword arguments for an inventory host."""
+def shell_argv(host: Host) -> list[str] | None:
+    """The command that opens a shell on the host (None: run locally).
+    SSH options follow Ansible's connection variables; batch mode, so a
+    missing key fails at once instead of prompting."""
     connection = host.vars.get("ansible_connection", "ssh")
-    address = host.address
     if connection == "docker":
-        return f"docker://{address}", {}
+        return ["docker", "exec", "-i", host.address, "/bin/sh"]
     if connection == "local":
-        return "local://", {}
+        return None
     if connection in ("ssh", "paramiko"):
-        user = host.vars.get("ansible_user")
-        port = host.vars.get("ansible_port", 22)
-        target = f"{user}@{address}" if user else address
-        kwargs: dict[str, object] = {"timeout": int(host.vars.get("ansible_timeout", CONNECT_TIMEOUT)),
-                                     "controlpersist": 120}
-        key = host.vars.get("ansible_ssh_private_key_file")
-        if key:
-            kwargs["ssh_identity_file"] = str(key)
-        return f"ssh://{target}:{port}", kwargs
+        argv = ["ssh", "-T", "-o", "BatchMode=yes",
+                "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
+                "-p", str(host.vars.get("ansible_port", 22))]
+        if host.vars.get("ansible_user"):
+            argv += ["-l", str(host.vars["ansible_user"])]
+        if host.vars.get("ansible_ssh_private_key_file"):
+            argv += ["-i", str(host.vars["ansible_ssh_private_key_file"])]
+        return [*argv, host.address, "/bin/sh"]
     raise InventoryError(f"host {host.name}: ansible_connection '{connection}' is not supported "
                          "(use docker, ssh or local)")
 
@@ -40,21 +41,26 @@ COMMANDS: collections.Counter[str] = collections.Counter()  # remote commands ru
 
 
 @functools.cache
-def _cached(spec: str, frozen_kwargs: tuple[tuple[str, object], ...], name: str) -> TestinfraHost:
-    host = testinfra.get_host(spec, **dict(frozen_kwargs))
-    backend_run = host.backend.run
+def _cached(argv: tuple[str, ...] | None, name: str) -> TestinfraHost:
+    if argv is None:
+        backend = testinfra.backend.get_backend("local://")
+    else:
+        backend = ShellBackend(PersistentShell(list(argv), name))
+    host = TestinfraHost(backend)
+    backend_run = backend.run
 
     def counted_run(command: str, *args, **kwargs):  # noqa: ANN202
         COMMANDS[name] += 1
         return backend_run(command, *args, **kwargs)
 
-    host.backend.run = counted_run
+    backend.run = counted_run
     return host
 
 
 def testinfra_host(host: Host) -> TestinfraHost:
-    spec, kwargs = backend_spec(host)
-    return _cached(spec, tuple(sorted(kwargs.items())), host.name)
+    """The host's testinfra view; every command goes over one connection per process."""
+    argv = shell_argv(host)
+    return _cached(None if argv is None else tuple(argv), host.name)
 
 
 class HostUnreachableError(Exception):

@@ -35,6 +35,7 @@ MARKERS = (
     "control(id, title, severity, ref): a deploycheck control (set by deploycheck.controls.control)",
     "hosts(group): run once per inventory host of the group",
     "disruptive: changes state on a host; runs only with --allow-disruptive",
+    "slow: waits on a timeout by design; started first so that parallel workers overlap it",
 )
 
 
@@ -120,6 +121,7 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow controls first
     unknown = sorted({w.id for w in config.stash.get(WAIVERS_KEY, [])} - set(REGISTRY))
     if unknown:
         pytest.exit(f"deploycheck: {config.getoption('--waivers')}: unknown control id(s) {', '.join(unknown)}",

@@ -171,7 +171,7 @@ FAULTS = [
     Fault("readonly-no-statement-timeout", "the read-only role lost its statement timeout",
           ["IDR-DB-02"],
           [(DB, psql("ALTER ROLE omeroreadonly RESET statement_timeout"))],
-          [(DB, psql("ALTER ROLE omeroreadonly SET statement_timeout = '2s'"))]),
+          [(DB, psql("ALTER ROLE omeroreadonly SET statement_timeout = '1s'"))]),
     Fault("readonly-may-write", "the read-only role was granted UPDATE on image",
           ["IDR-DB-03"],
           [(DB, psql("GRANT UPDATE ON image TO omeroreadonly"))],

@@ -90,6 +90,7 @@ def test_change_visible_after_refresh(node, proxy_client, public_cookies, invent
 @control("IDR-LONGQ-01", "A request beyond the read-only statement timeout succeeds through port 8009 and is "
          "then served from cache", "medium", "seed 000: port 8009 on idr-proxy")
 @pytest.mark.hosts("proxy")
+@pytest.mark.slow
 def test_long_query_port(node, proxy_client, public_cookies, cache_status) -> None:  # noqa: ANN001
     port = expect(node, "longquery_port")
     if not port:

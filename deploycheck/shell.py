@@ -1,0 +1,168 @@
+"""One long-lived ``/bin/sh`` per host and process, fed command after command.
+
+Starting ``docker exec`` or ``ssh`` for every remote command costs tens of
+milliseconds each and one connection each; a control run asks a host dozens
+of things. Here the connection is opened once and every command travels over
+it, framed so that stdout, stderr and the exit status come back exactly.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import secrets
+import select
+import shlex
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Any
+
+from testinfra.backend import base
+
+COMMAND_TIMEOUT = 300.0  # a single remote command never blocks a run longer than this
+CONNECTIONS: collections.Counter[str] = collections.Counter()  # shells opened, by host name
+
+# Runs once in the remote shell: a private scratch directory for each command's
+# output, removed when our end of the connection closes.
+_PRELUDE = ('umask 077; d=$(mktemp -d 2>/dev/null) || d=/tmp/.deploycheck.$$ && mkdir -p "$d" || exit 97; '
+            "trap 'rm -rf \"$d\"' EXIT\n")
+
+
+class ShellClosedError(RuntimeError):
+    """The connection ended; the message carries its last error line."""
+
+
+class PersistentShell:
+    """A shell reached through ``argv`` (``docker exec -i C /bin/sh``, ``ssh H /bin/sh``)."""
+
+    def __init__(self, argv: list[str], label: str) -> None:
+        self.argv = argv
+        self.label = label
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._errors: Any = None
+        self._buf = bytearray()
+        self._token = ""
+        self._lock = threading.Lock()
+
+    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int, bytes, bytes]:
+        """Exit status, stdout and stderr of ``/bin/sh -c command`` on the host."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+            assert self._proc is not None and self._proc.stdin is not None
+            line = (f"/bin/sh -c {shlex.quote(command)} </dev/null >\"$d/o\" 2>\"$d/e\"; r=$?; "
+                    f"echo {self._token} $r $(wc -c <\"$d/o\") $(wc -c <\"$d/e\"); cat \"$d/o\" \"$d/e\"\n")
+            deadline = time.monotonic() + timeout
+            try:
+                self._proc.stdin.write(line.encode())
+                self._proc.stdin.flush()
+                header = self._read_line(deadline).split()
+                if len(header) != 4 or header[0] != self._token.encode():
+                    raise ShellClosedError(f"unexpected reply from the shell: {bytes(header[:4])!r}")
+                rc, n_out, n_err = (int(x) for x in header[1:])
+                body = self._read_exact(n_out + n_err, deadline)
+            except BrokenPipeError:
+                cause = self._last_error()
+                self._stop()
+                raise ShellClosedError(cause) from None
+            except (ShellClosedError, TimeoutError):
+                self._stop()
+                raise
+            return rc, body[:n_out], body[n_out:]
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _start(self) -> None:
+        self._stop()
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the shell; closed in _stop
+        self._token = f"deploycheck-{secrets.token_hex(8)}"
+        self._buf.clear()
+        self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=self._errors, start_new_session=True)
+        CONNECTIONS[self.label] += 1
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(_PRELUDE.encode())
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the first command reports why the connection ended
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # our own child, by its handle
+            proc.wait(timeout=5)
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
+
+    def _fill(self, deadline: float) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError(f"{self.label}: no answer within the command timeout")
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise ShellClosedError(self._last_error())
+        self._buf += chunk
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buf:
+            self._fill(deadline)
+        line, _, rest = bytes(self._buf).partition(b"\n")
+        self._buf[:] = rest
+        return line
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        while len(self._buf) < n:
+            self._fill(deadline)
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+    def _last_error(self) -> str:
+        """The connection's own last error line (docker or ssh), for a one-line cause."""
+        assert self._proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+        text = ""
+        if self._errors is not None:
+            self._errors.seek(0)
+            text = self._errors.read().decode(errors="replace")
+        lines = [x.strip() for x in text.splitlines() if x.strip()]
+        return lines[-1] if lines else f"connection closed (exit status {self._proc.returncode})"
+
+
+class ShellBackend(base.BaseBackend):
+    """testinfra backend over a :class:`PersistentShell`, so testinfra's modules
+    (file, service, socket, ...) reuse the host's one connection."""
+
+    NAME = "deploycheck-shell"
+
+    def __init__(self, shell: PersistentShell, **kwargs: Any) -> None:
+        self.shell = shell
+        super().__init__(shell.label, **kwargs)
+
+    def run(self, command: str, *args: str, **kwargs: Any) -> base.CommandResult:
+        cmd = self.get_command(command, *args)
+        try:
+            rc, out, err = self.shell.run(cmd)
+        except (ShellClosedError, TimeoutError) as exc:
+            raise RuntimeError(self.result(255, self.encode(cmd), b"", str(exc).encode())) from exc
+        return self.result(rc, self.encode(cmd), out, err)
