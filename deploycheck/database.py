@@ -1,9 +1,17 @@
-"""PostgreSQL sessions for controls, through a tunnel via the database host."""
+"""PostgreSQL sessions for controls, through a tunnel via the database host.
+
+One tunnel and one session per host, user and process, reused by every
+control that needs them (each control gets it rolled back to a clean state):
+a run then opens one database connection per worker instead of one per control.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg2
 
@@ -12,6 +20,9 @@ from deploycheck.inventory import Host
 from deploycheck.tunnel import Tunnel
 from deploycheck.variables import expect
 
+_IDLE: dict[tuple[str, str], tuple[Tunnel, Any]] = {}  # sessions not in use by a control
+_LOCK = threading.Lock()
+
 
 @contextlib.contextmanager
 def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> psycopg2 connection
@@ -19,10 +30,50 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
     cause = reachability(db_node)
     if cause is not None:
         raise HostUnreachableError(cause)
-    with Tunnel(db_node, "127.0.0.1", int(expect(db_node, "db_port"))) as (host, port):
+    key = (db_node.name, user)
+    with _LOCK:
+        held = _IDLE.pop(key, None)
+    if held is None or held[1].closed:
+        if held is not None:
+            held[0].close()
+        held = _open(db_node, user, password)
+    tunnel, conn = held
+    try:
+        yield conn
+        conn.rollback()
+    except BaseException:
+        _close(tunnel, conn)
+        raise
+    with _LOCK:
+        if key in _IDLE:  # another thread parked one meanwhile: keep a single idle session
+            _close(tunnel, conn)
+        else:
+            _IDLE[key] = (tunnel, conn)
+
+
+def _open(db_node: Host, user: str, password: str | None) -> tuple[Tunnel, Any]:
+    tunnel = Tunnel(db_node, "127.0.0.1", int(expect(db_node, "db_port")))
+    host, port = tunnel.__enter__()
+    try:
         conn = psycopg2.connect(host=host, port=port, dbname=expect(db_node, "db_name"), user=user,
                                 password=password, connect_timeout=10, application_name="deploycheck")
-        try:
-            yield conn
-        finally:
-            conn.close()
+    except BaseException:
+        tunnel.close()
+        raise
+    return tunnel, conn
+
+
+def _close(tunnel: Tunnel, conn: Any) -> None:  # noqa: ANN401 - a psycopg2 connection
+    with contextlib.suppress(psycopg2.Error):
+        conn.close()
+    tunnel.close()
+
+
+@atexit.register
+def close_all() -> None:
+    """Close the idle sessions and stop their relays when the run ends."""
+    with _LOCK:
+        idle = list(_IDLE.values())
+        _IDLE.clear()
+    for tunnel, conn in idle:
+        _close(tunnel, conn)

@@ -15,24 +15,27 @@ from deploycheck.shell import PersistentShell, ShellBackend
 CONNECT_TIMEOUT = 10
 
 
-def shell_argv(host: Host) -> list[str] | None:
-    """The command that opens a shell on the host (None: run locally).
-    SSH options follow Ansible's connection variables; batch mode, so a
+def ssh_options(host: Host) -> list[str]:
+    """ssh options from Ansible's connection variables; batch mode, so a
     missing key fails at once instead of prompting."""
+    argv = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
+            "-p", str(host.vars.get("ansible_port", 22))]
+    if host.vars.get("ansible_user"):
+        argv += ["-l", str(host.vars["ansible_user"])]
+    if host.vars.get("ansible_ssh_private_key_file"):
+        argv += ["-i", str(host.vars["ansible_ssh_private_key_file"])]
+    return argv
+
+
+def shell_argv(host: Host) -> list[str] | None:
+    """The command that opens a shell on the host (None: run locally)."""
     connection = host.vars.get("ansible_connection", "ssh")
     if connection == "docker":
         return ["docker", "exec", "-i", host.address, "/bin/sh"]
     if connection == "local":
         return None
     if connection in ("ssh", "paramiko"):
-        argv = ["ssh", "-T", "-o", "BatchMode=yes",
-                "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
-                "-p", str(host.vars.get("ansible_port", 22))]
-        if host.vars.get("ansible_user"):
-            argv += ["-l", str(host.vars["ansible_user"])]
-        if host.vars.get("ansible_ssh_private_key_file"):
-            argv += ["-i", str(host.vars["ansible_ssh_private_key_file"])]
-        return [*argv, host.address, "/bin/sh"]
+        return ["ssh", "-T", *ssh_options(host), host.address, "/bin/sh"]
     raise InventoryError(f"host {host.name}: ansible_connection '{connection}' is not supported "
                          "(use docker, ssh or local)")
 

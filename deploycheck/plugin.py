@@ -3,6 +3,8 @@ controls, disruptive-control gating and the run's reports."""
 
 from __future__ import annotations
 
+import collections
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,11 +23,13 @@ from deploycheck.http import REQUESTS
 from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
+from deploycheck.shell import CONNECTIONS
 from deploycheck.variables import validate
 from deploycheck.waivers import Waiver, WaiverError
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
+CONNECTIONS_KEY = pytest.StashKey[dict[str, int]]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 REQUESTS_KEY = pytest.StashKey[int]()
@@ -150,13 +154,13 @@ def _redact_report(config: pytest.Config, report: pytest.TestReport) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[COMMANDS_KEY] = dict(COMMANDS)
+    item.stash[CONNECTIONS_KEY] = dict(CONNECTIONS)
     item.stash[REQUESTS_KEY] = REQUESTS[0]
 
 
-def _commands_since(item: pytest.Item) -> dict[str, int]:
-    """Remote commands this control ran, per host (reported with its teardown)."""
-    before = item.stash.get(COMMANDS_KEY, {})
-    return {h: n - before.get(h, 0) for h, n in COMMANDS.items() if n != before.get(h, 0)}
+def _since(before: dict[str, int], now: collections.Counter[str]) -> dict[str, int]:
+    """Per-host growth of a counter during one control (reported with its teardown)."""
+    return {h: n - before.get(h, 0) for h, n in now.items() if n != before.get(h, 0)}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -166,7 +170,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     _redact_report(item.config, report)
     if report.when == "teardown":
-        report.user_properties.append(("deploycheck_commands", _commands_since(item)))
+        report.user_properties.append(("deploycheck_commands", _since(item.stash.get(COMMANDS_KEY, {}), COMMANDS)))
+        report.user_properties.append(("deploycheck_connections", (
+            os.environ.get("PYTEST_XDIST_WORKER", "main"), _since(item.stash.get(CONNECTIONS_KEY, {}), CONNECTIONS))))
         report.user_properties.append(("deploycheck_requests", REQUESTS[0] - item.stash.get(REQUESTS_KEY, 0)))
     meta = control_of(item)
     if meta is None:
@@ -213,6 +219,7 @@ class RunRecorder:
         self.redact = config.stash[REDACTOR_KEY]
         self.records: dict[str, Record] = {}
         self.commands: dict[str, int] = {}
+        self.connections: dict[str, dict[str, int]] = {}  # host -> worker -> connections opened
         self.requests = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -220,6 +227,10 @@ class RunRecorder:
         for host, n in props_all.get("deploycheck_commands", {}).items():
             self.commands[host] = self.commands.get(host, 0) + n
         self.requests += int(props_all.get("deploycheck_requests", 0))
+        worker, opened = props_all.get("deploycheck_connections", ("main", {}))
+        for host, n in opened.items():
+            per_worker = self.connections.setdefault(host, {})
+            per_worker[worker] = per_worker.get(worker, 0) + n
         props = dict(report.user_properties).get("deploycheck")
         if props is None or not (report.when == "call" or report.failed or report.skipped):
             return
@@ -252,6 +263,7 @@ class RunRecorder:
             "exit_status": int(exitstatus),
             "counts": counts,
             "remote_commands": dict(sorted(self.commands.items())),
+            "connections": {h: dict(sorted(w.items())) for h, w in sorted(self.connections.items())},
             "http_requests": self.requests,
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records)

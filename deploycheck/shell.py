@@ -8,6 +8,7 @@ it, framed so that stdout, stderr and the exit status come back exactly.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import os
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from typing import Any
 
 from testinfra.backend import base
@@ -46,6 +48,7 @@ class PersistentShell:
         self._buf = bytearray()
         self._token = ""
         self._lock = threading.Lock()
+        _OPEN.add(self)
 
     def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int, bytes, bytes]:
         """Exit status, stdout and stderr of ``/bin/sh -c command`` on the host."""
@@ -147,6 +150,16 @@ class PersistentShell:
             text = self._errors.read().decode(errors="replace")
         lines = [x.strip() for x in text.splitlines() if x.strip()]
         return lines[-1] if lines else f"connection closed (exit status {self._proc.returncode})"
+
+
+_OPEN: weakref.WeakSet[PersistentShell] = weakref.WeakSet()
+
+
+@atexit.register
+def close_all() -> None:
+    """End every shell when the run ends (each removes its scratch directory)."""
+    for shell in list(_OPEN):
+        shell.close()
 
 
 class ShellBackend(base.BaseBackend):

@@ -15,9 +15,9 @@ import subprocess
 import threading
 from types import TracebackType
 
+from deploycheck.hosts import ssh_options
 from deploycheck.inventory import Host
-
-CONNECT_TIMEOUT = 10
+from deploycheck.shell import CONNECTIONS
 
 
 def relay_command(via: Host, target: str, port: int) -> list[str] | None:
@@ -26,13 +26,7 @@ def relay_command(via: Host, target: str, port: int) -> list[str] | None:
     if connection == "docker":
         return ["docker", "exec", "-i", via.address, "nc", "-N", target, str(port)]
     if connection in ("ssh", "paramiko"):
-        cmd = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
-               "-p", str(via.vars.get("ansible_port", 22)), "-W", f"{target}:{port}"]
-        key = via.vars.get("ansible_ssh_private_key_file")
-        if key:
-            cmd += ["-i", str(key)]
-        user = via.vars.get("ansible_user")
-        return [*cmd, f"{user}@{via.address}" if user else via.address]
+        return ["ssh", *ssh_options(via), "-W", f"{target}:{port}", via.address]
     return None  # local: the target is reachable as it is
 
 
@@ -85,6 +79,7 @@ class Tunnel:
             except OSError:
                 return
             assert self.command is not None
+            CONNECTIONS[self.via.name] += 1
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL)
             with self._lock:
