@@ -15,7 +15,7 @@ endif
 REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
 ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
-.PHONY: check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint
+.PHONY: bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -64,8 +64,12 @@ unit: $(PY)
 controls-healthy: $(PY)
 	$(PY) -m pytest $(ALL_REFERENCES) -n auto -m "not disruptive" -q
 
+## bench: suite speed against its floor, serial vs parallel, 1 vs 4 read-only hosts, make check, cold build
+bench: $(PY)
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 faults: $(PY)
 	$(PY) -m selftests.fault_matrix --stack all
 
 lint: $(PY)
-	$(VENV)/bin/ruff check deploycheck tests selftests fixtures
+	$(VENV)/bin/ruff check deploycheck tests selftests fixtures bench

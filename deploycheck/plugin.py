@@ -7,7 +7,7 @@ import collections
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from deploycheck import inventory as inventory_mod
-from deploycheck import readiness
+from deploycheck import junit, readiness
 from deploycheck import waivers as waivers_mod
 from deploycheck.controls import REGISTRY, control_of
 from deploycheck.hosts import COMMANDS
@@ -24,12 +24,14 @@ from deploycheck.inventory import Host, Inventory, InventoryError
 from deploycheck.redact import Redactor
 from deploycheck.reports import Record, write_all
 from deploycheck.shell import CONNECTIONS
+from deploycheck.tunnel import TUNNELS
 from deploycheck.variables import validate
 from deploycheck.waivers import Waiver, WaiverError
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
-CONNECTIONS_KEY = pytest.StashKey[dict[str, int]]()
+LINKS_KEY = pytest.StashKey[dict[str, dict[str, int]]]()
+LINKS = {"connections": CONNECTIONS, "tunnels": TUNNELS}  # shells and relays opened, by host
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 REQUESTS_KEY = pytest.StashKey[int]()
@@ -59,6 +61,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+        config.option.dist = "worksteal"  # idle workers take the controls queued behind a slow one
     paths = config.getoption("--inventory")
     if not paths:
         return None
@@ -154,7 +158,7 @@ def _redact_report(config: pytest.Config, report: pytest.TestReport) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[COMMANDS_KEY] = dict(COMMANDS)
-    item.stash[CONNECTIONS_KEY] = dict(CONNECTIONS)
+    item.stash[LINKS_KEY] = {kind: dict(counter) for kind, counter in LINKS.items()}
     item.stash[REQUESTS_KEY] = REQUESTS[0]
 
 
@@ -171,8 +175,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     _redact_report(item.config, report)
     if report.when == "teardown":
         report.user_properties.append(("deploycheck_commands", _since(item.stash.get(COMMANDS_KEY, {}), COMMANDS)))
-        report.user_properties.append(("deploycheck_connections", (
-            os.environ.get("PYTEST_XDIST_WORKER", "main"), _since(item.stash.get(CONNECTIONS_KEY, {}), CONNECTIONS))))
+        before = item.stash.get(LINKS_KEY, {})
+        report.user_properties.append(("deploycheck_links", (os.environ.get("PYTEST_XDIST_WORKER", "main"), {
+            kind: _since(before.get(kind, {}), counter) for kind, counter in LINKS.items()})))
         report.user_properties.append(("deploycheck_requests", REQUESTS[0] - item.stash.get(REQUESTS_KEY, 0)))
     meta = control_of(item)
     if meta is None:
@@ -219,7 +224,7 @@ class RunRecorder:
         self.redact = config.stash[REDACTOR_KEY]
         self.records: dict[str, Record] = {}
         self.commands: dict[str, int] = {}
-        self.connections: dict[str, dict[str, int]] = {}  # host -> worker -> connections opened
+        self.links: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LINKS}  # kind->host->worker->n
         self.requests = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -227,10 +232,11 @@ class RunRecorder:
         for host, n in props_all.get("deploycheck_commands", {}).items():
             self.commands[host] = self.commands.get(host, 0) + n
         self.requests += int(props_all.get("deploycheck_requests", 0))
-        worker, opened = props_all.get("deploycheck_connections", ("main", {}))
-        for host, n in opened.items():
-            per_worker = self.connections.setdefault(host, {})
-            per_worker[worker] = per_worker.get(worker, 0) + n
+        worker, opened = props_all.get("deploycheck_links", ("main", {}))
+        for kind, by_host in opened.items():
+            for host, n in by_host.items():
+                per_worker = self.links[kind].setdefault(host, {})
+                per_worker[worker] = per_worker.get(worker, 0) + n
         props = dict(report.user_properties).get("deploycheck")
         if props is None or not (report.when == "call" or report.failed or report.skipped):
             return
@@ -250,7 +256,10 @@ class RunRecorder:
         if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
             existing.outcome, existing.message = outcome, self.redact(props["message"])
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
+        """Write the reports, then (a wrapper, so after pytest's junitxml wrote
+        junit.xml) name its control test cases ``ID[host]``."""
         records = list(self.records.values())
         counts: dict[str, int] = {}
         for r in records:
@@ -263,10 +272,18 @@ class RunRecorder:
             "exit_status": int(exitstatus),
             "counts": counts,
             "remote_commands": dict(sorted(self.commands.items())),
-            "connections": {h: dict(sorted(w.items())) for h, w in sorted(self.connections.items())},
+            **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
+               for kind, by_host in self.links.items()},
             "http_requests": self.requests,
         }
-        write_all(Path(self.config.getoption("--reports-dir")), run, records)
+        write_all(Path(self.config.getoption("--reports-dir")), run, records,
+                  step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+        result = yield
+        xml = junit.written_path(self.config)
+        if xml is not None and xml.is_file():
+            junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
+                               getattr(self.config.option, "junitprefix", None))
+        return result
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

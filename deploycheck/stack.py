@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import requests
@@ -44,6 +44,7 @@ class StackSpec:
     tls_dir: Path | None = None
     tls_basename: str = "idr"
     data_dir: Path | None = None  # host folder of the stack's data (removed by down --volumes)
+    overrides: tuple[Path, ...] = ()  # further compose files layered on compose_file
 
 
 STACKS = {
@@ -69,6 +70,11 @@ STACKS = {
         data_dir=Path(os.environ.get("VIDJIL_DATA", "/var/lib/deploycheck/vidjil")),
     ),
 }
+# The IDR stack scaled out to four read-only servers (same project: `up idr` returns to one).
+STACKS["idr-ro4"] = replace(
+    STACKS["idr"], name="idr-ro4", overrides=(FIXTURES / "idr" / "readonly-x4.yml",),
+    containers=(*STACKS["idr"].containers, "idr-omeroreadonly-2", "idr-omeroreadonly-3", "idr-omeroreadonly-4"))
+DEFAULT_STACKS = ("idr", "vidjil")  # what `all` means
 
 
 class StackError(Exception):
@@ -163,9 +169,10 @@ def base_image() -> str:
 
 
 def compose_cmd(spec: StackSpec) -> list[str]:
+    files = [arg for f in (spec.compose_file, *spec.overrides) for arg in ("-f", str(f))]
     if shutil.which("docker-compose"):
-        return ["docker-compose", "-p", spec.project, "-f", str(spec.compose_file)]
-    return ["docker", "compose", "-p", spec.project, "-f", str(spec.compose_file)]
+        return ["docker-compose", "-p", spec.project, *files]
+    return ["docker", "compose", "-p", spec.project, *files]
 
 
 def ensure_tls(directory: Path, name: str = "localhost", base: str = "idr") -> None:
@@ -195,18 +202,23 @@ def ensure_tls(directory: Path, name: str = "localhost", base: str = "idr") -> N
             raise StackError(f"openssl failed: {done.stderr.strip()[-200:]}")
 
 
-def build(spec: StackSpec) -> None:
+def build(spec: StackSpec, no_cache: bool = False) -> float:
+    """Build what is missing of the stack's images (all of them with ``no_cache``); seconds taken."""
     started = time.monotonic()
+    fresh = ["--no-cache"] if no_cache else []
     if spec.tls_dir is not None:
         ensure_tls(spec.tls_dir, base=spec.tls_basename)
     base = base_image()
     if spec.systemd:
         say(f"building {SYSTEMD_IMAGE} from {base}")
-        run(["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,
+        run(["docker", "build", "-q", *fresh, "--build-arg", f"BASE_IMAGE={base}", "-t", SYSTEMD_IMAGE,
              str(FIXTURES / "base")], quiet=True)
     say(f"building the {spec.name} hosts")
-    run([*compose_cmd(spec), "build", "-q"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE, "BASE_IMAGE": base})
-    say(f"images ready in {time.monotonic() - started:.1f} s")
+    run([*compose_cmd(spec), "build", "-q", *fresh], quiet=True,
+        env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE, "BASE_IMAGE": base})
+    took = time.monotonic() - started
+    say(f"images ready in {took:.1f} s")
+    return took
 
 
 def system_state(container: str) -> str:
@@ -302,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", nargs="?", default="idr", choices=[*sorted(STACKS), "all"])
     parser.add_argument("--volumes", action="store_true", help="with down: also remove the data volumes")
     args = parser.parse_args(argv)
-    specs = list(STACKS.values()) if args.stack == "all" else [STACKS[args.stack]]
+    specs = [STACKS[n] for n in DEFAULT_STACKS] if args.stack == "all" else [STACKS[args.stack]]
     try:
         for spec in specs:
             if args.action == "engine":

@@ -8,6 +8,7 @@ connect to 127.0.0.1 and never to an inner address directly.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import shlex
 import socket
@@ -17,7 +18,8 @@ from types import TracebackType
 
 from deploycheck.hosts import ssh_options
 from deploycheck.inventory import Host
-from deploycheck.shell import CONNECTIONS
+
+TUNNELS: collections.Counter[str] = collections.Counter()  # relayed connections opened, by host name
 
 
 def relay_command(via: Host, target: str, port: int) -> list[str] | None:
@@ -79,7 +81,7 @@ class Tunnel:
             except OSError:
                 return
             assert self.command is not None
-            CONNECTIONS[self.via.name] += 1
+            TUNNELS[self.via.name] += 1
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL)
             with self._lock:

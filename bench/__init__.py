@@ -1,0 +1,1 @@
+"""`make bench`: the performance benchmark of the suite on the reference stack."""

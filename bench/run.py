@@ -1,0 +1,178 @@
+"""`make bench`: how quickly the suite reaches a verdict on the warm reference
+stack, as ratios against goals; results in reports/bench.json.
+
+Measures, in one run: the default suite's wall time against its floor
+(pytest start-up + the longest single control), serial against parallel,
+remote commands and connections per host and worker, the IDR stack with one
+and with four read-only servers, warm `make check` end to end and the cold
+build of the reference images. The stack is left as `make check` wants it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from deploycheck import stack
+
+ROOT = Path(__file__).resolve().parent.parent
+IDR = f"--inventory={ROOT / 'inventories' / 'reference-idr.yml'}"
+FOUR_READONLY = f"--inventory={ROOT / 'bench' / 'readonly-x4.yml'}"
+GOALS = {"floor_ratio": 1.5, "scaling_ratio": 1.3, "make_check_s": 45.0}
+RUN_TIMEOUT_S = 600
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def pytest_run(*args: str) -> tuple[float, dict[str, Any]]:
+    """Wall time of one default-suite pytest run and its controls.json; a run
+    with a failing control is no measurement of speed, so it stops the bench."""
+    with tempfile.TemporaryDirectory(prefix="deploycheck-bench-") as reports:
+        cmd = [sys.executable, "-m", "pytest", *args, "-m", "not disruptive", "-q", "-p", "no:cacheprovider",
+               f"--reports-dir={reports}"]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        wall = time.perf_counter() - started
+        if done.returncode not in (0, 5) or ("--collect-only" not in args and done.returncode != 0):
+            tail = "\n".join(done.stdout.strip().splitlines()[-5:])
+            raise SystemExit(f"bench: pytest {' '.join(args)} failed ({done.returncode}); fix the stack first:\n{tail}")
+        report = Path(reports) / "controls.json"
+        return wall, json.loads(report.read_text()) if report.exists() else {}
+
+
+def repeated(times: int, *args: str) -> tuple[float, list[float], dict[str, Any]]:
+    """Median wall time of ``times`` runs, every time, and the report of the median run."""
+    runs = [pytest_run(*args) for _ in range(times)]
+    walls = [w for w, _ in runs]
+    median = statistics.median(walls)
+    closest = min(runs, key=lambda r: abs(r[0] - median))
+    return median, walls, closest[1]
+
+
+def per_host(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Remote commands per host and the most connections (shells) and tunnels
+    (database relays) any one worker opened to it."""
+    run = report["run"]
+    shells, tunnels = run.get("connections", {}), run.get("tunnels", {})
+    hosts = sorted(set(run.get("remote_commands", {})) | set(shells))
+    return {h: {"commands": run.get("remote_commands", {}).get(h, 0),
+                "connections_per_worker_max": max(shells.get(h, {"-": 0}).values()),
+                "tunnels_per_worker_max": max(tunnels.get(h, {"-": 0}).values()),
+                "workers": len(shells.get(h, {}))} for h in hosts}
+
+
+def longest(report: dict[str, Any]) -> dict[str, Any]:
+    slowest = max(report["controls"], key=lambda c: c["duration_s"])
+    return {"id": slowest["id"], "host": slowest["host"], "duration_s": slowest["duration_s"]}
+
+
+def measure(times: int, cold: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                              "runs_per_median": times, "goals": GOALS}
+    say("warm IDR reference stack (one read-only server)")
+    stack.up(stack.STACKS["idr"])
+
+    say("pytest start-up (collection only)")
+    startup, startup_all, _ = repeated(times, IDR, "--collect-only")
+    say(f"default suite, parallel (-n auto), {times} runs")
+    parallel, parallel_all, report = repeated(times, IDR, "-n", "auto")
+    slowest = longest(report)
+    floor = startup + slowest["duration_s"]
+    result["suite"] = {"startup_s": round(startup, 2), "startup_runs_s": [round(x, 2) for x in startup_all],
+                       "parallel_s": round(parallel, 2), "parallel_runs_s": [round(x, 2) for x in parallel_all],
+                       "longest_control": slowest, "floor_s": round(floor, 2),
+                       "floor_ratio": round(parallel / floor, 2), "controls": len(report["controls"]),
+                       "http_requests": report["run"].get("http_requests")}
+    say("default suite, serial (-n 0)")
+    serial, _, serial_report = repeated(1, IDR, "-n", "0")
+    result["serial"] = {"serial_s": round(serial, 2), "serial_over_parallel": round(serial / parallel, 2),
+                        "per_host_parallel": per_host(report), "per_host_serial": per_host(serial_report)}
+
+    say("IDR stack with four read-only servers")
+    started = time.monotonic()
+    stack.up(stack.STACKS["idr-ro4"])
+    scale_up = time.monotonic() - started
+    four, four_all, four_report = repeated(times, IDR, FOUR_READONLY, "-n", "auto")
+    result["scaling"] = {"one_readonly_s": round(parallel, 2), "four_readonly_s": round(four, 2),
+                         "four_readonly_runs_s": [round(x, 2) for x in four_all],
+                         "scaling_ratio": round(four / parallel, 2), "controls_one": len(report["controls"]),
+                         "controls_four": len(four_report["controls"]), "scale_out_s": round(scale_up, 1)}
+    say("back to one read-only server")
+    stack.up(stack.STACKS["idr"])
+
+    say("warm `make check` end to end")
+    started = time.perf_counter()
+    done = subprocess.run(["make", "check"], cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    result["make_check"] = {"wall_s": round(time.perf_counter() - started, 2), "exit_status": done.returncode}
+    if cold:
+        say("cold build of the reference images (no build cache; the debootstrap base is kept)")
+        took = {name: round(stack.build(stack.STACKS[name], no_cache=True), 1) for name in stack.DEFAULT_STACKS}
+        result["cold_build_s"] = {**took, "total": round(sum(took.values()), 1)}
+        stack.up(stack.STACKS["idr"])
+    result["verdict"] = {
+        "floor_ratio": result["suite"]["floor_ratio"] <= GOALS["floor_ratio"],
+        "scaling_ratio": result["scaling"]["scaling_ratio"] <= GOALS["scaling_ratio"],
+        "make_check_s": result["make_check"]["wall_s"] <= GOALS["make_check_s"] and done.returncode == 0,
+        "one_connection_per_host_per_worker": all(
+            h["connections_per_worker_max"] <= 1 for h in result["serial"]["per_host_parallel"].values()),
+    }
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    suite, serial, scaling = result["suite"], result["serial"], result["scaling"]
+    slowest = suite["longest_control"]
+    rows = [
+        ("suite wall time (-n auto, median)", f"{suite['parallel_s']} s", ""),
+        ("floor: start-up + longest control",
+         f"{suite['startup_s']} + {slowest['duration_s']} s ({slowest['id']})", ""),
+        ("suite / floor", f"{suite['floor_ratio']} x", f"<= {GOALS['floor_ratio']} x"),
+        ("serial (-n 0)", f"{serial['serial_s']} s = {serial['serial_over_parallel']} x parallel", ""),
+        ("4 read-only hosts / 1", f"{scaling['four_readonly_s']} / {scaling['one_readonly_s']} s = "
+         f"{scaling['scaling_ratio']} x", f"<= {GOALS['scaling_ratio']} x"),
+        ("warm make check", f"{result['make_check']['wall_s']} s", f"<= {GOALS['make_check_s']:.0f} s"),
+    ]
+    if "cold_build_s" in result:
+        cold = result["cold_build_s"]
+        parts = ", ".join(f"{k} {v} s" for k, v in cold.items() if k != "total")
+        rows.append(("cold image build", f"{cold['total']} s ({parts})", ""))
+    lines = [f"{a:<36} {b:<44} {c}" for a, b, c in rows]
+    lines.append("per host (parallel run): remote commands; connections and database tunnels per worker (most)")
+    lines += [f"  {h:<22} {v['commands']:>4} commands  {v['connections_per_worker_max']} connection x "
+              f"{v['workers']} worker(s)  {v['tunnels_per_worker_max']} tunnel(s)"
+              for h, v in serial["per_host_parallel"].items()]
+    lines.append("goals: " + ", ".join(f"{k} {'met' if ok else 'MISSED'}" for k, ok in result["verdict"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per median (default 3)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold image build (about 2 minutes)")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
+    args = parser.parse_args(argv)
+    try:
+        result = measure(max(1, args.runs), cold=not args.no_cold)
+    except stack.StackError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    say(f"written {out}")
+    return 0 if all(result["verdict"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
