@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import collections
 import functools
+import os
+import shlex
+import tempfile
+from pathlib import Path
 
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
@@ -16,9 +20,16 @@ CONNECT_TIMEOUT = 10
 
 
 def ssh_options(host: Host) -> list[str]:
-    """ssh options from Ansible's connection variables; batch mode, so a
-    missing key fails at once instead of prompting."""
-    argv = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
+    """ssh options from Ansible's connection variables. Batch mode, so a
+    missing key fails at once instead of prompting; connection sharing, so
+    the host's shell and its tunnels travel over one SSH connection."""
+    control_dir = Path(tempfile.gettempdir()) / f"deploycheck-ssh-{os.getuid()}"
+    control_dir.mkdir(mode=0o700, exist_ok=True)
+    # ssh keeps the first value it is given for an option: the inventory's own arguments come first
+    argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+            for arg in shlex.split(str(host.vars.get(name) or ""))]
+    argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
+            "-o", "ControlMaster=auto", "-o", f"ControlPath={control_dir}/%C", "-o", "ControlPersist=no",
             "-p", str(host.vars.get("ansible_port", 22))]
     if host.vars.get("ansible_user"):
         argv += ["-l", str(host.vars["ansible_user"])]

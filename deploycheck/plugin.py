@@ -130,6 +130,10 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow controls first
+    for item in items:  # -k selects by control id too: -k "IDR-CACHE or VIDJIL-TLS-01"
+        meta = control_of(item)
+        if meta is not None:
+            item.extra_keyword_matches.add(meta.id)
     unknown = sorted({w.id for w in config.stash.get(WAIVERS_KEY, [])} - set(REGISTRY))
     if unknown:
         pytest.exit(f"deploycheck: {config.getoption('--waivers')}: unknown control id(s) {', '.join(unknown)}",

@@ -1,0 +1,33 @@
+"""`pip install .` into a fresh virtualenv gives a working plugin: the
+controls run from an installed copy, outside the source tree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_pip_installed_plugin_runs_the_controls(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(ROOT)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr[-1500:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run([str(venv / "bin" / "pytest"), "--pyargs", "deploycheck",
+                          f"--inventory={ROOT / 'inventories' / 'reference-idr.yml'}", "-m", "not disruptive",
+                          "-n", "2", "-q", "-p", "no:cacheprovider"],
+                         cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-1500:]
+    assert "warning" not in run.stdout.splitlines()[-1], run.stdout[-800:]
+    report = json.loads((elsewhere / "reports" / "controls.json").read_text())
+    ran_from = {c["id"] for c in report["controls"] if c["outcome"] == "passed"}
+    assert len(ran_from) >= 80, f"only {len(ran_from)} controls passed from the installed copy"
+    installed = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    assert (installed / "deploycheck" / "tests" / "idr" / "test_proxy_cache.py").is_file()
+    assert not (elsewhere / "tests").exists() and not (elsewhere / "deploycheck").exists()
