@@ -15,7 +15,7 @@ endif
 REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
 ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
-.PHONY: bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint
+.PHONY: bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint controls
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -73,3 +73,8 @@ faults: $(PY)
 
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures bench
+
+## controls: print the control catalogue and regenerate docs/controls.md from it
+controls: $(PY)
+	$(PY) -m deploycheck.catalogue
+	$(PY) -m deploycheck.catalogue --markdown > docs/controls.md

@@ -55,11 +55,11 @@ COMMANDS: collections.Counter[str] = collections.Counter()  # remote commands ru
 
 
 @functools.cache
-def _cached(argv: tuple[str, ...] | None, name: str) -> TestinfraHost:
+def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: str | None) -> TestinfraHost:
     if argv is None:
         backend = testinfra.backend.get_backend("local://")
     else:
-        backend = ShellBackend(PersistentShell(list(argv), name))
+        backend = ShellBackend(PersistentShell(list(argv), name), sudo=become, sudo_user=become_user)
     host = TestinfraHost(backend)
     backend_run = backend.run
 
@@ -74,7 +74,9 @@ def _cached(argv: tuple[str, ...] | None, name: str) -> TestinfraHost:
 def testinfra_host(host: Host) -> TestinfraHost:
     """The host's testinfra view; every command goes over one connection per process."""
     argv = shell_argv(host)
-    return _cached(None if argv is None else tuple(argv), host.name)
+    become = str(host.vars.get("ansible_become", False)).lower() in ("true", "yes", "1")
+    become_user = host.vars.get("ansible_become_user")
+    return _cached(None if argv is None else tuple(argv), host.name, become, str(become_user) if become_user else None)
 
 
 class HostUnreachableError(Exception):

@@ -71,8 +71,11 @@ class PersistentShell:
                 cause = self._last_error()
                 self._stop()
                 raise ShellClosedError(cause) from None
-            except (ShellClosedError, TimeoutError):
+            except ShellClosedError:
                 self._stop()
+                raise
+            except TimeoutError:
+                self._stop(kill=True)  # the command still runs: do not wait for it
                 raise
             return rc, body[:n_out], body[n_out:]
 
@@ -95,7 +98,7 @@ class PersistentShell:
         except BrokenPipeError:
             pass  # the first command reports why the connection ended
 
-    def _stop(self) -> None:
+    def _stop(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -105,10 +108,12 @@ class PersistentShell:
                     stream.close()
             except OSError:
                 pass
+        if kill:
+            proc.kill()  # our own child, by its handle
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            proc.kill()  # our own child, by its handle
+            proc.kill()
             proc.wait(timeout=5)
         if self._errors is not None:
             self._errors.close()

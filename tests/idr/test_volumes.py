@@ -35,7 +35,7 @@ def _writable_by(host, user: str, path: str) -> bool:  # noqa: ANN001
 
 
 @control("IDR-DATA-03", "The binary repository is writable by the OMERO user", "high",
-         "seed 002: OMERO.server binary data store")
+         "OMERO.server binary repository (permissions)")
 @pytest.mark.hosts("omeroreadwrite")
 def test_binary_repository_writable(node, host) -> None:  # noqa: ANN001
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
@@ -44,7 +44,7 @@ def test_binary_repository_writable(node, host) -> None:  # noqa: ANN001
 
 
 @control("IDR-DATA-04", "Nothing in the binary repository is world-writable", "high",
-         "seed 002: OMERO.server binary data store")
+         "OMERO.server binary repository (permissions)")
 @pytest.mark.hosts("omeroreadwrite")
 def test_binary_repository_not_world_writable(node, host) -> None:  # noqa: ANN001
     data = expect(node, "omero_data_dir")

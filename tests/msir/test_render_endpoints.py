@@ -175,7 +175,7 @@ def test_get_thumbnails(node, fetch) -> None:  # noqa: ANN001
 
 
 @control("MSIR-DATA-01", "imgData describes the image with its real sizes", "medium",
-         "seed 003: imgData routes")
+         "OMERO.web webgateway imgData")
 @pytest.mark.hosts("proxy")
 def test_img_data(node, fetch) -> None:  # noqa: ANN001
     image = expect(node, "test_image")

@@ -46,7 +46,7 @@ def test_backup_user_read_only(node) -> None:  # noqa: ANN001
 
 
 @control("VIDJIL-DB-01", "The MySQL root and vidjil passwords are not the shipped ones", "critical",
-         "seed 004: Docker environment (change the default passwords)")
+         "seed 004: First configuration and first launch (change the mysql root and vidjil passwords)")
 @pytest.mark.hosts("vidjil")
 def test_db_passwords_changed(node) -> None:  # noqa: ANN001
     accepted = []

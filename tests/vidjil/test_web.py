@@ -104,7 +104,8 @@ def test_monitor(node, vidjil_https) -> None:  # noqa: ANN001
     assert workers >= 1, f"{node.name}: monitor shows {workers} workers ({r.text.strip()[:80]!r}); tasks would wait"
 
 
-@control("VIDJIL-CFG-03", "Germline files are served", "medium", "seed 004: Docker environment (germline)")
+@control("VIDJIL-CFG-03", "Germline files are served", "medium",
+         "seed 004: First configuration and first launch (germline files)")
 @pytest.mark.hosts("vidjil")
 def test_germlines(node, vidjil_https) -> None:  # noqa: ANN001
     missing = []

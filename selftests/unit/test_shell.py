@@ -1,0 +1,70 @@
+"""The persistent shell returns exactly what each command wrote, whatever
+the bytes, and fails with the connection's own cause when it ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploycheck import hosts
+from deploycheck.inventory import Host
+from deploycheck.shell import CONNECTIONS, PersistentShell, ShellBackend, ShellClosedError
+
+
+@pytest.fixture
+def shell():  # noqa: ANN201
+    sh = PersistentShell(["/bin/sh"], "unit-local")
+    yield sh
+    sh.close()
+
+
+def test_outputs_and_status_are_exact(shell: PersistentShell) -> None:
+    assert shell.run("printf 'a\\nb'; printf 'err' >&2; exit 3") == (3, b"a\nb", b"err")
+    assert shell.run("head -c 3 /dev/zero") == (0, b"\0\0\0", b"")
+    assert shell.run("printf '%s\\n' deploycheck-0 1 2 3") == (0, b"deploycheck-0\n1\n2\n3\n", b"")
+    assert shell.run("cat") == (0, b"", b"")  # stdin is empty, never the protocol stream
+
+
+def test_one_connection_for_many_commands(shell: PersistentShell) -> None:
+    before = CONNECTIONS["unit-local"]
+    for i in range(20):
+        assert shell.run(f"echo {i}; cd /; export X={i}") == (0, f"{i}\n".encode(), b"")
+    assert shell.run("echo ${X:-unset}") == (0, b"unset\n", b"")  # each command is its own sh -c
+    assert CONNECTIONS["unit-local"] - before == 1
+
+
+def test_large_output(shell: PersistentShell) -> None:
+    rc, out, err = shell.run("head -c 1000000 /dev/zero | tr '\\0' x; echo done >&2")
+    assert (rc, len(out), err) == (0, 1_000_000, b"done\n")
+
+
+def test_timeout_ends_the_connection_and_the_next_command_reconnects(shell: PersistentShell) -> None:
+    before = CONNECTIONS["unit-local"]
+    with pytest.raises(TimeoutError):
+        shell.run("sleep 5", timeout=0.3)
+    assert shell.run("echo again") == (0, b"again\n", b"")
+    assert CONNECTIONS["unit-local"] - before == 2
+
+
+def test_a_connection_that_fails_gives_its_last_error_line() -> None:
+    sh = PersistentShell(["/bin/sh", "-c", "echo 'ssh: connect to host x port 22: Connection refused' >&2; exit 255"],
+                         "unit-refused")
+    with pytest.raises(ShellClosedError, match="Connection refused"):
+        sh.run("true")
+    sh.close()
+
+
+def test_backend_raises_testinfra_style_with_the_cause() -> None:
+    backend = ShellBackend(PersistentShell(["/bin/sh", "-c", "echo 'No such container: gone' >&2"], "unit-gone"))
+    with pytest.raises(RuntimeError) as caught:
+        backend.run("true")
+    assert "No such container: gone" in caught.value.args[0].stderr
+    backend.shell.close()
+
+
+def test_become_wraps_commands_in_sudo() -> None:
+    node = Host("unit-become", {"ansible_connection": "docker", "ansible_become": True,
+                                "ansible_become_user": "postgres"})
+    backend = hosts.testinfra_host(node).backend
+    assert backend.get_command("id -u") == "sudo -u postgres /bin/sh -c 'id -u'"
+    plain = hosts.testinfra_host(Host("unit-plain", {"ansible_connection": "docker"})).backend
+    assert plain.get_command("id -u") == "id -u"
