@@ -6,6 +6,8 @@ INVENTORY ?=
 STACK ?= idr
 PYTEST_ARGS ?=
 export PYTHONDONTWRITEBYTECODE := 1
+# self-test runs must not add their summaries to a CI job summary; the healthy controls run does
+NO_JOB_SUMMARY := env -u GITHUB_STEP_SUMMARY
 
 ifeq ($(STACK),all)
 STACKS := idr vidjil
@@ -49,10 +51,10 @@ test: lint unit stack-fresh controls-healthy selftests-stack soak faults
 N ?= 3
 ## soak: the full default suite N times on the healthy stacks (make soak N=20)
 soak: $(PY)
-	$(PY) -m selftests.soak --runs $(N)
+	$(NO_JOB_SUMMARY) $(PY) -m selftests.soak --runs $(N)
 
 selftests-stack: $(PY)
-	$(PY) -m pytest selftests/stack -q -p no:deploycheck
+	$(NO_JOB_SUMMARY) $(PY) -m pytest selftests/stack -q -p no:deploycheck
 
 stack-fresh: $(PY)
 	@$(PY) -m deploycheck.stack down all --volumes
@@ -69,7 +71,7 @@ bench: $(PY)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 faults: $(PY)
-	$(PY) -m selftests.fault_matrix --stack all
+	$(NO_JOB_SUMMARY) $(PY) -m selftests.fault_matrix --stack all
 
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures bench

@@ -41,7 +41,8 @@ def pytest_run(*args: str) -> tuple[float, dict[str, Any]]:
         cmd = [sys.executable, "-m", "pytest", *args, "-m", "not disruptive", "-q", "-p", "no:cacheprovider",
                f"--reports-dir={reports}"]
         started = time.perf_counter()
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # bench runs are no job result
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
         wall = time.perf_counter() - started
         if done.returncode not in (0, 5) or ("--collect-only" not in args and done.returncode != 0):
             tail = "\n".join(done.stdout.strip().splitlines()[-5:])
