@@ -35,3 +35,19 @@ def listening_tcp(node: Host) -> list[Listener]:
             procs = tuple((name, int(pid)) for name, pid in _PID.findall(line))
             found.append(Listener(addr, int(port), procs))
     return found
+
+
+def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
+    """The systemd cgroup path of each process (``gone`` when it has exited),
+    in one command: a process in a service unit has a path ending ``/<unit>.service``."""
+    if not pids:
+        return {}
+    out = facts.output(node, "for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
+                       "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup"
+                       " 2>/dev/null || echo gone; done")
+    found = {}
+    for line in out.splitlines():
+        pid, _, cgroup = line.partition(" ")
+        if pid.isdigit():
+            found[int(pid)] = cgroup.rsplit(":", 1)[-1].strip() if cgroup.strip() != "gone" else "gone"
+    return found

@@ -73,6 +73,8 @@ VARIABLES: dict[str, Variable] = {
         Variable("ms_config", "/opt/omero/omero-ms-image-region/conf/config.yaml",
                  "The image-region microservice's config.yaml."),
         Variable("ms_port", 8081, "Port the image-region microservice listens on."),
+        Variable("ms_unit", "omero-ms-image-region.service",
+                 "The microservice's systemd unit, installed in /etc/systemd/system as seed 003 says."),
         Variable("public_https_url", "https://localhost",
                  "The public site over HTTPS, with the host name its certificate must name."),
         Variable("tls_ca_file", None, "CA bundle that must verify the proxy's certificate (null: system store)."),

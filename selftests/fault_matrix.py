@@ -102,8 +102,15 @@ FAULTS = [
     sed_fault("set-cookie-not-ignored", "the proxy no longer ignores the backend's Set-Cookie for caching",
               ["IDR-CACHE-02"], PROXY, "/etc/nginx/idr/cached-location.inc",
               'proxy_ignore_headers "Set-Cookie" "Vary"', 'proxy_ignore_headers "Vary"', "nginx -s reload"),
+    Fault("ms-started-by-hand", "the microservice stopped in systemd and started by hand instead",
+          ["IDR-SYS-01", "IDR-SYS-02", "MSIR-SYS-01"],
+          [(RO, "systemctl stop omero-ms-image-region && (cd /tmp && setsid env $(grep -v '^#' /etc/omero/omero.env "
+                f"| xargs) PYTHONPATH=/opt/omero/src MS_CONFIG={MS_CONF} runuser -u omero-server -- "
+                f"python3 -m idrstub.ms >/dev/null 2>&1 & echo $! > {HAND_PID}) && {wait_port(8081)}")],
+          [(RO, f"kill $(cat {HAND_PID}); rm -f {HAND_PID}; {wait_port(8081, present=False)}; "
+                f"systemctl start omero-ms-image-region && {wait_port(8081)}")]),
     Fault("microservice-stopped", "the image-region microservice is stopped on a read-only server",
-          ["IDR-SYS-01", "MSIR-HOST-04", "MSIR-MS-01", "MSIR-MS-02",
+          ["IDR-SYS-01", "MSIR-SYS-01", "MSIR-HOST-04", "MSIR-MS-01", "MSIR-MS-02",
            *[f"MSIR-RENDER-{n:02d}" for n in range(1, 12)], "MSIR-DATA-02", "MSIR-MASK-01",
            "MSIR-ERR-03", "MSIR-ERR-04", "MSIR-ERR-06"],
           [(RO, "systemctl stop omero-ms-image-region")],

@@ -8,7 +8,7 @@ import pytest
 
 from deploycheck import facts
 from deploycheck.controls import control
-from deploycheck.listeners import listening_tcp
+from deploycheck.listeners import listening_tcp, service_cgroups
 from deploycheck.variables import expect
 
 GROUPS = ("proxy", "omeroreadonly", "omeroreadwrite", "database")
@@ -60,15 +60,11 @@ def test_listeners_belong_to_units(node, host) -> None:  # noqa: ANN001
     sockets = [s for s in listening_tcp(node) if s.address != DOCKER_DNS]
     hidden = [f"{s.address}:{s.port}" for s in sockets if not s.processes]
     assert not hidden, f"{node.name}: cannot see the processes behind {hidden}; run the controls as root"
-    pids = sorted({pid for sock in sockets for _, pid in sock.processes})
-    out = facts.output(node, "for p in " + " ".join(map(str, pids)) +
-                       "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup"
-                       " 2>/dev/null || echo gone; done")
-    cgroups = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    cgroups = service_cgroups(node, [pid for sock in sockets for _, pid in sock.processes])
     strays = []
     for sock in sockets:
         for name, pid in sock.processes:
-            path = cgroups.get(str(pid), "gone").rsplit(":", 1)[-1]
+            path = cgroups.get(pid, "gone")
             if path != "gone" and not re.search(r"/[^/]+\.service$", path):
                 strays.append(f"{name} (pid {pid}) on {sock.address}:{sock.port} in cgroup {path}")
     assert not strays, f"{node.name}: listening outside any service unit: " + "; ".join(sorted(set(strays)))

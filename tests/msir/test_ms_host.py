@@ -10,6 +10,7 @@ import pytest
 
 from deploycheck import facts, nginx
 from deploycheck.controls import control
+from deploycheck.listeners import listening_tcp, service_cgroups
 from deploycheck.memoregen import parse_status, status_command
 from deploycheck.variables import expect
 
@@ -82,6 +83,28 @@ def _memo_status(node):  # noqa: ANN001, ANN202
         raise AssertionError(f"{node.name}: {exc}") from exc
     assert status is not None, f"{node.name}: no rslt.* folder in {folder}"
     return status
+
+
+@control("MSIR-SYS-01", "The microservice runs as its systemd unit from /etc/systemd/system and owns its port",
+         "high", "seed 003: Using systemd")
+@pytest.mark.hosts("omeroreadonly")
+def test_ms_systemd_unit(node, host) -> None:  # noqa: ANN001
+    """The docs install omero-ms-image-region.service in /etc/systemd/system and
+    start it with systemctl; the process on the microservice's port must be that
+    unit's, or systemctl restarts something other than what serves renders."""
+    unit = expect(node, "ms_unit")
+    out = facts.output(node, f"systemctl show --property=LoadState,ActiveState,FragmentPath -- {shlex.quote(unit)}")
+    state = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    assert state.get("LoadState") == "loaded", f"{node.name}: unit {unit} is {state.get('LoadState') or 'unknown'}"
+    assert state.get("FragmentPath", "").startswith("/etc/systemd/system/"), \
+        f"{node.name}: {unit} is loaded from {state.get('FragmentPath') or 'nowhere'}, not /etc/systemd/system"
+    assert state.get("ActiveState") == "active", f"{node.name}: {unit} is {state.get('ActiveState')}"
+    port = int(expect(node, "ms_port"))
+    pids = [pid for sock in listening_tcp(node) if sock.port == port for _, pid in sock.processes]
+    assert pids, f"{node.name}: no process seen listening on port {port}"
+    outside = {pid: cg for pid, cg in service_cgroups(node, pids).items() if not cg.endswith(f"/{unit}")}
+    assert not outside, f"{node.name}: port {port} is served outside {unit}: " + \
+        "; ".join(f"pid {pid} in {cg}" for pid, cg in sorted(outside.items()))
 
 
 @control("MSIR-MEMO-01", "The last memo-file regeneration ran to completion", "medium",
