@@ -210,6 +210,10 @@ FAULTS = [
           ["MSIR-MEMO-01"],
           [(RW, f"r=$(ls -dt {MEMO}/rslt.* | head -n 1) && mv $r/timed $r/timed.fault")],
           [(RW, f"r=$(ls -dt {MEMO}/rslt.* | head -n 1) && mv $r/timed.fault $r/timed")]),
+    Fault("memo-tools-missing", "GNU parallel is gone from the host that regenerates memo files",
+          ["MSIR-MEMO-03"],
+          [(RW, "mv /usr/bin/parallel /usr/bin/parallel.deploycheck-fault")],
+          [(RW, "mv /usr/bin/parallel.deploycheck-fault /usr/bin/parallel")]),
     Fault("memo-regen-failures", "memo files failed for images whose pixels are gone from disk",
           ["MSIR-MEMO-02"],
           [(RW, "mv /data/OMERO/Pixels/5 /data/OMERO/Pixels/.5.fault && runuser -u omero-server -- env "

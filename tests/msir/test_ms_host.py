@@ -122,3 +122,22 @@ def test_memo_regen_failures(node) -> None:  # noqa: ANN001
     status = _memo_status(node)
     limit = float(expect(node, "memo_fail_max_pct"))
     assert status.fail_pct <= limit, f"{node.name}: {status.line()}; expected at most {limit:g} % Fail"
+
+
+MEMO_TOOLS = ("parallel", "time", "bc")
+
+
+@control("MSIR-MEMO-03", "The memo-file regeneration's tools (parallel, time, bc) are installed where it runs",
+         "medium", "seed 003: Requirements & caveats")
+@pytest.mark.hosts("omeroreadwrite", "omeroreadonly")
+def test_memo_regen_tools(node) -> None:  # noqa: ANN001
+    """regen-memo-files.sh needs GNU parallel, time and bc; without them a
+    regeneration started before an upgrade stops at once. Looked up along
+    PATH, not with the shell's own ``time`` keyword."""
+    if not expect(node, "memo_regen_dir"):
+        pytest.skip(f"{node.name}: inventory sets no memo_regen_dir (memo files are not regenerated here)")
+    script = ("for t in " + " ".join(MEMO_TOOLS) + "; do f=missing; IFS=:; for d in $PATH; do "
+              "if [ -x \"$d/$t\" ]; then f=\"$d/$t\"; break; fi; done; unset IFS; echo \"$t $f\"; done")
+    found = dict(line.split(" ", 1) for line in facts.output(node, script).splitlines() if " " in line)
+    missing = [t for t in MEMO_TOOLS if found.get(t, "missing") == "missing"]
+    assert not missing, f"{node.name}: memo-file regeneration needs {', '.join(missing)}, not installed"
