@@ -55,6 +55,7 @@ STACKS = {
         (
             ("idr-database", "ls /var/lib/pgsql/backup/database/*.pg_dump"),
             ("idr-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
+            ("idr-omeroreadwrite", "ls /mnt/backup_server/omero/rdiff-backup-data/current_mirror.*"),
             ("idr-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
         ),
         tls_dir=FIXTURES / "idr" / "proxy" / "tls",

@@ -67,6 +67,10 @@ VARIABLES: dict[str, Variable] = {
         Variable("pg_dump_dir", "/OMERO/backup/database", "Where the daily pg_dump job writes its dumps."),
         Variable("backup_max_age_h", 26, "Hours after which the newest backup counts as stale."),
         Variable("config_backup", "/OMERO/backup/omero.config", "The `omero config get` backup file."),
+        Variable("binary_repository", "/OMERO", "The OMERO.server binary repository (omero.data.dir)."),
+        Variable("binary_backup_dir", None,
+                 "Local folder the daily binary-repository backup writes to (checked for age); null when it "
+                 "goes to another machine (then only the job is checked)."),
         Variable("memo_regen_dir", None,
                  "Folder holding regen-memo-files.sh results (rslt.*); null when memo regeneration is not run."),
         Variable("memo_fail_max_pct", 5.0, "Largest acceptable share of failed memo files, in percent."),

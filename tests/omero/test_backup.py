@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 
@@ -81,3 +82,40 @@ def test_config_backup(node, host) -> None:  # noqa: ANN001
     age_h = (_now(node) - f.mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
     assert age_h <= limit, f"{node.name}: {path} is {age_h:.1f} h old; expected at most {limit:g} h"
+
+
+REF_BINARY = "seed 002: Backing up your binary data store"
+JOB_PLACES = "/etc/cron.daily/* /etc/cron.d/* /etc/crontab /var/spool/cron/crontabs/* /var/spool/cron/*"
+
+
+@control("OMERO-BACKUP-07", "A daily job backs up the whole binary repository", "high", REF_BINARY)
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_repository_backup_job(node, host) -> None:  # noqa: ANN001
+    """The entire repository (which also holds the database and configuration
+    backups) must be backed up frequently; the docs' example is a script in
+    /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
+    does not count: the repository itself must be the thing backed up."""
+    repo = expect(node, "binary_repository").rstrip("/")
+    whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
+    found = host.run(f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null").stdout.split()
+    assert found, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"
+    daily = [f for f in found if f.startswith("/etc/cron.daily/")]
+    if daily:
+        runnable = host.run("for f in " + " ".join(shlex.quote(f) for f in daily) +
+                            "; do [ -x \"$f\" ] && echo \"$f\"; done").stdout.split()
+        assert runnable or len(found) > len(daily), \
+            f"{node.name}: {', '.join(daily)} not executable; run-parts skips it"
+
+
+@control("OMERO-BACKUP-08", "The binary repository backup is recent", "high", REF_BINARY)
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_repository_backup_recent(node) -> None:  # noqa: ANN001
+    folder = expect(node, "binary_backup_dir")
+    if not folder:
+        pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
+    out = facts.output(node, f"find {shlex.quote(folder)} -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
+                             "sort -n | tail -n 1; true").strip()
+    assert out, f"{node.name}: {folder} is missing or empty; expected the binary repository's backup"
+    age_h = (_now(node) - float(out)) / 3600
+    limit = float(expect(node, "backup_max_age_h"))
+    assert age_h <= limit, f"{node.name}: newest file in {folder} is {age_h:.1f} h old; expected at most {limit:g} h"
