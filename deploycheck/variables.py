@@ -95,6 +95,10 @@ VARIABLES: dict[str, Variable] = {
         Variable("compose_project", None, "The compose project name of the deployment.", ("vidjil",)),
         Variable("deploycheck_extra_groups", [], "Inventory groups deploycheck should ignore (not typos)."),
         Variable("expected_services", [], "Compose services that must be running."),
+        Variable("persistent_paths", {"mysql": ["/var/lib/mysql"], "nginx": ["/var/log/nginx"],
+                                      "uwsgi": ["/mnt/upload", "/mnt/result", "/var/vidjil"]},
+                 "Container paths (by compose service) whose files must live outside the containers: the "
+                 "database, uploads, results and logs (host folders under /opt/vidjil by default)."),
         Variable("private_services", {}, "service -> ports that must not be published outside the compose network."),
         Variable("vidjil_url", None, "Vidjil's plain HTTP address.", ("vidjil",)),
         Variable("self_signed_allowed", False, "Whether a self-signed certificate is acceptable (test stacks)."),

@@ -393,6 +393,13 @@ VIDJIL_FAULTS = [
             (V_MYSQL, "for i in $(seq 100); do [ $(" + ROOT_SQL + " 'SELECT count(*) FROM scheduler_worker' -N) -ge 4 ]"
                       " && break; sleep 0.1; done")],
            [("compose:vidjil", "up -d --no-deps workers")]),
+    vidjil("vidjil-logs-in-container", "nginx's logs go to an anonymous volume, not the host folder",
+           ["VIDJIL-VOL-01"],
+           [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps nginx")],
+           [("compose:vidjil", "up -d --no-deps nginx")]),
+    vidjil("vidjil-upload-read-only", "the upload folder is mounted read-only into uwsgi", ["VIDJIL-VOL-02"],
+           [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps uwsgi")],
+           [("compose:vidjil", "up -d --no-deps uwsgi")]),
     vidjil("vidjil-autodelete-on", "AUTODELETE is turned on in the app model", ["VIDJIL-CFG-02"],
            [(V_UWSGI, f"sed -i 's/^AUTODELETE = False/AUTODELETE = True/' {V_MODEL}")],
            [(V_UWSGI, f"sed -i 's/^AUTODELETE = True/AUTODELETE = False/' {V_MODEL}")]),

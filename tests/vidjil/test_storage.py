@@ -1,0 +1,71 @@
+"""Where Vidjil keeps its files (seed 004: Further configuration; Web2py runs
+but does not allow any connection)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from deploycheck import compose
+from deploycheck.controls import control
+from deploycheck.variables import expect
+
+ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # a volume docker named itself: dropped with the container
+
+
+def _mounts(node) -> dict[str, dict[str, dict]]:  # noqa: ANN001
+    """service -> wanted path -> the mount that holds it ({} when none does)."""
+    found = compose.services(node)
+    result: dict[str, dict[str, dict]] = {}
+    for service, paths in expect(node, "persistent_paths").items():
+        if service not in found:
+            raise AssertionError(f"{node.name}: no container of service '{service}'")
+        mounts = found[service].attrs.get("Mounts", [])
+        result[service] = {}
+        for path in paths:
+            holders = [m for m in mounts
+                       if path == m["Destination"] or path.startswith(m["Destination"].rstrip("/") + "/")]
+            result[service][path] = max(holders, key=lambda m: len(m["Destination"]), default={})
+    return result
+
+
+@control("VIDJIL-VOL-01", "The database, uploads, results and logs are kept outside the containers", "critical",
+         "seed 004: Further configuration (files stored in /opt/vidjil)")
+@pytest.mark.hosts("vidjil")
+def test_data_outside_containers(node) -> None:  # noqa: ANN001
+    """A file written into a container's own layer, or into an anonymous volume,
+    is lost when the container is recreated (an upgrade, `down`)."""
+    lost = []
+    for service, paths in _mounts(node).items():
+        for path, mount in paths.items():
+            if not mount:
+                lost.append(f"{service}:{path} (inside the container)")
+            elif mount["Type"] == "volume" and ANONYMOUS.match(mount.get("Name", "")):
+                lost.append(f"{service}:{path} (anonymous volume)")
+            elif mount["Type"] not in ("bind", "volume"):
+                lost.append(f"{service}:{path} ({mount['Type']})")
+    assert not lost, f"{node.name}: not kept outside the containers: {', '.join(lost)}"
+
+
+@control("VIDJIL-VOL-02", "The data folders are mounted writable", "critical",
+         "seed 004: Web2py runs but does not allow any connection")
+@pytest.mark.hosts("vidjil")
+def test_data_writable(node) -> None:  # noqa: ANN001
+    """A read-only mount (in the compose file, or a disk the kernel remounted
+    read-only after errors) stops every login and upload; read from the mount
+    table inside each container, nothing is written."""
+    readonly = []
+    for service, paths in _mounts(node).items():
+        for path, mount in paths.items():
+            if mount and not mount.get("RW", True):
+                readonly.append(f"{service}:{path} (mounted read-only)")
+                continue
+            target = mount.get("Destination", path) if mount else path
+            code, out = compose.run(node, service,
+                                    f"awk -v t={shlex.quote(target)} '$2 == t {{print $4}}' /proc/mounts")
+            options = out.strip().splitlines()[-1:] if code == 0 else []
+            if options and "ro" in options[0].split(","):
+                readonly.append(f"{service}:{path} (read-only file system)")
+    assert not readonly, f"{node.name}: {', '.join(readonly)}"
