@@ -71,6 +71,12 @@ VARIABLES: dict[str, Variable] = {
         Variable("binary_backup_dir", None,
                  "Local folder the daily binary-repository backup writes to (checked for age); null when it "
                  "goes to another machine (then only the job is checked)."),
+        Variable("binary_restore_command", None,
+                 "Restores one path of the binary-repository backup (drill, --allow-disruptive): a shell "
+                 "template with {backup} (binary_backup_dir), {sample} and {target}; null: no drill."),
+        Variable("binary_restore_sample", None,
+                 "A path inside the binary repository that never changes once written (e.g. Pixels/1), "
+                 "restored by the drill and compared with the live copy."),
         Variable("memo_regen_dir", None,
                  "Folder holding regen-memo-files.sh results (rslt.*); null when memo regeneration is not run."),
         Variable("memo_fail_max_pct", 5.0, "Largest acceptable share of failed memo files, in percent."),

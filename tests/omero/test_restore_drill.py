@@ -48,3 +48,41 @@ def test_restore_drill(node, host, request: pytest.FixtureRequest) -> None:  # n
     differ = {t: (got.get(t), n) for t, n in want.items()
               if (got.get(t) != n if t not in VOLATILE else (got.get(t) is None or got[t] > n))}
     assert not differ, f"{node.name}: restored {newest} differs from {live} (restored, live): {differ}"
+
+
+SCRATCH_PREFIX = "/tmp/deploycheck-restore."
+
+
+def _tree_sums(host, parent: str, name: str) -> dict[str, str]:  # noqa: ANN001
+    """sha256 of every file under parent/name, by path relative to parent."""
+    out = host.run(f"cd {shlex.quote(parent)} && find {shlex.quote(name)} -type f -exec sha256sum {{}} +")
+    assert out.rc == 0, f"checksums under {parent}/{name} failed: {out.stderr.strip()[:160]}"
+    return {path: digest for digest, path in (line.split(None, 1) for line in out.stdout.splitlines())}
+
+
+@control("OMERO-BACKUP-09", "A path of the binary repository restores from its backup with identical content",
+         "high", "seed 002: Restoring your OMERO.server binary data store")
+@pytest.mark.disruptive
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_restore_drill(node, host, request: pytest.FixtureRequest) -> None:  # noqa: ANN001
+    """Restores a sample that never changes once written (an image's pixels)
+    into a scratch folder, compares checksums with the live repository, and
+    always removes the scratch folder. The repository itself is not touched."""
+    command, sample = expect(node, "binary_restore_command"), expect(node, "binary_restore_sample")
+    backup, repo = expect(node, "binary_backup_dir"), expect(node, "binary_repository").rstrip("/")
+    if not (command and sample and backup):
+        pytest.skip(f"{node.name}: set binary_backup_dir, binary_restore_command and binary_restore_sample")
+    scratch = host.run(f"mktemp -d {SCRATCH_PREFIX}XXXXXX").stdout.strip()
+    assert scratch.startswith(SCRATCH_PREFIX), f"{node.name}: cannot make a scratch folder in /tmp"
+    request.addfinalizer(lambda: host.run(f"rm -rf -- {shlex.quote(scratch)}"))
+    name = sample.strip("/").rsplit("/", 1)[-1]
+    parent = f"{repo}/{sample.strip('/')}".rsplit("/", 1)[0]
+    restore = command.format(backup=shlex.quote(backup), sample=shlex.quote(sample.strip("/")),
+                             target=shlex.quote(f"{scratch}/{name}"))
+    restored = host.run(restore)
+    assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {restored.stderr.strip()[:200]}"
+    live, got = _tree_sums(host, parent, name), _tree_sums(host, scratch, name)
+    assert live, f"{node.name}: {repo}/{sample} holds no files to compare"
+    differ = sorted(p for p in live if got.get(p) != live[p])
+    assert not differ, f"{node.name}: restored copy differs from the repository for {len(differ)} file(s): " \
+                       f"{', '.join(differ[:5])}"
