@@ -3,10 +3,12 @@ variables, opened once per host and process and used by testinfra."""
 
 from __future__ import annotations
 
+import atexit
 import collections
 import functools
 import os
 import shlex
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,22 +21,32 @@ from deploycheck.shell import PersistentShell, ShellBackend
 CONNECT_TIMEOUT = 10
 
 
+@functools.cache
+def _control_dir() -> Path:
+    """This process's own folder for SSH control sockets (made private by
+    mkdtemp, removed at exit): no other user or process can plant one there."""
+    path = Path(tempfile.mkdtemp(prefix="deploycheck-ssh-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def ssh_options(host: Host) -> list[str]:
     """ssh options from Ansible's connection variables. Batch mode, so a
-    missing key fails at once instead of prompting; connection sharing, so
-    the host's shell and its tunnels travel over one SSH connection."""
-    control_dir = Path(tempfile.gettempdir()) / f"deploycheck-ssh-{os.getuid()}"
-    control_dir.mkdir(mode=0o700, exist_ok=True)
+    missing key fails at once instead of prompting; connection sharing within
+    this process, so the host's shell and its tunnels travel over one SSH
+    connection per worker. The port is given only when the inventory sets it,
+    so ~/.ssh/config applies otherwise."""
     # ssh keeps the first value it is given for an option: the inventory's own arguments come first
     argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
             for arg in shlex.split(str(host.vars.get(name) or ""))]
     argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(host.vars.get('ansible_timeout', CONNECT_TIMEOUT))}",
-            "-o", "ControlMaster=auto", "-o", f"ControlPath={control_dir}/%C", "-o", "ControlPersist=no",
-            "-p", str(host.vars.get("ansible_port", 22))]
+             "-o", "ControlMaster=auto", "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
+    if host.vars.get("ansible_port") is not None:
+        argv += ["-p", str(host.vars["ansible_port"])]
     if host.vars.get("ansible_user"):
         argv += ["-l", str(host.vars["ansible_user"])]
     if host.vars.get("ansible_ssh_private_key_file"):
-        argv += ["-i", str(host.vars["ansible_ssh_private_key_file"])]
+        argv += ["-i", os.path.expanduser(str(host.vars["ansible_ssh_private_key_file"]))]
     return argv
 
 

@@ -57,6 +57,20 @@ def case_classname(control_id: str, prefix: str | None = None) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def _strip_internal_properties(case: ET.Element) -> int:
+    """Drop the per-control bookkeeping deploycheck passes between processes as
+    user properties: the common schema has no ``<properties>`` in a test case."""
+    removed = 0
+    for props in case.findall("properties"):
+        for prop in props.findall("property"):
+            if prop.get("name", "").startswith("deploycheck"):
+                props.remove(prop)
+                removed += 1
+        if not len(props):
+            case.remove(props)
+    return removed
+
+
 def rename_cases(path: Path, controls: dict[str, tuple[str, str]], prefix: str | None = None) -> int:
     """Rename the test cases of ``controls`` (node id -> (control id, host)) in
     the junit.xml at ``path``; returns how many ``<testcase>`` elements changed.
@@ -67,14 +81,15 @@ def rename_cases(path: Path, controls: dict[str, tuple[str, str]], prefix: str |
         if address is not None:
             wanted[address] = (case_classname(control_id, prefix), case_name(control_id, host, nodeid))
     tree = ET.parse(path)
-    renamed = 0
+    renamed = stripped = 0
     for case in tree.iter("testcase"):
+        stripped += _strip_internal_properties(case)
         new = wanted.get((case.get("classname", ""), case.get("name", "")))
         if new is not None:
             case.set("classname", new[0])
             case.set("name", new[1])
             renamed += 1
-    if renamed:
+    if renamed or stripped:
         tmp = path.with_name(path.name + ".tmp")
         tree.write(tmp, encoding="utf-8", xml_declaration=True)
         os.replace(tmp, path)  # a CI reader never sees a half-written file

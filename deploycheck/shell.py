@@ -29,8 +29,9 @@ CONNECTIONS: collections.Counter[str] = collections.Counter()  # shells opened, 
 
 # Runs once in the remote shell: a private scratch directory for each command's
 # output, removed when our end of the connection closes.
-_PRELUDE = ('umask 077; d=$(mktemp -d 2>/dev/null) || d=/tmp/.deploycheck.$$ && mkdir -p "$d" || exit 97; '
+_PRELUDE = ('umask 077; d=$(mktemp -d 2>/dev/null) || { d=/tmp/.deploycheck.$$ && mkdir -m 0700 "$d"; } || exit 97; '
             "trap 'rm -rf \"$d\"' EXIT\n")
+CONNECT_TIMEOUT = 60.0  # from starting the connection to the shell's first answer
 
 
 class ShellClosedError(RuntimeError):
@@ -54,7 +55,7 @@ class PersistentShell:
         """Exit status, stdout and stderr of ``/bin/sh -c command`` on the host."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
-                self._start()
+                self._start(min(timeout, CONNECT_TIMEOUT))
             assert self._proc is not None and self._proc.stdin is not None
             line = (f"/bin/sh -c {shlex.quote(command)} </dev/null >\"$d/o\" 2>\"$d/e\"; r=$?; "
                     f"echo {self._token} $r $(wc -c <\"$d/o\") $(wc -c <\"$d/e\"); cat \"$d/o\" \"$d/e\"\n")
@@ -63,8 +64,8 @@ class PersistentShell:
                 self._proc.stdin.write(line.encode())
                 self._proc.stdin.flush()
                 header = self._read_line(deadline).split()
-                if len(header) != 4 or header[0] != self._token.encode():
-                    raise ShellClosedError(f"unexpected reply from the shell: {bytes(header[:4])!r}")
+                if len(header) != 4 or header[0] != self._token.encode() or not all(x.isdigit() for x in header[1:]):
+                    raise ShellClosedError(f"{self.label}: unexpected reply from the shell: {b' '.join(header)[:80]!r}")
                 rc, n_out, n_err = (int(x) for x in header[1:])
                 body = self._read_exact(n_out + n_err, deadline)
             except BrokenPipeError:
@@ -77,13 +78,18 @@ class PersistentShell:
             except TimeoutError:
                 self._stop(kill=True)  # the command still runs: do not wait for it
                 raise
+            except BaseException:
+                self._stop(kill=True)  # never reuse a stream whose position is unknown
+                raise
             return rc, body[:n_out], body[n_out:]
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
-    def _start(self) -> None:
+    def _start(self, timeout: float) -> None:
+        """Open the connection and wait for the shell's first answer; whatever
+        the login prints before it (a banner, a chatty shell profile) is dropped."""
         self._stop()
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the shell; closed in _stop
         self._token = f"deploycheck-{secrets.token_hex(8)}"
@@ -92,11 +98,21 @@ class PersistentShell:
                                       stderr=self._errors, start_new_session=True)
         CONNECTIONS[self.label] += 1
         assert self._proc.stdin is not None
+        deadline = time.monotonic() + timeout
         try:
-            self._proc.stdin.write(_PRELUDE.encode())
+            self._proc.stdin.write(f"{_PRELUDE}echo {self._token}-ready\n".encode())
             self._proc.stdin.flush()
+            for _ in range(10_000):  # bounded: a login prints a few lines at most
+                if self._read_line(deadline).strip() == f"{self._token}-ready".encode():
+                    return
+            raise ShellClosedError(f"{self.label}: the shell never answered")
         except BrokenPipeError:
-            pass  # the first command reports why the connection ended
+            cause = self._last_error()
+            self._stop()
+            raise ShellClosedError(cause) from None
+        except BaseException:
+            self._stop(kill=True)
+            raise
 
     def _stop(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
@@ -180,7 +196,7 @@ class ShellBackend(base.BaseBackend):
     def run(self, command: str, *args: str, **kwargs: Any) -> base.CommandResult:
         cmd = self.get_command(command, *args)
         try:
-            rc, out, err = self.shell.run(cmd)
+            rc, out, err = self.shell.run(cmd, timeout=float(kwargs.get("timeout", COMMAND_TIMEOUT)))
         except (ShellClosedError, TimeoutError) as exc:
             raise RuntimeError(self.result(255, self.encode(cmd), b"", str(exc).encode())) from exc
         return self.result(rc, self.encode(cmd), out, err)

@@ -45,6 +45,15 @@ def test_timeout_ends_the_connection_and_the_next_command_reconnects(shell: Pers
     assert CONNECTIONS["unit-local"] - before == 2
 
 
+def test_what_the_login_prints_first_is_dropped() -> None:
+    """A banner or a chatty shell profile must not shift the replies."""
+    sh = PersistentShell(["/bin/sh", "-c", "echo 'Welcome!'; printf 'deploycheck-00 1 2 3\\n'; exec /bin/sh"],
+                         "unit-banner")
+    assert sh.run("echo first") == (0, b"first\n", b"")
+    assert sh.run("echo second; exit 3") == (3, b"second\n", b"")
+    sh.close()
+
+
 def test_a_connection_that_fails_gives_its_last_error_line() -> None:
     sh = PersistentShell(["/bin/sh", "-c", "echo 'ssh: connect to host x port 22: Connection refused' >&2; exit 255"],
                          "unit-refused")
