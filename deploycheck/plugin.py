@@ -74,10 +74,26 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         config.stash[INVENTORY_KEY] = inv
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers_mod.load(waiver_file) if waiver_file else []
+        if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
+            _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:
         sys.stderr.write(f"deploycheck: {exc}\n")
         return 2
     return None
+
+
+def _check_waiver_ids(path: str, waivers: list[Waiver]) -> None:
+    """A waiver naming no control is a typo that would hide nothing: refused
+    before the session starts, in the main process (xdist workers never see it)."""
+    from deploycheck.catalogue import CatalogueError, load_controls
+
+    try:
+        known = {entry.id for entry in load_controls()} | set(REGISTRY)
+    except CatalogueError as exc:
+        raise WaiverError(f"{path}: cannot list the controls to check waiver ids: {exc}") from exc
+    unknown = sorted({w.id for w in waivers} - known)
+    if unknown:
+        raise WaiverError(f"{path}: unknown control id(s) {', '.join(unknown)}")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -134,10 +150,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         meta = control_of(item)
         if meta is not None:
             item.extra_keyword_matches.add(meta.id)
-    unknown = sorted({w.id for w in config.stash.get(WAIVERS_KEY, [])} - set(REGISTRY))
-    if unknown:
-        pytest.exit(f"deploycheck: {config.getoption('--waivers')}: unknown control id(s) {', '.join(unknown)}",
-                    returncode=2)
     if config.getoption("--allow-disruptive"):
         return
     skip = pytest.mark.skip(reason="disruptive control: run with --allow-disruptive")

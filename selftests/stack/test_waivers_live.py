@@ -3,6 +3,8 @@ expired waiver does not, an unknown control id is a usage error."""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import reference
 
 SELECT = ["-k", "maintenance_flag_absent"]
@@ -33,7 +35,11 @@ def test_expired_waiver_no_longer_applies(deploycheck) -> None:  # noqa: ANN001
     assert record["outcome"] == "failed" and "waiver expired on 2020-01-01" in record["message"]
 
 
-def test_unknown_control_id_is_a_usage_error(deploycheck) -> None:  # noqa: ANN001
-    run = deploycheck(reference("idr"), *SELECT, waivers=waiver("2099-12-31", control="IDR-NOPE-99"))
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_unknown_control_id_is_a_usage_error(deploycheck, workers: str) -> None:  # noqa: ANN001
+    """Refused before any worker starts: one line, exit 2, nothing crashes."""
+    run = deploycheck(reference("idr"), *SELECT, "-n", workers,
+                      waivers=waiver("2099-12-31", control="IDR-NOPE-99"))
     assert run.rc == 2, run.output[-800:]
     assert "unknown control id(s) IDR-NOPE-99" in run.output
+    assert "crashed" not in run.output and "Traceback" not in run.output, run.output[-800:]
