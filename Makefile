@@ -79,4 +79,4 @@ lint: $(PY)
 ## controls: print the control catalogue and regenerate docs/controls.md from it
 controls: $(PY)
 	$(PY) -m deploycheck.catalogue
-	$(PY) -m deploycheck.catalogue --markdown > docs/controls.md
+	$(PY) -m deploycheck.catalogue --markdown > docs/controls.md.tmp && mv docs/controls.md.tmp docs/controls.md

@@ -1,7 +1,8 @@
 """PostgreSQL sessions for controls, through a tunnel via the database host.
 
 One tunnel and one session per host, user and process, reused by every
-control that needs them (each control gets it rolled back to a clean state):
+control that needs them (each control gets it reset to the role's defaults,
+and checked alive first):
 a run then opens one database connection per worker instead of one per control.
 """
 
@@ -33,14 +34,13 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
     key = (db_node.name, user)
     with _LOCK:
         held = _IDLE.pop(key, None)
-    if held is None or held[1].closed:
-        if held is not None:
-            held[0].close()
-        held = _open(db_node, user, password)
-    tunnel, conn = held
+    if held is not None and not _alive(held[1]):  # the server or the tunnel went away while idle
+        _close(*held)
+        held = None
+    tunnel, conn = held if held is not None else _open(db_node, user, password)
     try:
         yield conn
-        conn.rollback()
+        conn.reset()  # roll back, RESET ALL: the next control starts from the role's defaults
     except BaseException:
         _close(tunnel, conn)
         raise
@@ -49,6 +49,18 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
             _close(tunnel, conn)
         else:
             _IDLE[key] = (tunnel, conn)
+
+
+def _alive(conn: Any) -> bool:  # noqa: ANN401 - a psycopg2 connection
+    if conn.closed:
+        return False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select 1")
+        conn.rollback()
+        return True
+    except psycopg2.Error:
+        return False
 
 
 def _open(db_node: Host, user: str, password: str | None) -> tuple[Tunnel, Any]:

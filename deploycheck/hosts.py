@@ -105,14 +105,15 @@ def reachability(host: Host) -> str | None:
     return _REACHABILITY[host.name]
 
 
-def probe(host: Host) -> str | None:
-    """Ask the host now (uncached): None when it runs a command, else the cause."""
-    return _probe(host)
+def probe(host: Host, timeout: float | None = None) -> str | None:
+    """Ask the host now (uncached): None when it runs a command within
+    ``timeout`` seconds (default: the command timeout), else the cause."""
+    return _probe(host, timeout)
 
 
-def _probe(host: Host) -> str | None:
+def _probe(host: Host, timeout: float | None = None) -> str | None:
     try:
-        result = testinfra_host(host).run("true")
+        result = testinfra_host(host).run("true", **({"timeout": timeout} if timeout else {}))
     except Exception as exc:  # noqa: BLE001 - any backend failure means unreachable
         inner = exc.args[0] if exc.args else None  # testinfra raises RuntimeError(CommandResult)
         text = (getattr(inner, "stderr", None) or str(exc)).strip().splitlines() or [exc.__class__.__name__]

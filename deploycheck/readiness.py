@@ -16,6 +16,7 @@ from deploycheck.inventory import Inventory
 from deploycheck.variables import expect
 
 POLL_S = 1.0
+PROBE_TIMEOUT_S = 10.0  # the most one host's probe may take
 
 
 def endpoints(inventory: Inventory) -> list[str]:
@@ -51,7 +52,9 @@ def wait(inventory: Inventory, seconds: float, say: Callable[[str], None] | None
     end = time.monotonic() + seconds
     last = ""
     while True:
-        pending_hosts = [h for h in pending_hosts if hosts.probe(h) is not None]
+        # each probe is bounded too, so a host whose login hangs cannot stretch the deadline much
+        pending_hosts = [h for h in pending_hosts
+                         if hosts.probe(h, timeout=max(1.0, min(PROBE_TIMEOUT_S, end - time.monotonic()))) is not None]
         pending_urls = [u for u in pending_urls if not _answers(u)]
         left = end - time.monotonic()
         line = (f"[wait-ready] {len(targets) - len(pending_hosts)}/{len(targets)} hosts and "
