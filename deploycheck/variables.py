@@ -68,6 +68,9 @@ VARIABLES: dict[str, Variable] = {
         Variable("backup_max_age_h", 26, "Hours after which the newest backup counts as stale."),
         Variable("config_backup", "/OMERO/backup/omero.config", "The `omero config get` backup file."),
         Variable("binary_repository", "/OMERO", "The OMERO.server binary repository (omero.data.dir)."),
+        Variable("backup_tools", ["rdiff-backup", "rsync", "tar", "borg", "restic", "duplicity", "rclone", "bacula",
+                                  "zfs", "btrfs"],
+                 "Programs a binary-repository backup job may run (one must appear in the job)."),
         Variable("binary_backup_dir", None,
                  "Local folder the daily binary-repository backup writes to (checked for age); null when it "
                  "goes to another machine (then only the job is checked)."),

@@ -210,6 +210,14 @@ FAULTS = [
           ["OMERO-BACKUP-07"],
           [(RW, "sed -i 's|^FROM=/data/OMERO$|FROM=/data/OMERO/backup|' /usr/local/sbin/omero-binary-backup")],
           [(RW, "sed -i 's|^FROM=/data/OMERO/backup$|FROM=/data/OMERO|' /usr/local/sbin/omero-binary-backup")]),
+    Fault("binary-backup-job-only-cleans", "the job naming the binary repository only deletes temporary files",
+          ["OMERO-BACKUP-07"],
+          [(RW, "sed -i 's|^rdiff-backup --terminal-verbosity 1 backup \"$FROM\" \"$TO\"$|"
+                "find \"$FROM\" -name \"*.tmp\" -delete|' /usr/local/sbin/omero-binary-backup && "
+                "! grep -q '^rdiff-backup' /usr/local/sbin/omero-binary-backup")],
+          [(RW, "sed -i 's|^find \"$FROM\" -name \"\\*.tmp\" -delete$|"
+                "rdiff-backup --terminal-verbosity 1 backup \"$FROM\" \"$TO\"|' /usr/local/sbin/omero-binary-backup && "
+                "grep -q '^rdiff-backup' /usr/local/sbin/omero-binary-backup")]),
     Fault("binary-backup-stale", "the binary repository's backup has not run for three days",
           ["OMERO-BACKUP-08"],
           [(RW, "find /mnt/backup_server/omero -exec touch -h -d '3 days ago' {} +")],

@@ -97,8 +97,13 @@ def test_binary_repository_backup_job(node, host) -> None:  # noqa: ANN001
     does not count: the repository itself must be the thing backed up."""
     repo = expect(node, "binary_repository").rstrip("/")
     whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
-    found = host.run(f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null").stdout.split()
-    assert found, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"
+    named = host.run(f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null").stdout.split()
+    assert named, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"
+    tools = "|".join(re.escape(t) for t in expect(node, "backup_tools"))
+    runs_tool = f"sed '/^[[:space:]]*#/d' \"$f\" | grep -qwE -- {shlex.quote(tools)}"  # comments do not count
+    found = host.run("for f in " + " ".join(shlex.quote(f) for f in named) +
+                     f"; do {runs_tool} && echo \"$f\"; done").stdout.split()
+    assert found, f"{node.name}: the jobs naming {repo} ({', '.join(named)}) run none of {expect(node, 'backup_tools')}"
     daily = [f for f in found if f.startswith("/etc/cron.daily/")]
     if daily:
         runnable = host.run("for f in " + " ".join(shlex.quote(f) for f in daily) +
@@ -113,7 +118,7 @@ def test_binary_repository_backup_recent(node) -> None:  # noqa: ANN001
     folder = expect(node, "binary_backup_dir")
     if not folder:
         pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
-    out = facts.output(node, f"find {shlex.quote(folder)} -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
+    out = facts.output(node, f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
                              "sort -n | tail -n 1; true").strip()
     assert out, f"{node.name}: {folder} is missing or empty; expected the binary repository's backup"
     age_h = (_now(node) - float(out)) / 3600

@@ -59,13 +59,16 @@ def test_data_writable(node) -> None:  # noqa: ANN001
     readonly = []
     for service, paths in _mounts(node).items():
         for path, mount in paths.items():
-            if mount and not mount.get("RW", True):
+            if not mount:
+                continue  # not a mount at all: VIDJIL-VOL-01's finding
+            if not mount.get("RW", True):
                 readonly.append(f"{service}:{path} (mounted read-only)")
                 continue
-            target = mount.get("Destination", path) if mount else path
+            target = mount["Destination"]
             code, out = compose.run(node, service,
                                     f"awk -v t={shlex.quote(target)} '$2 == t {{print $4}}' /proc/mounts")
-            options = out.strip().splitlines()[-1:] if code == 0 else []
-            if options and "ro" in options[0].split(","):
+            options = out.strip().splitlines()[-1:]
+            assert code == 0 and options, f"{node.name}: cannot read the mount table of {service} for {target}"
+            if "ro" in options[0].split(","):
                 readonly.append(f"{service}:{path} (read-only file system)")
     assert not readonly, f"{node.name}: {', '.join(readonly)}"
