@@ -11,6 +11,7 @@ against the real ``ansible-inventory``.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -188,10 +189,14 @@ class _Builder:
             self.parents.setdefault(group, set()).update(other.parents.get(group, set()))
 
     def resolve_files(self, base: Path) -> None:
-        """``*_file`` paths are relative to the inventory file that sets them."""
+        """``*_file`` paths are relative to the inventory file that sets them; ``~`` is the user's home."""
         for variables in [*self.group_vars.values(), *self.host_vars.values()]:
             for name, value in variables.items():
-                if name.endswith("_file") and isinstance(value, str) and value and not value.startswith(("/", "~")):
+                if not (name.endswith("_file") and isinstance(value, str) and value):
+                    continue
+                if value.startswith("~"):
+                    variables[name] = os.path.expanduser(value)
+                elif not value.startswith("/"):
                     variables[name] = str((base / value).resolve())
 
     def ancestors(self, group: str, seen: frozenset[str] = frozenset()) -> set[str]:

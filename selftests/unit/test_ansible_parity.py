@@ -127,13 +127,17 @@ def _plain(value: Any) -> Any:
 
 
 def _resolve_files(variables: dict[str, Any], base: Path) -> dict[str, Any]:
-    """deploycheck's documented rule: a relative ``*_file`` path is relative to the inventory file."""
-    return {
-        name: str((base / value).resolve())
-        if name.endswith("_file") and isinstance(value, str) and value and not value.startswith(("/", "~"))
-        else value
-        for name, value in variables.items()
-    }
+    """deploycheck's documented rule: a relative ``*_file`` path is relative to
+    the inventory file, and ``~`` is the user's home."""
+
+    def resolved(name: str, value: Any) -> Any:  # noqa: ANN401 - any inventory value
+        if not (name.endswith("_file") and isinstance(value, str) and value):
+            return value
+        if value.startswith("~"):
+            return os.path.expanduser(value)
+        return value if value.startswith("/") else str((base / value).resolve())
+
+    return {name: resolved(name, value) for name, value in variables.items()}
 
 
 def ansible_view(listing: dict[str, Any], base: Path) -> View:
