@@ -34,6 +34,11 @@ def say(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
+def _no_job_summary() -> dict[str, str]:
+    """The environment without GITHUB_STEP_SUMMARY: bench runs are no CI job result."""
+    return {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
+
+
 def pytest_run(*args: str) -> tuple[float, dict[str, Any]]:
     """Wall time of one default-suite pytest run and its controls.json; a run
     with a failing control is no measurement of speed, so it stops the bench."""
@@ -41,8 +46,8 @@ def pytest_run(*args: str) -> tuple[float, dict[str, Any]]:
         cmd = [sys.executable, "-m", "pytest", *args, "-m", "not disruptive", "-q", "-p", "no:cacheprovider",
                f"--reports-dir={reports}"]
         started = time.perf_counter()
-        env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # bench runs are no job result
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                              env=_no_job_summary())
         wall = time.perf_counter() - started
         if done.returncode not in (0, 5) or ("--collect-only" not in args and done.returncode != 0):
             tail = "\n".join(done.stdout.strip().splitlines()[-5:])
@@ -113,7 +118,8 @@ def measure(times: int, cold: bool) -> dict[str, Any]:
 
     say("warm `make check` end to end")
     started = time.perf_counter()
-    done = subprocess.run(["make", "check"], cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    done = subprocess.run(["make", "check"], cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                          env=_no_job_summary())
     result["make_check"] = {"wall_s": round(time.perf_counter() - started, 2), "exit_status": done.returncode}
     if cold:
         say("cold build of the reference images (no build cache; the debootstrap base is kept)")
