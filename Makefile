@@ -17,7 +17,7 @@ endif
 REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
 ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
-.PHONY: bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint controls
+.PHONY: wheelhouse bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint controls
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -53,7 +53,12 @@ N ?= 3
 soak: $(PY)
 	$(NO_JOB_SUMMARY) $(PY) -m selftests.soak --runs $(N)
 
-selftests-stack: $(PY)
+## wheelhouse: deploycheck's dependencies and build tools as wheels, so the install self-test runs offline
+wheelhouse: $(PY)
+	@$(PY) -m pip wheel --quiet --disable-pip-version-check -w .wheelhouse . 'setuptools>=61' wheel 2>/dev/null
+	@rm -f .wheelhouse/deploycheck-*.whl
+
+selftests-stack: $(PY) wheelhouse
 	$(NO_JOB_SUMMARY) $(PY) -m pytest selftests/stack -q -p no:deploycheck
 
 stack-fresh: $(PY)

@@ -1,4 +1,4 @@
-"""`pip install .` into a fresh virtualenv gives a working plugin: the
+"""`pip install` into a fresh virtualenv gives a working plugin: the
 controls run from an installed copy, outside the source tree."""
 
 from __future__ import annotations
@@ -10,11 +10,23 @@ from pathlib import Path
 
 from conftest import ROOT
 
+WHEELHOUSE = ROOT / ".wheelhouse"  # `make wheelhouse`: the dependencies, fetched at set-up time
+
 
 def test_pip_installed_plugin_runs_the_controls(tmp_path: Path) -> None:
+    """Offline: deploycheck's wheel is built from this tree now, its
+    dependencies come from the wheelhouse; no package index is asked."""
+    assert WHEELHOUSE.is_dir(), f"{WHEELHOUSE} is missing: run `make wheelhouse`"
+    built = tmp_path / "built"
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-index", "--find-links",
+                            str(WHEELHOUSE), "--disable-pip-version-check", "-w", str(built), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    assert wheel.returncode == 0, wheel.stderr[-1500:]
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(ROOT)],
+    [wheel_file] = built.glob("deploycheck-*.whl")
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-index",
+                          "--find-links", str(WHEELHOUSE), str(wheel_file)],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr[-1500:]
     elsewhere = tmp_path / "elsewhere"
