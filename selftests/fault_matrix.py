@@ -409,7 +409,8 @@ VIDJIL_FAULTS = [
     vidjil("vidjil-logs-in-container", "nginx's logs go to an anonymous volume, not the host folder",
            ["VIDJIL-VOL-01"],
            [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps nginx")],
-           [("compose:vidjil", "up -d --no-deps nginx")]),
+           # removed with its anonymous volume (-v), so the fault leaves nothing behind
+           [("compose:vidjil", "rm -s -f -v nginx"), ("compose:vidjil", "up -d --no-deps nginx")]),
     vidjil("vidjil-upload-read-only", "the upload folder is mounted read-only into uwsgi", ["VIDJIL-VOL-02"],
            [("compose:vidjil", f"-f {V_OVERRIDE} up -d --no-deps uwsgi")],
            [("compose:vidjil", "up -d --no-deps uwsgi")]),
