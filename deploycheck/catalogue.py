@@ -189,21 +189,12 @@ class Seed:
     sections: tuple[Section, ...]
 
 
-@dataclass(frozen=True)
-class RefProblem:
-    control: str
-    ref: str
-    problem: str
-    suggested: str
-
-
 @dataclass
 class SeedMap:
     """docs/seed_sections.yml, read and checked for shape."""
 
     seeds: dict[str, Seed]
     other_sources: dict[str, str]  # prefix -> title
-    known_ref_problems: dict[str, RefProblem]
     other_controls: dict[str, list[str]] = field(default_factory=dict)  # prefix -> control ids
 
     def section(self, key: str) -> Section | None:
@@ -229,7 +220,7 @@ def load_seed_map(path: Path) -> SeedMap:
         raise CatalogueError(f"cannot read {path}: {exc.strerror} (give the seed map with --sections FILE)") from exc
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
-    data = _keys(data, str(path), {"seeds"}, {"other_sources", "known_ref_problems"})
+    data = _keys(data, str(path), {"seeds"}, {"other_sources"})
     seeds: dict[str, Seed] = {}
     for raw in data["seeds"] or []:
         s = _keys(raw, f"{path}: seed entry", {"seed", "file", "title", "sections"}, set())
@@ -258,12 +249,7 @@ def load_seed_map(path: Path) -> SeedMap:
     for raw in data.get("other_sources") or []:
         o = _keys(raw, f"{path}: other source", {"prefix", "title"}, set())
         others[str(o["prefix"])] = str(o["title"])
-    known = {}
-    for raw in data.get("known_ref_problems") or []:
-        k = _keys(raw, f"{path}: known ref problem", {"control", "ref", "problem", "suggested"}, set())
-        known[str(k["control"])] = RefProblem(str(k["control"]), str(k["ref"]), str(k["problem"]),
-                                              str(k["suggested"]))
-    return SeedMap(seeds, others, known)
+    return SeedMap(seeds, others)
 
 
 def split_citation(citation: str) -> tuple[str, str | None]:
@@ -303,25 +289,15 @@ def map_controls(entries: Iterable[Entry], seed_map: SeedMap) -> list[str]:
     every disagreement between the controls and the map (empty when they agree)."""
     problems = []
     entries = list(entries)
-    ids = {e.id: e for e in entries}
     seed_map.other_controls.clear()
     for seed in seed_map.seeds.values():
         for s in seed.sections:
             s.controls.clear()
-    for known in seed_map.known_ref_problems.values():
-        entry = ids.get(known.control)
-        if entry is None:
-            problems.append(f"known_ref_problems: {known.control} is no control; remove the entry")
-        elif entry.ref != known.ref:
-            problems.append(f"known_ref_problems: {known.control}'s ref is now {entry.ref!r}; remove the entry")
     for e in entries:
         if not e.profile:
             problems.append(f"control {e.id} ({e.nodeid}) is in no profile subpackage")
         if e.severity not in SEVERITIES:
             problems.append(f"control {e.id}: severity {e.severity!r} not in {SEVERITIES}")
-        known = seed_map.known_ref_problems.get(e.id)
-        if known is not None and known.ref == e.ref:
-            continue
         try:
             target = resolve(e.ref, seed_map)
         except CatalogueError as exc:
@@ -463,14 +439,6 @@ def _coverage(seed_map: SeedMap) -> list[str]:
     out += _md_table(("Source", "What it is", "Controls"),
                      ([cell(p), cell(t), ", ".join(sorted(seed_map.other_controls.get(p, [])))]
                       for p, t in seed_map.other_sources.items()))
-    out += ["", "### Refs to fix", "",
-            "Refs known to cite the wrong place; they count for no section until fixed.", ""]
-    if seed_map.known_ref_problems:
-        out += _md_table(("Control", "Ref", "Problem", "Suggested ref"),
-                         ([k.control, cell(k.ref), cell(k.problem), cell(k.suggested)]
-                          for k in sorted(seed_map.known_ref_problems.values(), key=lambda k: k.control)))
-    else:
-        out.append("None.")
     return out
 
 

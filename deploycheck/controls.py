@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import pytest
 
+from deploycheck.inventory import Host, Inventory
+
 SEVERITIES = ("critical", "high", "medium", "low")
 ID_PATTERN = re.compile(r"^(IDR|OMERO|MSIR|VIDJIL)-[A-Z]+-\d{2}$")
 F = TypeVar("F", bound=Callable[..., object])
@@ -50,3 +52,12 @@ def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:  
 def control_of(item: pytest.Item) -> Control | None:
     mark = item.get_closest_marker("control")
     return None if mark is None else Control(**mark.kwargs)
+
+
+def first_host(inventory: Inventory, group: str) -> Host:
+    """The group's first host, for controls that need one of its kind (the
+    public proxy, a vantage point); skipped with the reason when there is none."""
+    hosts = inventory.group(group)
+    if not hosts:
+        pytest.skip(f"inventory has no hosts in group {group}")
+    return hosts[0]

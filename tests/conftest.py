@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deploycheck.controls import first_host
 from deploycheck.hosts import reachability, testinfra_host
 from deploycheck.http import Client
 from deploycheck.inventory import Host, Inventory
@@ -24,11 +25,8 @@ def host(node: Host):  # -> testinfra.host.Host
 
 
 @pytest.fixture(scope="session")
-def proxy_node(inventory: Inventory):  # -> Host
-    proxies = inventory.group("proxy")
-    if not proxies:
-        pytest.skip("inventory has no hosts in group proxy")
-    return proxies[0]
+def proxy_node(inventory: Inventory) -> Host:
+    return first_host(inventory, "proxy")
 
 
 @pytest.fixture(scope="session")

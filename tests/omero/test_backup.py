@@ -95,7 +95,7 @@ def test_binary_repository_backup_job(node, host) -> None:  # noqa: ANN001
     backups) must be backed up frequently; the docs' example is a script in
     /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
     does not count: the repository itself must be the thing backed up."""
-    repo = expect(node, "binary_repository").rstrip("/")
+    repo = expect(node, "omero_data_dir").rstrip("/")
     whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
     named = host.run(f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null").stdout.split()
     assert named, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"

@@ -69,7 +69,7 @@ def test_binary_restore_drill(node, host, request: pytest.FixtureRequest) -> Non
     into a scratch folder, compares checksums with the live repository, and
     always removes the scratch folder. The repository itself is not touched."""
     command, sample = expect(node, "binary_restore_command"), expect(node, "binary_restore_sample")
-    backup, repo = expect(node, "binary_backup_dir"), expect(node, "binary_repository").rstrip("/")
+    backup, repo = expect(node, "binary_backup_dir"), expect(node, "omero_data_dir").rstrip("/")
     if not (command and sample and backup):
         pytest.skip(f"{node.name}: set binary_backup_dir, binary_restore_command and binary_restore_sample")
     scratch = host.run(f"mktemp -d {SCRATCH_PREFIX}XXXXXX").stdout.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deploycheck.controls import first_host
 from deploycheck.http import Client
 from deploycheck.inventory import Host, Inventory
 from deploycheck.tls import https_client
@@ -11,10 +12,7 @@ from deploycheck.tls import https_client
 
 @pytest.fixture(scope="session")
 def vidjil_node(inventory: Inventory) -> Host:
-    hosts = inventory.group("vidjil")
-    if not hosts:
-        pytest.skip("inventory has no hosts in group vidjil")
-    return hosts[0]
+    return first_host(inventory, "vidjil")
 
 
 @pytest.fixture(scope="session")
