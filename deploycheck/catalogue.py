@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deploycheck.controls import REGISTRY, SEVERITIES, Control
+from deploycheck.control import REGISTRY, SEVERITIES, Control
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECTIONS = ROOT / "docs" / "seed_sections.yml"

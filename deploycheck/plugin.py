@@ -14,19 +14,20 @@ from typing import Any
 
 import pytest
 
-from deploycheck import inventory as inventory_mod
-from deploycheck import junit, readiness
-from deploycheck import waivers as waivers_mod
-from deploycheck.controls import control_of
-from deploycheck.hosts import COMMANDS
-from deploycheck.http import REQUESTS
-from deploycheck.inventory import Host, Inventory, InventoryError
-from deploycheck.redact import Redactor
-from deploycheck.reports import Record, write_all
-from deploycheck.shell import CONNECTIONS
-from deploycheck.tunnel import TUNNELS
-from deploycheck.variables import validate
-from deploycheck.waivers import Waiver, WaiverError
+from deploycheck import readiness
+from deploycheck.control import control_of
+from deploycheck.inventory import loader as inventory_mod
+from deploycheck.inventory.loader import Host, Inventory, InventoryError
+from deploycheck.inventory.variables import validate
+from deploycheck.report import junit
+from deploycheck.report import waivers as waivers_mod
+from deploycheck.report.records import Record, write_all
+from deploycheck.report.redact import Redactor
+from deploycheck.report.waivers import Waiver, WaiverError
+from deploycheck.transport.http import REQUESTS
+from deploycheck.transport.remote import COMMANDS
+from deploycheck.transport.shell import CONNECTIONS
+from deploycheck.transport.tunnel import TUNNELS
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
@@ -38,7 +39,7 @@ REQUESTS_KEY = pytest.StashKey[int]()
 
 
 MARKERS = (
-    "control(id, title, severity, ref): a deploycheck control (set by deploycheck.controls.control)",
+    "control(id, title, severity, ref): a deploycheck control (set by deploycheck.control.control)",
     "hosts(group): run once per inventory host of the group",
     "disruptive: changes state on a host; runs only with --allow-disruptive",
     "slow: waits on a timeout by design; started first so that parallel workers overlap it",

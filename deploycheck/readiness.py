@@ -11,9 +11,9 @@ from collections.abc import Callable
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
-from deploycheck import hosts
-from deploycheck.inventory import Inventory
-from deploycheck.variables import expect
+from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import remote
 
 POLL_S = 1.0
 PROBE_TIMEOUT_S = 10.0  # the most one host's probe may take
@@ -54,7 +54,7 @@ def wait(inventory: Inventory, seconds: float, say: Callable[[str], None] | None
     while True:
         # each probe is bounded too, so a host whose login hangs cannot stretch the deadline much
         pending_hosts = [h for h in pending_hosts
-                         if hosts.probe(h, timeout=max(1.0, min(PROBE_TIMEOUT_S, end - time.monotonic()))) is not None]
+                         if remote.probe(h, timeout=max(1.0, min(PROBE_TIMEOUT_S, end - time.monotonic()))) is not None]
         pending_urls = [u for u in pending_urls if not _answers(u)]
         left = end - time.monotonic()
         line = (f"[wait-ready] {len(targets) - len(pending_hosts)}/{len(targets)} hosts and "

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deploycheck.controls import ID_PATTERN
+from deploycheck.control import ID_PATTERN
 from deploycheck.stack import STACKS, StackError, compose_cmd, service_container, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent

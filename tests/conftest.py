@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import first_host
-from deploycheck.hosts import reachability, testinfra_host
-from deploycheck.http import Client
-from deploycheck.inventory import Host, Inventory
-from deploycheck.redact import remember
-from deploycheck.variables import expect
+from deploycheck.control import first_host
+from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.inventory.variables import expect
+from deploycheck.report.redact import remember
+from deploycheck.transport.http import Client
+from deploycheck.transport.remote import reachability, testinfra_host
 
 
 @pytest.fixture
@@ -53,8 +53,8 @@ def public_cookies(proxy_client: Client, proxy_node) -> dict[str, str]:  # noqa:
 def cache_status(proxy_node):  # noqa: ANN001, ANN201
     """How the proxy served one request (MISS, HIT, ...): from the debug
     header when the inventory says it is on, else from the access log."""
-    from deploycheck.accesslog import entry_for
-    from deploycheck.hosts import testinfra_host
+    from deploycheck.facts.accesslog import entry_for
+    from deploycheck.transport.remote import testinfra_host
 
     header = expect(proxy_node, "cache_status_header")
     log_path = expect(proxy_node, "proxy_access_log")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from deploycheck.http import Client
+from deploycheck.transport.http import Client
 
 FLAG = "/srv/www/omero-maintenance.flag"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploycheck.accesslog import parse_line
+from deploycheck.facts.accesslog import parse_line
 
 LINE = ('172.19.0.1 - - [24/Nov/2026:05:25:58 +0000] "GET /webgateway/render_image_region/1/2/0/?c=1 HTTP/1.1" '
         '200 1013 "-" "deploycheck/0.1.0 dc-abc-1-7" "-" 0.021 MISS 172.18.0.4:80')

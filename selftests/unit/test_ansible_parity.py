@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from deploycheck.inventory import Inventory, InventoryError, load, merge
-from deploycheck.variables import VARIABLES
+from deploycheck.inventory.loader import Inventory, InventoryError, load, merge
+from deploycheck.inventory.variables import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGE = Path(__file__).resolve().parent / "ansible_inventories"

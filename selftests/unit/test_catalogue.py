@@ -54,7 +54,7 @@ def test_every_ref_resolves(built) -> None:  # noqa: ANN001
 
 def test_catalogue_matches_registry(built) -> None:  # noqa: ANN001
     """Loading registered every control it found, with the same metadata."""
-    from deploycheck.controls import REGISTRY
+    from deploycheck.control import REGISTRY
 
     entries, _ = built
     for e in entries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.inventory import InventoryError, expand_pattern, load, parse
+from deploycheck.inventory.loader import InventoryError, expand_pattern, load, parse
 
 NESTED = """
 all:
@@ -75,7 +75,7 @@ def test_reference_inventory_has_every_group() -> None:
 
 
 def test_merge_combines_inventories_later_wins() -> None:
-    from deploycheck.inventory import merge
+    from deploycheck.inventory.loader import merge
 
     a = parse("all:\n  vars: {x: 1}\n  children:\n    proxy: {hosts: {p: {y: a}}}\n", "a.yml")
     b = parse("all:\n  children:\n    proxy: {hosts: {p: {y: b}}}\n    vidjil: {hosts: {v: }}\n", "b.yml")

@@ -27,7 +27,7 @@ MESSAGE_TAIL = "second line <b>bold?</b> __init__ *star* `tick` \\ back"
 SUITE = textwrap.dedent('''
     import pytest
 
-    from deploycheck.controls import control
+    from deploycheck.control import control
 
 
     @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploycheck.memoregen import parse_status, status_command
+from deploycheck.facts.memoregen import parse_status, status_command
 
 
 def make_run(root: Path, name: str, images: int, outcomes: dict[str, list[str]], timed: bool) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploycheck import nginx
+from deploycheck.facts import nginx
 
 CONFIG = """
 user www-data;

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from deploycheck.inventory import parse
-from deploycheck.redact import MASK, Redactor
-from deploycheck.reports import Record, write_all
+from deploycheck.inventory.loader import parse
+from deploycheck.report.records import Record, write_all
+from deploycheck.report.redact import MASK, Redactor
 
 
 def test_inventory_secrets_are_masked() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import hosts
-from deploycheck.inventory import Host
-from deploycheck.shell import CONNECTIONS, PersistentShell, ShellBackend, ShellClosedError
+from deploycheck.inventory.loader import Host
+from deploycheck.transport import remote
+from deploycheck.transport.shell import CONNECTIONS, PersistentShell, ShellBackend, ShellClosedError
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_backend_raises_testinfra_style_with_the_cause() -> None:
 def test_become_wraps_commands_in_sudo() -> None:
     node = Host("unit-become", {"ansible_connection": "docker", "ansible_become": True,
                                 "ansible_become_user": "postgres"})
-    backend = hosts.testinfra_host(node).backend
+    backend = remote.testinfra_host(node).backend
     assert backend.get_command("id -u") == "sudo -u postgres /bin/sh -c 'id -u'"
-    plain = hosts.testinfra_host(Host("unit-plain", {"ansible_connection": "docker"})).backend
+    plain = remote.testinfra_host(Host("unit-plain", {"ansible_connection": "docker"})).backend
     assert plain.get_command("id -u") == "id -u"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from deploycheck.waivers import WaiverError, find, load
+from deploycheck.report.waivers import WaiverError, find, load
 
 
 def write(tmp_path, text: str):  # noqa: ANN001, ANN201

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import first_host
-from deploycheck.inventory import Host, Inventory
+from deploycheck.control import first_host
+from deploycheck.inventory.loader import Host, Inventory
 
 
 @pytest.fixture(scope="session")

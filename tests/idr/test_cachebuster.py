@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import hostcurl, hosts
-from deploycheck.accesslog import entry_for
-from deploycheck.controls import control
-from deploycheck.database import connect
-from deploycheck.facts import output
-from deploycheck.inventory import Inventory
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.accesslog import entry_for
+from deploycheck.facts.hostfacts import output
+from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import hostcurl, remote
+from deploycheck.transport.database import connect
 
 REF = "seed 000: idr-proxy (cache-buster port 9000)"
 
@@ -28,7 +28,7 @@ def busted(proxy_node, proxy_client, public_cookies):  # noqa: ANN001, ANN201
         pytest.skip(f"{proxy_node.name}: inventory sets no cachebuster_port")
     path = f"/api/v0/m/images/{expect(proxy_node, 'test_image')['id']}/?dc={proxy_client.unique()}"
     sent = _inner(proxy_node, port, path)
-    entry = entry_for(hosts.testinfra_host(proxy_node), expect(proxy_node, "proxy_access_log"), sent.marker)
+    entry = entry_for(remote.testinfra_host(proxy_node), expect(proxy_node, "proxy_access_log"), sent.marker)
     return path, sent, entry
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.database import connect
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.database import connect
 
 FIRST_IMAGE_PER_FILESET = (
     "select r.i from (select f.id, i.id as i, rank() over (partition by f.id order by i.id) as x"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.hosts import reachability
-from deploycheck.probe import reachable_ports
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.probe import reachable_ports
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.remote import reachability
 
 REF = "seed 000: IDR administration (only accessible external ports on idr-proxy)"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import hostcurl
-from deploycheck.controls import control
-from deploycheck.tls import https_client
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.tls import https_client
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import hostcurl
 
 REF = "seed 000: Never log in to OMERO.web on any idr-proxy port"
 FORM = {"username": "public", "password": "public"}

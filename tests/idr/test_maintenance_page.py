@@ -7,9 +7,9 @@ import shlex
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.variables import expect
 
 
 @control("IDR-MAINT-02", "With the maintenance flag every OMERO.web path answers 503 with the maintenance "
@@ -21,7 +21,7 @@ def test_maintenance_page(node, host, proxy_client, public_cookies, request: pyt
     flag = expect(node, "maintenance_flag")
     existed = host.file(flag).exists
     restore = f"touch {shlex.quote(flag)}" if existed else f"rm -f {shlex.quote(flag)}"
-    request.addfinalizer(lambda: (host.run(restore), facts.forget(node)))
+    request.addfinalizer(lambda: (host.run(restore), hostfacts.forget(node)))
     image = expect(node, "test_image")["id"]
     web_paths = ["/webclient/", f"/webgateway/render_thumbnail/{image}/", f"/api/v0/m/images/{image}/"]
     static = "/static/webclient/css/layout.css"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.omeroweb import backend_login
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.omeroweb import backend_login
+from deploycheck.inventory.variables import expect
 
 REF = "seed 000: idr-proxy (custom caching configuration)"
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from deploycheck import facts, nginx
-from deploycheck.controls import control
-from deploycheck.inventory import Inventory
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts, nginx
+from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.variables import expect
 
 PROXY_REF = "seed 000: idr-proxy"
 
@@ -28,7 +28,7 @@ def test_nginx_config_valid(node, host) -> None:  # noqa: ANN001
 @pytest.mark.hosts("proxy")
 def test_cache_dir_is_volume(node, host) -> None:  # noqa: ANN001
     path = expect(node, "nginx_cache_dir")
-    assert facts.path(node, path).mount_point, f"{node.name}: {path} is not a mount point; expected its own volume"
+    assert hostfacts.path(node, path).mount_point, f"{node.name}: {path} is not a mount point; expected its own volume"
 
 
 @control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", PROXY_REF)
@@ -36,7 +36,7 @@ def test_cache_dir_is_volume(node, host) -> None:  # noqa: ANN001
 def test_cache_dir_owner(node, host) -> None:  # noqa: ANN001
     path = expect(node, "nginx_cache_dir")
     user = nginx.worker_user(nginx.dump(node))
-    f = facts.path(node, path)
+    f = hostfacts.path(node, path)
     assert f.is_directory, f"{node.name}: {path} does not exist"
     assert f.user == user, f"{node.name}: {path} belongs to {f.user}; expected the worker user {user}"
 
@@ -45,7 +45,7 @@ def test_cache_dir_owner(node, host) -> None:  # noqa: ANN001
          "seed 000: check /etc/hosts on idr-proxy for a full list of internal servers")
 @pytest.mark.hosts("proxy")
 def test_hosts_lists_readonly_servers(node, host, inventory: Inventory) -> None:  # noqa: ANN001
-    names = {n for line in facts.output(node, "cat /etc/hosts").splitlines()
+    names = {n for line in hostfacts.output(node, "cat /etc/hosts").splitlines()
              if line.strip() and not line.lstrip().startswith("#") for n in line.split()[1:]}
     missing = [h.name for h in inventory.group("omeroreadonly") if h.name not in names]
     assert not missing, f"{node.name}: /etc/hosts lacks {missing}; operators list servers from it"
@@ -81,11 +81,11 @@ def test_access_log_has_cache_status(node) -> None:  # noqa: ANN001
          "seed 000: external ports (rsync on idr-proxy)")
 @pytest.mark.hosts("proxy")
 def test_rsync_modules_read_only(node, host) -> None:  # noqa: ANN001
-    if not facts.path(node, "/etc/rsyncd.conf").exists:
+    if not hostfacts.path(node, "/etc/rsyncd.conf").exists:
         pytest.skip(f"{node.name}: no /etc/rsyncd.conf")
     module, writable = None, []
     global_read_only = True
-    for raw in facts.output(node, "cat /etc/rsyncd.conf").splitlines():
+    for raw in hostfacts.output(node, "cat /etc/rsyncd.conf").splitlines():
         line = raw.split("#", 1)[0].strip()
         if m := re.match(r"^\[(.+)\]$", line):
             module = m.group(1)
@@ -102,7 +102,7 @@ def test_rsync_modules_read_only(node, host) -> None:  # noqa: ANN001
          "seed 000: all administrative operations go through SSH into idr-proxy")
 @pytest.mark.hosts("proxy")
 def test_ssh_keys_only(node) -> None:  # noqa: ANN001
-    settings = dict(line.split(" ", 1) for line in facts.output(node, "sshd -T 2>/dev/null").splitlines()
+    settings = dict(line.split(" ", 1) for line in hostfacts.output(node, "sshd -T 2>/dev/null").splitlines()
                     if " " in line)
     bad = {k: settings.get(k) for k in ("passwordauthentication", "permitemptypasswords")
            if settings.get(k) != "no"}

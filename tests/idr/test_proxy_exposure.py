@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.listeners import listening_tcp
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.listeners import listening_tcp
+from deploycheck.inventory.variables import expect
 
 
 @control("IDR-PROXY-01", "The proxy listens publicly only on the allowed ports", "critical",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.variables import expect
 
 
 @control("IDR-MAINT-01", "The maintenance flag is absent after a deploy", "high",
@@ -15,4 +15,4 @@ from deploycheck.variables import expect
 def test_maintenance_flag_absent(node, host) -> None:  # noqa: ANN001
     """While the flag exists every OMERO.web request gets the maintenance page."""
     flag = expect(node, "maintenance_flag")
-    assert not facts.path(node, flag).exists, f"{node.name}: {flag} exists; the site answers 503 maintenance pages"
+    assert not hostfacts.path(node, flag).exists, f"{node.name}: {flag} exists; the site answers 503 maintenance pages"

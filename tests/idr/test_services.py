@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.listeners import listening_tcp, service_cgroups
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.facts.listeners import listening_tcp, service_cgroups
+from deploycheck.inventory.variables import expect
 
 GROUPS = ("proxy", "omeroreadonly", "omeroreadwrite", "database")
 ENABLED = ("enabled", "enabled-runtime", "static", "alias")  # enabled-runtime: generated, e.g. postgresql@
@@ -24,7 +24,7 @@ def _unit_names(units: list[str]) -> list[str]:
 def _unit_properties(node) -> dict[str, dict[str, str]]:  # noqa: ANN001
     """State of every unit the inventory names for the host, in one command."""
     units = sorted(set(_unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
-    out = facts.output(node, "systemctl show --property=Id,ActiveState,UnitFileState,LoadState,Restart -- "
+    out = hostfacts.output(node, "systemctl show --property=Id,ActiveState,UnitFileState,LoadState,Restart -- "
                        + " ".join(units))
     found = {}
     for block in out.strip().split("\n\n"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import tls
-from deploycheck.controls import control
+from deploycheck.control import control
+from deploycheck.facts import tls
 
 REF = "seed 000: external ports (HTTPS on idr-proxy)"
 

@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.variables import expect
 
 
 @control("IDR-DATA-01", "Data directories that must be backed up are separate volumes", "high",
@@ -18,7 +18,7 @@ def test_data_dirs_are_mount_points(node, host) -> None:  # noqa: ANN001
     paths = expect(node, "data_mounts")
     if not paths:
         pytest.skip(f"{node.name}: inventory lists no data_mounts")
-    not_mounted = [p for p in paths if not facts.path(node, p).mount_point]
+    not_mounted = [p for p in paths if not hostfacts.path(node, p).mount_point]
     assert not not_mounted, f"{node.name}: {not_mounted} are not mount points; expected separate volumes"
 
 
@@ -27,7 +27,7 @@ def test_data_dirs_are_mount_points(node, host) -> None:  # noqa: ANN001
 @pytest.mark.hosts("omeroreadwrite")
 def test_bioformats_cache_dir(node, host) -> None:  # noqa: ANN001
     path = expect(node, "bioformats_cache_dir")
-    assert facts.path(node, path).is_directory, f"{node.name}: {path} is missing; expected the Bio-Formats cache"
+    assert hostfacts.path(node, path).is_directory, f"{node.name}: {path} is missing; expected the Bio-Formats cache"
 
 
 def _writable_by(host, user: str, path: str) -> bool:  # noqa: ANN001
@@ -58,7 +58,7 @@ def test_binary_repository_not_world_writable(node, host) -> None:  # noqa: ANN0
 @pytest.mark.hosts("database")
 def test_pg_data_dir_private(node, host) -> None:  # noqa: ANN001
     path = expect(node, "pg_data_dir")
-    f = facts.path(node, path)
+    f = hostfacts.path(node, path)
     assert f.is_directory, f"{node.name}: {path} is not a directory"
     found = f"{f.user}:{oct(f.mode)}"
     assert f.user == "postgres" and f.mode == 0o700, f"{node.name}: {path} is {found}; expected postgres:0o700"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from deploycheck.http import Client
+from deploycheck.transport.http import Client
 
 
 @pytest.fixture(scope="session")

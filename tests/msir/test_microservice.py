@@ -7,11 +7,11 @@ import shlex
 
 import pytest
 
-from deploycheck import hosts
-from deploycheck.controls import control
-from deploycheck.inventory import Inventory
-from deploycheck.omeroweb import omero_session_key
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.omeroweb import omero_session_key
+from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import remote
 
 REF = "seed 003: Redirecting OMERO.web to the Server"
 REGION = "/webgateway/render_image_region/{id}/0/0/?c=1&m=c&region=0,0,16,16"
@@ -23,7 +23,7 @@ def _render_count(inventory: Inventory, metric: str) -> float:
     total = 0.0
     for node in inventory.group("omeroreadonly"):
         url = f"http://127.0.0.1:{int(expect(node, 'ms_port'))}/metrics"
-        out = hosts.testinfra_host(node).run(f"{GET} {shlex.quote(url)}")
+        out = remote.testinfra_host(node).run(f"{GET} {shlex.quote(url)}")
         assert out.rc == 0, f"{node.name}: GET {url} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}"
         pattern = rf'^{re.escape(metric)}\{{[^}}]*route="render_image_region"[^}}]*status="200"[^}}]*\}} (\S+)$'
         total += sum(float(v) for v in re.findall(pattern, out.stdout, re.MULTILINE))

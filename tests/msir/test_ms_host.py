@@ -8,11 +8,11 @@ import shlex
 
 import pytest
 
-from deploycheck import facts, nginx
-from deploycheck.controls import control
-from deploycheck.listeners import listening_tcp, service_cgroups
-from deploycheck.memoregen import parse_status, status_command
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts, nginx
+from deploycheck.facts.listeners import listening_tcp, service_cgroups
+from deploycheck.facts.memoregen import parse_status, status_command
+from deploycheck.inventory.variables import expect
 
 REF = "seed 003: Configuring and Running the Server"
 FETCH = ("python3 -c \"import sys, urllib.request as u; r = u.urlopen(u.Request(sys.argv[1], method=sys.argv[2]),"
@@ -78,7 +78,7 @@ def _memo_status(node):  # noqa: ANN001, ANN202
     if not folder:
         pytest.skip(f"{node.name}: inventory sets no memo_regen_dir")
     try:
-        status = parse_status(facts.output(node, status_command(folder)))
+        status = parse_status(hostfacts.output(node, status_command(folder)))
     except ValueError as exc:
         raise AssertionError(f"{node.name}: {exc}") from exc
     assert status is not None, f"{node.name}: no rslt.* folder in {folder}"
@@ -93,7 +93,7 @@ def test_ms_systemd_unit(node, host) -> None:  # noqa: ANN001
     start it with systemctl; the process on the microservice's port must be that
     unit's, or systemctl restarts something other than what serves renders."""
     unit = expect(node, "ms_unit")
-    out = facts.output(node, f"systemctl show --property=LoadState,ActiveState,FragmentPath -- {shlex.quote(unit)}")
+    out = hostfacts.output(node, f"systemctl show --property=LoadState,ActiveState,FragmentPath -- {shlex.quote(unit)}")
     state = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     assert state.get("LoadState") == "loaded", f"{node.name}: unit {unit} is {state.get('LoadState') or 'unknown'}"
     assert state.get("FragmentPath", "").startswith("/etc/systemd/system/"), \
@@ -138,6 +138,6 @@ def test_memo_regen_tools(node) -> None:  # noqa: ANN001
         pytest.skip(f"{node.name}: inventory sets no memo_regen_dir (memo files are not regenerated here)")
     script = ("for t in " + " ".join(MEMO_TOOLS) + "; do f=missing; IFS=:; for d in $PATH; do "
               "if [ -x \"$d/$t\" ]; then f=\"$d/$t\"; break; fi; done; unset IFS; echo \"$t $f\"; done")
-    found = dict(line.split(" ", 1) for line in facts.output(node, script).splitlines() if " " in line)
+    found = dict(line.split(" ", 1) for line in hostfacts.output(node, script).splitlines() if " " in line)
     missing = [t for t in MEMO_TOOLS if found.get(t, "missing") == "missing"]
     assert not missing, f"{node.name}: memo-file regeneration needs {', '.join(missing)}, not installed"

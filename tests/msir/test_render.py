@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.images import decode
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.images import decode
+from deploycheck.inventory.variables import expect
 
 
 @control("MSIR-RENDER-01", "render_image_region returns a JPEG of exactly the requested region", "high",

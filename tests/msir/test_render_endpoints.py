@@ -8,9 +8,9 @@ import base64
 import pytest
 from PIL import ImageChops, ImageStat
 
-from deploycheck.controls import control
-from deploycheck.images import decode
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts.images import decode
+from deploycheck.inventory.variables import expect
 
 REF = "seed 003: OMERO image region microservice (render_image, render_image_region)"
 REGION = "/webgateway/render_image_region/{id}/{z}/0/"

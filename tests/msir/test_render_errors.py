@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
 
 REF = "seed 003: omero-ms-image-region request parameters"
 REGION = "/webgateway/render_image_region/{id}/0/0/"

@@ -8,22 +8,22 @@ import time
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.variables import expect
 
 REF_DB = "seed 002: Backing up your PostgreSQL database"
 
 
 def _now(node) -> int:  # noqa: ANN001
     """The host's clock (ages are judged by the host's own time)."""
-    return int(facts.output(node, "date +%s").strip() or time.time())
+    return int(hostfacts.output(node, "date +%s").strip() or time.time())
 
 
 def _newest_dump(node) -> tuple[str, int, int]:  # noqa: ANN001
     """(path, mtime, mode) of the newest dump, or fail saying none exists."""
     folder = expect(node, "pg_dump_dir")
-    out = facts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | "
+    out = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | "
                              "xargs -r stat -c '%n|%Y|%a'")
     if not out.strip():
         raise AssertionError(f"{node.name}: no *.pg_dump in {folder}; expected daily dumps")
@@ -35,10 +35,10 @@ def _newest_dump(node) -> tuple[str, int, int]:  # noqa: ANN001
 @pytest.mark.hosts("database")
 def test_daily_pg_dump_job(node, host) -> None:  # noqa: ANN001
     job = expect(node, "pg_dump_job")
-    f = facts.path(node, job)
+    f = hostfacts.path(node, job)
     assert f.exists, f"{node.name}: {job} is missing; expected a daily pg_dump job"
     assert f.mode & 0o111, f"{node.name}: {job} is not executable (mode {oct(f.mode)}); run-parts skips it"
-    text = facts.output(node, f"cat {shlex.quote(job)}")
+    text = hostfacts.output(node, f"cat {shlex.quote(job)}")
     assert "pg_dump" in text and "-Fc" in text, f"{node.name}: {job} does not run 'pg_dump -Fc'"
 
 
@@ -74,10 +74,10 @@ def test_dumps_private(node, host) -> None:  # noqa: ANN001
 @pytest.mark.hosts("omeroreadwrite")
 def test_config_backup(node, host) -> None:  # noqa: ANN001
     path = expect(node, "config_backup")
-    f = facts.path(node, path)
+    f = hostfacts.path(node, path)
     assert f.exists and f.size > 0, f"{node.name}: {path} is missing or empty; expected `omero config get` output"
     assert not f.mode & 0o004, f"{node.name}: {path} is readable by others (mode {oct(f.mode)}); it holds passwords"
-    props = int(facts.output(node, f"grep -c '^omero\\.' {shlex.quote(path)}; true").strip() or 0)
+    props = int(hostfacts.output(node, f"grep -c '^omero\\.' {shlex.quote(path)}; true").strip() or 0)
     assert props, f"{node.name}: {path} holds no omero.* properties"
     age_h = (_now(node) - f.mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
@@ -118,7 +118,7 @@ def test_binary_repository_backup_recent(node) -> None:  # noqa: ANN001
     folder = expect(node, "binary_backup_dir")
     if not folder:
         pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
-    out = facts.output(node, f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
+    out = hostfacts.output(node, f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
                              "sort -n | tail -n 1; true").strip()
     assert out, f"{node.name}: {folder} is missing or empty; expected the binary repository's backup"
     age_h = (_now(node) - float(out)) / 3600

@@ -7,9 +7,9 @@ import shlex
 
 import pytest
 
-from deploycheck import facts
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.variables import expect
 
 COUNTS_SQL = ("select table_name, (xpath('/row/c/text()', query_to_xml("
               "format('select count(*) as c from public.%I', table_name), false, true, '')))[1]::text::bigint"
@@ -35,7 +35,7 @@ def test_restore_drill(node, host, request: pytest.FixtureRequest) -> None:  # n
     """Restores into a scratch database, compares, and always drops it."""
     scratch, live = expect(node, "restore_scratch_db"), expect(node, "db_name")
     folder = expect(node, "pg_dump_dir")
-    newest = facts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1").strip()
+    newest = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1").strip()
     assert newest, f"{node.name}: no dump in {folder} to restore"
     drop = f"su postgres -c {shlex.quote(f'dropdb --if-exists {scratch}')}"
     request.addfinalizer(lambda: host.run(drop))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.controls import first_host
-from deploycheck.http import Client
-from deploycheck.inventory import Host, Inventory
-from deploycheck.tls import https_client
+from deploycheck.control import first_host
+from deploycheck.facts.tls import https_client
+from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.transport.http import Client
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from deploycheck import compose
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import compose
 
 BACKUP_REF = "seed 004: Making backups"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck import compose
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import compose
 
 REF = "seed 004: Docker -- Installation (Docker environment)"
 

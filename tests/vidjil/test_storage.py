@@ -8,9 +8,9 @@ import shlex
 
 import pytest
 
-from deploycheck import compose
-from deploycheck.controls import control
-from deploycheck.variables import expect
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import compose
 
 ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # a volume docker named itself: dropped with the container
 

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from deploycheck import tls
-from deploycheck.controls import control
-from deploycheck.http import Client
-from deploycheck.variables import expect
-from deploycheck.vidjil import login
+from deploycheck.control import control
+from deploycheck.facts import tls
+from deploycheck.facts.vidjil import login
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.http import Client
 
 SSL_REF = "seed 004: Network usage and SSL certificates"
 FIRST_REF = "seed 004: First configuration and first launch"

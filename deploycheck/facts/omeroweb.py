@@ -9,9 +9,9 @@ import io
 import pickle
 import shlex
 
-from deploycheck.hosts import testinfra_host
-from deploycheck.inventory import Host
-from deploycheck.redact import remember
+from deploycheck.inventory.loader import Host
+from deploycheck.report.redact import remember
+from deploycheck.transport.remote import testinfra_host
 
 KEY_FORMAT = ":1:django.contrib.sessions.cache{}"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from deploycheck import facts
-from deploycheck.inventory import Host
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import Host
 
 PROBE_TIMEOUT_S = 2
 
@@ -17,4 +17,4 @@ def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
     plist = " ".join(str(int(p)) for p in ports)
     cmd = (f"for p in {plist}; do nc -z -w {PROBE_TIMEOUT_S} {shlex.quote(address)} $p >/dev/null 2>&1 "
            f"&& echo $p; done; true")
-    return [int(p) for p in facts.output(vantage, cmd).split()]
+    return [int(p) for p in hostfacts.output(vantage, cmd).split()]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploycheck.inventory import Host, Inventory
+from deploycheck.inventory.loader import Host, Inventory
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,6 @@ def validate(inventory: Inventory) -> list[str]:
 def expect(host: Host | None, name: str, inventory_vars: dict[str, Any] | None = None) -> Any:
     """The value of a declared variable for a host (or global vars), else its default."""
     if name not in VARIABLES:
-        raise KeyError(f"undeclared inventory variable '{name}' (declare it in deploycheck/variables.py)")
+        raise KeyError(f"undeclared inventory variable '{name}' (declare it in deploycheck/inventory/variables.py)")
     source = host.vars if host is not None else (inventory_vars or {})
     return source.get(name, VARIABLES[name].default)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from deploycheck.inventory import Inventory
+from deploycheck.inventory.loader import Inventory
 
 _RUNTIME: set[str] = set()  # secrets met during the run: session ids, session keys
 

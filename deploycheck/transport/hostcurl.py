@@ -6,9 +6,9 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from deploycheck import http
-from deploycheck.hosts import testinfra_host
-from deploycheck.inventory import Host
+from deploycheck.inventory.loader import Host
+from deploycheck.transport import http
+from deploycheck.transport.remote import testinfra_host
 
 SEP = "--deploycheck-body--"
 

@@ -16,8 +16,8 @@ import subprocess
 import threading
 from types import TracebackType
 
-from deploycheck.hosts import ssh_options
-from deploycheck.inventory import Host
+from deploycheck.inventory.loader import Host
+from deploycheck.transport.remote import ssh_options
 
 TUNNELS: collections.Counter[str] = collections.Counter()  # relayed connections opened, by host name
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from deploycheck import facts
-from deploycheck.inventory import Host
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import Host
 
 
 def dump(node: Host) -> str:
     """The full configuration nginx would load (``nginx -T``), without comments."""
-    text = facts.output(node, "nginx -T 2>/dev/null")
+    text = hostfacts.output(node, "nginx -T 2>/dev/null")
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 

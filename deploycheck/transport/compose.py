@@ -8,8 +8,8 @@ import functools
 import docker
 from docker.models.containers import Container
 
-from deploycheck.inventory import Host
-from deploycheck.variables import expect
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

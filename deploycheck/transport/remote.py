@@ -15,8 +15,8 @@ from pathlib import Path
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
 
-from deploycheck.inventory import Host, InventoryError
-from deploycheck.shell import PersistentShell, ShellBackend
+from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.transport.shell import PersistentShell, ShellBackend
 
 CONNECT_TIMEOUT = 10
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from deploycheck import facts
-from deploycheck.inventory import Host
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import Host
 
 _PID = re.compile(r'\("([^"]*)",pid=(\d+)')
 
@@ -25,7 +25,7 @@ class Listener:
 def listening_tcp(node: Host) -> list[Listener]:
     """Every listening TCP socket; ``*``, ``0.0.0.0`` and ``[::]`` count as public."""
     found: list[Listener] = []
-    for line in facts.output(node, "ss -Htlnp").splitlines():
+    for line in hostfacts.output(node, "ss -Htlnp").splitlines():
         cols = line.split()
         if len(cols) < 4:
             continue
@@ -42,7 +42,7 @@ def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
     in one command: a process in a service unit has a path ending ``/<unit>.service``."""
     if not pids:
         return {}
-    out = facts.output(node, "for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
+    out = hostfacts.output(node, "for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
                        "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup"
                        " 2>/dev/null || echo gone; done")
     found = {}

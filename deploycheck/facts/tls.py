@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploycheck.http import Client
-from deploycheck.inventory import Host
-from deploycheck.variables import expect
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.http import Client
 
 CONNECT_TIMEOUT = 10
 

@@ -1,6 +1,6 @@
 """The run's reports: controls.json (one record per control and host) and
 summary.md (a table a person reads in a CI job). junit.xml is pytest's, with
-control test cases renamed by deploycheck.junit.
+control test cases renamed by deploycheck.report.junit.
 
 summary.md is GitHub-flavoured Markdown. On GitHub Actions it is also appended
 to ``$GITHUB_STEP_SUMMARY`` and shows as the job summary. GitLab has no job

@@ -7,8 +7,8 @@ import shlex
 import threading
 from dataclasses import dataclass
 
-from deploycheck.hosts import HostUnreachableError, reachability, testinfra_host
-from deploycheck.inventory import Host
+from deploycheck.inventory.loader import Host
+from deploycheck.transport.remote import HostUnreachableError, reachability, testinfra_host
 
 _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 _LOCK = threading.Lock()

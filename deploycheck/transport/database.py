@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg2
 
-from deploycheck.hosts import HostUnreachableError, reachability
-from deploycheck.inventory import Host
-from deploycheck.tunnel import Tunnel
-from deploycheck.variables import expect
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.remote import HostUnreachableError, reachability
+from deploycheck.transport.tunnel import Tunnel
 
 _IDLE: dict[tuple[str, str], tuple[Tunnel, Any]] = {}  # sessions not in use by a control
 _LOCK = threading.Lock()

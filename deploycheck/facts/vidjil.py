@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deploycheck.http import Client
+from deploycheck.transport.http import Client
 
 SESSION_COOKIE = "session_id_vidjil"
 

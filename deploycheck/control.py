@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import pytest
 
-from deploycheck.inventory import Host, Inventory
+from deploycheck.inventory.loader import Host, Inventory
 
 SEVERITIES = ("critical", "high", "medium", "low")
 ID_PATTERN = re.compile(r"^(IDR|OMERO|MSIR|VIDJIL)-[A-Z]+-\d{2}$")

@@ -1,0 +1,1 @@
+"""Observations of hosts, never assertions: controls assert on what these return."""

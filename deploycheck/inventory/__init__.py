@@ -1,0 +1,1 @@
+"""Inventories and the variables controls read: hosts, groups, merged variables, connections."""

@@ -1,0 +1,1 @@
+"""How deploycheck reaches hosts: persistent shells, tunnels, database sessions, HTTP clients."""
