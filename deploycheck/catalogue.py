@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from deploycheck.control import REGISTRY, SEVERITIES, Control
+from deploycheck.report.markdown import cell, table
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECTIONS = ROOT / "docs" / "seed_sections.yml"
@@ -66,23 +67,12 @@ class Entry:
 
 
 def controls_package() -> ModuleType:
-    """The package holding the controls: ``deploycheck.tests`` when installed
-    that way, else ``tests`` of the source tree this module belongs to."""
+    """The package holding the controls: ``deploycheck.tests`` (the source
+    tree's ``tests/``, linked into the package and installed with it)."""
     try:
         return importlib.import_module("deploycheck.tests")
     except ModuleNotFoundError as exc:
-        if exc.name != "deploycheck.tests":
-            raise
-    source = ROOT / "tests"
-    if not (source / "__init__.py").is_file():
-        raise CatalogueError(f"no controls: deploycheck.tests is not installed and {source} is not a package")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    package = importlib.import_module("tests")
-    found = Path(package.__file__ or "").resolve().parent
-    if found != source:
-        raise CatalogueError(f"the 'tests' package imported from {found} is not {source}")
-    return package
+        raise CatalogueError(f"no controls: {exc}") from exc
 
 
 def _marks(obj: object) -> list[Any]:
@@ -116,6 +106,22 @@ def _entry(relative: str, name: str, marks: list[Any]) -> Entry | None:
         hosts=tuple(hosts.args) if hosts is not None else (),
         module=relative, function=name,
     )
+
+
+SYSTEMS = {"IDR": "idr", "MSIR": "msir", "OMERO": "omero", "VIDJIL": "vidjil"}  # id prefix -> tests/ folder
+
+
+def expected_module(control_id: str) -> str:
+    """Where a control must live: its id's family names its file
+    (``IDR-CACHE-01`` in ``tests/idr/test_cache.py``)."""
+    system, family, _ = control_id.split("-")
+    return f"{SYSTEMS[system]}.test_{family.lower()}"
+
+
+def layout_problems(entries: Iterable[Entry]) -> list[str]:
+    """One line per control that does not live in its family's file."""
+    return [f"control {e.id} is in {e.nodeid}; belongs in tests/{expected_module(e.id).replace('.', '/')}.py"
+            for e in entries if e.module != expected_module(e.id)]
 
 
 def load_controls(package: ModuleType | None = None) -> list[Entry]:
@@ -342,7 +348,7 @@ def effective(section: Section, seed_map: SeedMap) -> tuple[str, str, list[str]]
 # ---------------------------------------------------------------- output
 
 
-def table(entries: list[Entry]) -> str:
+def terminal_table(entries: list[Entry]) -> str:
     """A plain aligned table for a terminal."""
     head = ("ID", "PROFILE", "SEVERITY", "HOSTS", "DISRUPTIVE", "TITLE", "SEED REFERENCE")
     rows = [head] + [(e.id, e.profile, e.severity, ",".join(e.hosts) or "-", "yes" if e.disruptive else "",
@@ -361,21 +367,6 @@ def _per_profile(entries: list[Entry]) -> dict[str, int]:
     return counts
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
-
-
-def cell(text: str) -> str:
-    """Text safe inside a GFM table cell: ``|`` and inline markup escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
-def _md_table(head: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
-    """GFM table lines; the cells must already be escaped with ``cell``."""
-    head = list(head)
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    return out + ["| " + " | ".join(row) + " |" for row in rows]
-
-
 def markdown(entries: list[Entry], seed_map: SeedMap) -> str:
     """The text of docs/controls.md (the map must already be filled by map_controls)."""
     profiles = sorted({e.profile for e in entries})
@@ -390,7 +381,7 @@ def markdown(entries: list[Entry], seed_map: SeedMap) -> str:
         "`--allow-disruptive`; *Hosts* are the inventory groups a control runs on, once per host.",
         "",
     ]
-    out += _md_table(
+    out += table(
         ("ID", "Title", "Severity", "Profile", "Hosts", "Disruptive", "Seed reference", "Test"),
         ((cell(e.id), cell(e.title), e.severity, e.profile, cell(", ".join(e.hosts)) or "-",
           "yes" if e.disruptive else "", cell(e.ref), cell(e.nodeid)) for e in entries))
@@ -400,7 +391,7 @@ def markdown(entries: list[Entry], seed_map: SeedMap) -> str:
         group = [e for e in entries if p is None or e.profile == p]
         rows.append([p or "**total**", *(str(sum(e.severity == s for e in group)) for s in SEVERITIES),
                      str(sum(e.disruptive for e in group)), str(len(group))])
-    out += _md_table(("Profile", *SEVERITIES, "disruptive", "total"), rows)
+    out += table(("Profile", *SEVERITIES, "disruptive", "total"), rows)
     out += _coverage(seed_map)
     return "\n".join(out) + "\n"
 
@@ -429,14 +420,14 @@ def _coverage(seed_map: SeedMap) -> list[str]:
             kind, reason, controls = status[s.key]
             text = words[kind] + (f": {cell(reason)}" if reason else "")
             rows.append([cell(s.label), text, ", ".join(controls)])
-        out += _md_table(("Section", "Status", "Controls"), rows)
+        out += table(("Section", "Status", "Controls"), rows)
     gaps = [s for s in sections if s.not_covered]
     out += ["", "### Not covered", "",
             "Checkable promises that no control checks (sections that repeat one of these are not listed again):",
             ""]
     out += [f"- seed {s.seed} › {cell(s.label)}: {cell(s.not_covered or '')}" for s in gaps] or ["- none"]
     out += ["", "### Controls citing sources other than the seeds", ""]
-    out += _md_table(("Source", "What it is", "Controls"),
+    out += table(("Source", "What it is", "Controls"),
                      ([cell(p), cell(t), ", ".join(sorted(seed_map.other_controls.get(p, [])))]
                       for p, t in seed_map.other_sources.items()))
     return out
@@ -446,9 +437,10 @@ def build(sections_path: Path = DEFAULT_SECTIONS, entries: list[Entry] | None = 
     """Load the controls (unless given) and the seed map and check them against each other."""
     entries = load_controls() if entries is None else entries
     seed_map = load_seed_map(sections_path)
-    problems = map_controls(entries, seed_map)
+    problems = layout_problems(entries) + map_controls(entries, seed_map)
     if problems:
-        raise CatalogueError(f"{sections_path} disagrees with the controls:\n  - " + "\n  - ".join(problems))
+        raise CatalogueError(f"the controls (their files, or {sections_path}) need fixing:\n  - "
+                             + "\n  - ".join(problems))
     return entries, seed_map
 
 
@@ -472,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not (args.markdown or args.check):
             entries = load_controls()
-            sys.stdout.write(table(entries))
+            sys.stdout.write(terminal_table(entries))
             if args.sections.is_file():  # an installed copy has no docs/: the table alone is still useful
                 build(args.sections, entries)
             return 0

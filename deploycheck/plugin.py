@@ -1,41 +1,29 @@
-"""The pytest plugin: inventory options, per-host parametrization of
-controls, disruptive-control gating and the run's reports."""
+"""The pytest plugin, hooks only: options, the inventory loaded before the
+session, controls parametrized by host group, disruptive controls gated.
+The run's records and reports are deploycheck.report's."""
 
 from __future__ import annotations
 
-import collections
-import os
 import sys
-import time
-from collections.abc import Generator, Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from deploycheck import readiness
 from deploycheck.control import control_of
-from deploycheck.inventory import loader as inventory_mod
+from deploycheck.inventory import loader
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import validate
-from deploycheck.report import junit
-from deploycheck.report import waivers as waivers_mod
-from deploycheck.report.records import Record, write_all
+from deploycheck.report import recorder, waivers
 from deploycheck.report.redact import Redactor
 from deploycheck.report.waivers import Waiver, WaiverError
-from deploycheck.transport.http import REQUESTS
-from deploycheck.transport.remote import COMMANDS
-from deploycheck.transport.shell import CONNECTIONS
-from deploycheck.transport.tunnel import TUNNELS
+from deploycheck.transport.counters import COUNTERS, RunCounters
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
-COMMANDS_KEY = pytest.StashKey[dict[str, int]]()
-LINKS_KEY = pytest.StashKey[dict[str, dict[str, int]]]()
-LINKS = {"connections": CONNECTIONS, "tunnels": TUNNELS}  # shells and relays opened, by host
+COUNTERS_KEY = pytest.StashKey[RunCounters]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
-REQUESTS_KEY = pytest.StashKey[int]()
 
 
 MARKERS = (
@@ -68,13 +56,13 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if not paths:
         return None
     try:
-        inv = inventory_mod.merge([inventory_mod.load(p) for p in paths])
+        inv = loader.merge([loader.load(p) for p in paths])
         problems = validate(inv)
         if problems:
             raise InventoryError(f"{inv.path}: " + "; ".join(problems))
         config.stash[INVENTORY_KEY] = inv
         waiver_file = config.getoption("--waivers")
-        config.stash[WAIVERS_KEY] = waivers_mod.load(waiver_file) if waiver_file else []
+        config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:
@@ -107,7 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
     if hasattr(config, "workerinput"):
         return
-    config.pluginmanager.register(RunRecorder(config, inv), "deploycheck-recorder")
+    config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY]),
+                                  "deploycheck-recorder")
     if config.getoption("--wait-ready"):
         readiness.wait(inv, config.getoption("--wait-ready"))
     reports = Path(config.getoption("--reports-dir"))
@@ -159,148 +148,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _redact_report(config: pytest.Config, report: pytest.TestReport) -> None:
-    """Inventory secrets never reach the terminal, junit.xml or logs, even with -vv:
-    tracebacks, captured output and captured log lines (testinfra logs commands) are masked."""
-    redact = config.stash.get(REDACTOR_KEY, None)
-    if redact is None or not redact.active:
-        return
-    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
-        text = str(report.longrepr)
-        if redact(text) != text:
-            report.longrepr = redact(text)
-    report.sections = [(name, redact(content)) for name, content in report.sections]
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.stash[COMMANDS_KEY] = dict(COMMANDS)
-    item.stash[LINKS_KEY] = {kind: dict(counter) for kind, counter in LINKS.items()}
-    item.stash[REQUESTS_KEY] = REQUESTS[0]
-
-
-def _since(before: dict[str, int], now: collections.Counter[str]) -> dict[str, int]:
-    """Per-host growth of a counter during one control (reported with its teardown)."""
-    return {h: n - before.get(h, 0) for h, n in now.items() if n != before.get(h, 0)}
+    item.stash[COUNTERS_KEY] = COUNTERS.copy()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Attach the control's metadata and a one-line outcome to the report."""
+    """Mask secrets, then attach the control's cost (with its teardown) and its outcome."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    _redact_report(item.config, report)
-    if report.when == "teardown":
-        report.user_properties.append(("deploycheck_commands", _since(item.stash.get(COMMANDS_KEY, {}), COMMANDS)))
-        before = item.stash.get(LINKS_KEY, {})
-        report.user_properties.append(("deploycheck_links", (os.environ.get("PYTEST_XDIST_WORKER", "main"), {
-            kind: _since(before.get(kind, {}), counter) for kind, counter in LINKS.items()})))
-        report.user_properties.append(("deploycheck_requests", REQUESTS[0] - item.stash.get(REQUESTS_KEY, 0)))
-    meta = control_of(item)
-    if meta is None:
-        return
-    node = getattr(item, "callspec", None) and item.callspec.params.get("node")
-    host_name = node.name if isinstance(node, Host) else "-"
-    kind = ""
-    if report.failed:
-        failed_assert = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
-        kind = "failed" if report.when == "call" and failed_assert else "error"
-    message = ""
-    if call.excinfo is not None and not report.skipped:
-        text = str(call.excinfo.value).strip() or call.excinfo.typename
-        message = text.split("\nassert ")[0].strip()
-        if kind == "error" and call.excinfo.typename != "Failed":  # pytest.fail's text stands alone
-            message = f"{call.excinfo.typename}: {message}"
-        if kind == "error" and host_name != "-" and host_name not in message:
-            message = f"{host_name}: {message}"
-        message = " ".join(message.split("\n")[0].split()) if kind == "error" else message
-    if report.failed:
-        waiver = waivers_mod.find(item.config.stash.get(WAIVERS_KEY, []), meta.id, host_name)
-        if waiver is not None and waiver.expired(date.today()):
-            message += f" (waiver expired on {waiver.expires.isoformat()})"
-        elif waiver is not None:
-            kind = "waived"
-            message += f" [waived until {waiver.expires.isoformat()}: {waiver.justification}]"
-            report.outcome = "skipped"
-            report.wasxfail = f"waived: {waiver.justification}"
-    elif report.skipped and isinstance(report.longrepr, tuple):
-        message = str(report.longrepr[2]).removeprefix("Skipped: ")
     redact = item.config.stash.get(REDACTOR_KEY, None)
-    report.user_properties.append(("deploycheck", {
-        **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
-    }))
-
-
-class RunRecorder:
-    """Collects one record per control and host in the controlling process
-    (xdist workers send their reports here) and writes the reports."""
-
-    def __init__(self, config: pytest.Config, inv: Inventory) -> None:
-        self.config = config
-        self.started = time.time()
-        self.redact = config.stash[REDACTOR_KEY]
-        self.records: dict[str, Record] = {}
-        self.commands: dict[str, int] = {}
-        self.links: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LINKS}  # kind->host->worker->n
-        self.requests = 0
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props_all = dict(report.user_properties)
-        for host, n in props_all.get("deploycheck_commands", {}).items():
-            self.commands[host] = self.commands.get(host, 0) + n
-        self.requests += int(props_all.get("deploycheck_requests", 0))
-        worker, opened = props_all.get("deploycheck_links", ("main", {}))
-        for kind, by_host in opened.items():
-            for host, n in by_host.items():
-                per_worker = self.links[kind].setdefault(host, {})
-                per_worker[worker] = per_worker.get(worker, 0) + n
-        props = dict(report.user_properties).get("deploycheck")
-        if props is None or not (report.when == "call" or report.failed or report.skipped):
-            return
-        if props["kind"] == "waived":
-            outcome = "waived"
-        else:
-            outcome = "skipped" if report.skipped else (props["kind"] or "failed") if report.failed else "passed"
-        existing = self.records.get(report.nodeid)
-        if existing is None:
-            self.records[report.nodeid] = Record(
-                id=props["id"], title=props["title"], severity=props["severity"], ref=props["ref"],
-                host=props["host"], outcome=outcome, duration_s=round(report.duration, 3),
-                message=self.redact(props["message"]), nodeid=report.nodeid,
-            )
-            return
-        existing.duration_s = round(existing.duration_s + report.duration, 3)
-        if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
-            existing.outcome, existing.message = outcome, self.redact(props["message"])
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
-        """Write the reports, then (a wrapper, so after pytest's junitxml wrote
-        junit.xml) name its control test cases ``ID[host]``."""
-        records = list(self.records.values())
-        counts: dict[str, int] = {}
-        for r in records:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
-        run: dict[str, Any] = {
-            "tool": "deploycheck",
-            "inventory": ",".join(self.config.getoption("--inventory") or []),
-            "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
-            "duration_s": round(time.time() - self.started, 2),
-            "exit_status": int(exitstatus),
-            "counts": counts,
-            "remote_commands": dict(sorted(self.commands.items())),
-            **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
-               for kind, by_host in self.links.items()},
-            "http_requests": self.requests,
-        }
-        write_all(Path(self.config.getoption("--reports-dir")), run, records,
-                  step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
-        result = yield
-        xml = junit.written_path(self.config)
-        if xml is not None and xml.is_file():
-            junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
-                               getattr(self.config.option, "junitprefix", None))
-        return result
+    recorder.redact_report(redact, report)
+    if report.when == "teardown":
+        recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())))
+    meta = control_of(item)
+    if meta is not None:
+        node = getattr(item, "callspec", None) and item.callspec.params.get("node")
+        recorder.attach_outcome(report, call, meta, node.name if isinstance(node, Host) else "-",
+                                item.config.stash.get(WAIVERS_KEY, []), redact)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

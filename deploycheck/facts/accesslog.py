@@ -37,7 +37,7 @@ def parse_line(line: str) -> LogEntry | None:
     return LogEntry(match["request"], int(match["status"]), match["cache"], match["upstream"] or "-")
 
 
-def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogEntry:  # noqa: ANN001
+def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogEntry:
     """The access-log entry of the request with ``marker``; polls briefly,
     since nginx writes the line after the response is sent."""
     end = time.monotonic() + deadline_s

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deploycheck.inventory import connection
 from deploycheck.inventory.loader import Host, Inventory
 
 
@@ -128,7 +129,8 @@ VARIABLES: dict[str, Variable] = {
 
 
 def validate(inventory: Inventory) -> list[str]:
-    """Problems that make the inventory unusable: unknown groups, required variables unset."""
+    """Problems that make the inventory unusable: unknown groups, hosts that cannot be
+    reached as configured, required variables unset."""
     problems: list[str] = []
     extra: set[str] = set()
     for host in inventory.hosts.values():
@@ -137,6 +139,8 @@ def validate(inventory: Inventory) -> list[str]:
     if unknown:
         problems.append(f"unknown group(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_GROUPS - {'all'}))};"
                         " list others in deploycheck_extra_groups)")
+    for host in inventory.hosts.values():
+        problems += connection.problems(host)
     for var in VARIABLES.values():
         for group in var.required_for:
             missing = [h.name for h in inventory.group(group) if var.name not in h.vars]

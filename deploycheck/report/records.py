@@ -1,24 +1,15 @@
-"""The run's reports: controls.json (one record per control and host) and
-summary.md (a table a person reads in a CI job). junit.xml is pytest's, with
-control test cases renamed by deploycheck.report.junit.
-
-summary.md is GitHub-flavoured Markdown. On GitHub Actions it is also appended
-to ``$GITHUB_STEP_SUMMARY`` and shows as the job summary. GitLab has no job
-summary file: publish summary.md as a job artifact (``artifacts:paths``, with
-``expose_as`` to link it from the merge request), next to junit.xml as an
-``artifacts:reports:junit`` report for the test tab.
-"""
+"""The run's records: controls.json (one record per control and host), and
+summary.md rendered from the same records (deploycheck.report.markdown).
+junit.xml is pytest's, with control test cases renamed by deploycheck.report.junit."""
 
 from __future__ import annotations
 
 import json
-import re
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-OUTCOMES = ("passed", "failed", "error", "skipped", "waived")
+from deploycheck.report.markdown import append_step_summary, summary_markdown
 
 
 @dataclass
@@ -37,77 +28,6 @@ class Record:
 def write_json(path: Path, run: dict[str, Any], records: list[Record]) -> None:
     payload = {"run": run, "controls": [asdict(r) for r in records]}
     path.write_text(json.dumps(payload, indent=2) + "\n")
-
-
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-MESSAGE_LIMIT = 300  # characters of a cell in summary.md; controls.json and junit.xml keep messages whole
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>\[\]|&~$])")  # GFM inline syntax and math
-
-
-def _cell(text: str) -> str:
-    """Text as one GFM table cell, rendered literally: whitespace runs (newlines
-    included) become one space, so a cell never ends its row early; ``|`` and
-    the characters that start emphasis, code, links, entities, HTML or math are
-    backslash-escaped (long texts are cut: summaries have size limits)."""
-    flat = " ".join(str(text).split())
-    if len(flat) > MESSAGE_LIMIT:
-        flat = flat[: MESSAGE_LIMIT - 1].rstrip() + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
-
-
-def _verdict(counts: dict[str, int]) -> str:
-    """The one-line heading: the verdict first, then every count, problems first."""
-    total = sum(counts.get(o, 0) for o in OUTCOMES)
-    bad = counts.get("failed", 0) + counts.get("error", 0)
-    if bad:
-        head = "❌ deploycheck: FAILED"
-    elif total:
-        head = "✅ deploycheck: PASSED"
-    else:
-        head = "⚠️ deploycheck: no controls ran"
-    tally = ", ".join(f"{counts.get(o, 0)} {o}" for o in ("failed", "error", "passed", "skipped", "waived"))
-    return f"# {head} ({tally}; {total} controls)"
-
-
-def summary_markdown(run: dict[str, Any], records: list[Record]) -> str:
-    """GitHub-flavoured Markdown: a verdict heading, the failures and errors
-    (most severe first), then every control and host as one table row."""
-    lines = [
-        _verdict(run["counts"]),
-        "",
-        f"Inventory {_cell(run['inventory'])} · {run['duration_s']:.1f} s",
-        "",
-    ]
-    problems = sorted((r for r in records if r.outcome in ("failed", "error")),
-                      key=lambda r: (SEVERITY_RANK.get(r.severity, 9), r.id, r.host))
-    if problems:
-        lines += ["## Needs attention", "", "| control | host | outcome | severity | title | message |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {_cell(r.id)} | {_cell(r.host)} | **{r.outcome}** | {r.severity} | {_cell(r.title)} "
-                  f"| {_cell(r.message)} |" for r in problems]
-        lines.append("")
-    lines += ["## All controls", "", "| control | host | outcome | severity | title | s |", "|---|---|---|---|---|---|"]
-    for r in sorted(records, key=lambda r: (r.id, r.host)):
-        lines.append(f"| {_cell(r.id)} | {_cell(r.host)} | {r.outcome} | {r.severity} | {_cell(r.title)} "
-                     f"| {r.duration_s:.2f} |")
-    if "http_requests" in run:
-        lines += ["", f"HTTP requests sent: {run['http_requests']}; remote commands per host: "
-                  + (_cell(", ".join(f"{h} {n}" for h, n in run.get("remote_commands", {}).items())) or "none")]
-    return "\n".join(lines) + "\n"
-
-
-def append_step_summary(path: str, text: str) -> None:
-    """Append the summary to GitHub's ``$GITHUB_STEP_SUMMARY`` file, which GitHub
-    renders on the job's page; a blank line keeps it apart from earlier content.
-    A failure to write is one line on stderr, never a failed run."""
-    try:
-        target = Path(path)
-        earlier = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
-        gap = "" if not earlier or earlier.endswith("\n\n") else "\n" if earlier.endswith("\n") else "\n\n"
-        with target.open("a", encoding="utf-8") as out:
-            out.write(gap + text)
-    except OSError as exc:
-        sys.stderr.write(f"deploycheck: cannot write GITHUB_STEP_SUMMARY {path}: {exc}\n")
 
 
 def write_all(directory: Path, run: dict[str, Any], records: list[Record], step_summary: str | None = None) -> None:

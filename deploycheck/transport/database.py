@@ -51,7 +51,7 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
             _IDLE[key] = (tunnel, conn)
 
 
-def _alive(conn: Any) -> bool:  # noqa: ANN401 - a psycopg2 connection
+def _alive(conn: Any) -> bool:
     if conn.closed:
         return False
     try:
@@ -75,7 +75,7 @@ def _open(db_node: Host, user: str, password: str | None) -> tuple[Tunnel, Any]:
     return tunnel, conn
 
 
-def _close(tunnel: Tunnel, conn: Any) -> None:  # noqa: ANN401 - a psycopg2 connection
+def _close(tunnel: Tunnel, conn: Any) -> None:
     with contextlib.suppress(psycopg2.Error):
         conn.close()
     tunnel.close()

@@ -13,10 +13,10 @@ import requests
 from requests.cookies import RequestsCookieJar
 
 from deploycheck import __version__
+from deploycheck.transport.counters import COUNTERS
 
 _counter = itertools.count(1)
 RUN_ID = uuid.uuid4().hex[:12]
-REQUESTS = [0]  # HTTP requests sent by this process (reported per control)
 
 
 def next_marker() -> str:
@@ -25,16 +25,16 @@ def next_marker() -> str:
 
 
 def count_request() -> None:
-    REQUESTS[0] += 1
+    COUNTERS.http_requests += 1
 
 
 class _NoCookies(RequestsCookieJar):
     """A jar that never stores: every request states its cookies explicitly."""
 
-    def set_cookie(self, cookie, *args, **kwargs) -> None:  # noqa: ANN001
+    def set_cookie(self, cookie, *args, **kwargs) -> None:
         return None
 
-    def extract_cookies(self, response, request) -> None:  # noqa: ANN001
+    def extract_cookies(self, response, request) -> None:
         return None
 
 

@@ -9,7 +9,6 @@ it, framed so that stdout, stderr and the exit status come back exactly.
 from __future__ import annotations
 
 import atexit
-import collections
 import contextlib
 import os
 import secrets
@@ -24,8 +23,9 @@ from typing import Any
 
 from testinfra.backend import base
 
+from deploycheck.transport.counters import COUNTERS
+
 COMMAND_TIMEOUT = 300.0  # a single remote command never blocks a run longer than this
-CONNECTIONS: collections.Counter[str] = collections.Counter()  # shells opened, by host name
 
 # Runs once in the remote shell: a private scratch directory for each command's
 # output, removed when our end of the connection closes.
@@ -96,7 +96,7 @@ class PersistentShell:
         self._buf.clear()
         self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._errors, start_new_session=True)
-        CONNECTIONS[self.label] += 1
+        COUNTERS.shells[self.label] += 1
         assert self._proc.stdin is not None
         deadline = time.monotonic() + timeout
         try:

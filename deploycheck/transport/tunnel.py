@@ -8,7 +8,6 @@ connect to 127.0.0.1 and never to an inner address directly.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import shlex
 import socket
@@ -16,20 +15,9 @@ import subprocess
 import threading
 from types import TracebackType
 
+from deploycheck.inventory.connection import connection_of
 from deploycheck.inventory.loader import Host
-from deploycheck.transport.remote import ssh_options
-
-TUNNELS: collections.Counter[str] = collections.Counter()  # relayed connections opened, by host name
-
-
-def relay_command(via: Host, target: str, port: int) -> list[str] | None:
-    """The command whose stdin/stdout is a connection to target:port, seen from ``via``."""
-    connection = via.vars.get("ansible_connection", "ssh")
-    if connection == "docker":
-        return ["docker", "exec", "-i", via.address, "nc", "-N", target, str(port)]
-    if connection in ("ssh", "paramiko"):
-        return ["ssh", *ssh_options(via), "-W", f"{target}:{port}", via.address]
-    return None  # local: the target is reachable as it is
+from deploycheck.transport.counters import COUNTERS
 
 
 class Tunnel:
@@ -37,7 +25,7 @@ class Tunnel:
 
     def __init__(self, via: Host, target: str, port: int) -> None:
         self.via, self.target, self.port = via, target, port
-        self.command = relay_command(via, target, port)
+        self.command = connection_of(via).relay_argv(via, target, port)
         self._server: socket.socket | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
@@ -81,7 +69,7 @@ class Tunnel:
             except OSError:
                 return
             assert self.command is not None
-            TUNNELS[self.via.name] += 1
+            COUNTERS.relays[self.via.name] += 1
             proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL)
             with self._lock:

@@ -7,7 +7,7 @@ from conftest import reference
 PLANTED = {"private_password": "PLANTED-private-7f3a91", "readonly_db_password": "PLANTED-readonly-c2e8d4"}
 
 
-def test_unreachable_host_gives_one_line_errors(deploycheck) -> None:  # noqa: ANN001
+def test_unreachable_host_gives_one_line_errors(deploycheck) -> None:
     inv = reference("idr")
     db = inv["all"]["children"]["database"]["hosts"]
     db["idr-database-gone"] = db.pop("idr-database")
@@ -23,7 +23,7 @@ def test_unreachable_host_gives_one_line_errors(deploycheck) -> None:  # noqa: A
     assert run.seconds < 60, f"run took {run.seconds:.0f} s"
 
 
-def test_planted_secrets_never_appear(deploycheck) -> None:  # noqa: ANN001
+def test_planted_secrets_never_appear(deploycheck) -> None:
     inv = reference("idr")
     inv["all"]["vars"].update(PLANTED)
     run = deploycheck(inv, "-vv", "-k", "private_page or readonly or plate_and_dataset")
@@ -35,7 +35,7 @@ def test_planted_secrets_never_appear(deploycheck) -> None:  # noqa: ANN001
     assert not leaked, f"secrets of {leaked} appear in the output or reports"
 
 
-def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:  # noqa: ANN001
+def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:
     """A refused SSH port and a name that does not resolve: quick, one line each, exit 1."""
     inv = reference("idr")
     inv["all"]["children"]["database"]["hosts"] = {
@@ -51,7 +51,7 @@ def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:  # noqa: ANN00
     assert run.seconds < 3 + 5 + 10, f"run took {run.seconds:.1f} s"  # timeout + 5 s + pytest start-up
 
 
-def test_tls_failure_is_one_line_per_control(deploycheck) -> None:  # noqa: ANN001
+def test_tls_failure_is_one_line_per_control(deploycheck) -> None:
     """HTTPS pointed at a plain-HTTP port: the TLS-dependent controls fail quickly, one line each."""
     inv = reference("vidjil")
     inv["all"]["children"]["vidjil"]["hosts"]["vidjil-reference"]["public_https_url"] = "https://localhost:28080"
@@ -63,7 +63,7 @@ def test_tls_failure_is_one_line_per_control(deploycheck) -> None:  # noqa: ANN0
     assert run.seconds < 30, f"run took {run.seconds:.1f} s"
 
 
-def test_session_cookies_are_masked(deploycheck) -> None:  # noqa: ANN001
+def test_session_cookies_are_masked(deploycheck) -> None:
     """A failing render control shown with its locals (-l) would print the public session cookie."""
     import re
 

@@ -44,7 +44,7 @@ def fingerprint() -> dict[str, str]:
     return prints
 
 
-def test_default_run_changes_nothing(deploycheck) -> None:  # noqa: ANN001
+def test_default_run_changes_nothing(deploycheck) -> None:
     before = fingerprint()
     idr, vidjil = reference("idr"), reference("vidjil")
     merged = {"all": {"children": {**idr["all"]["children"], **vidjil["all"]["children"]}, "vars": idr["all"]["vars"]}}

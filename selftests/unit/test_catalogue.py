@@ -24,14 +24,14 @@ def built() -> tuple[list[Entry], catalogue.SeedMap]:
     return catalogue.build(SECTIONS)
 
 
-def test_controls_md_is_up_to_date(built) -> None:  # noqa: ANN001
+def test_controls_md_is_up_to_date(built) -> None:
     entries, seed_map = built
     expected = catalogue.markdown(entries, seed_map)
     assert DOC.is_file(), "docs/controls.md is missing: run `make controls`"
     assert DOC.read_text(encoding="utf-8") == expected, "docs/controls.md is out of date: run `make controls`"
 
 
-def test_ids_unique_and_profiles_known(built) -> None:  # noqa: ANN001
+def test_ids_unique_and_profiles_known(built) -> None:
     entries, _ = built
     ids = [e.id for e in entries]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
@@ -39,7 +39,7 @@ def test_ids_unique_and_profiles_known(built) -> None:  # noqa: ANN001
     assert {e.profile for e in entries} <= PROFILES, {e.id: e.profile for e in entries if e.profile not in PROFILES}
 
 
-def test_every_ref_resolves(built) -> None:  # noqa: ANN001
+def test_every_ref_resolves(built) -> None:
     entries, seed_map = built
     unresolved = []
     for e in entries:
@@ -52,7 +52,7 @@ def test_every_ref_resolves(built) -> None:  # noqa: ANN001
     assert not unresolved, unresolved
 
 
-def test_catalogue_matches_registry(built) -> None:  # noqa: ANN001
+def test_catalogue_matches_registry(built) -> None:
     """Loading registered every control it found, with the same metadata."""
     from deploycheck.control import REGISTRY
 
@@ -139,7 +139,7 @@ def test_markdown_cells_are_escaped() -> None:
     assert catalogue.cell("p=intmax|intmean <b> *x* `y`") == r"p=intmax\|intmean \<b\> \*x\* \`y\`"
 
 
-def test_markdown_table_reads_back(built) -> None:  # noqa: ANN001
+def test_markdown_table_reads_back(built) -> None:
     """Parsed as GFM, the controls table gives back every title and ref as
     written, so a '|' or markup in them can neither shift columns nor vanish."""
     markdown_it = pytest.importorskip("markdown_it")

@@ -7,11 +7,12 @@ import pytest
 
 from deploycheck.inventory.loader import Host
 from deploycheck.transport import remote
-from deploycheck.transport.shell import CONNECTIONS, PersistentShell, ShellBackend, ShellClosedError
+from deploycheck.transport.counters import COUNTERS
+from deploycheck.transport.shell import PersistentShell, ShellBackend, ShellClosedError
 
 
 @pytest.fixture
-def shell():  # noqa: ANN201
+def shell():
     sh = PersistentShell(["/bin/sh"], "unit-local")
     yield sh
     sh.close()
@@ -25,11 +26,11 @@ def test_outputs_and_status_are_exact(shell: PersistentShell) -> None:
 
 
 def test_one_connection_for_many_commands(shell: PersistentShell) -> None:
-    before = CONNECTIONS["unit-local"]
+    before = COUNTERS.shells["unit-local"]
     for i in range(20):
         assert shell.run(f"echo {i}; cd /; export X={i}") == (0, f"{i}\n".encode(), b"")
     assert shell.run("echo ${X:-unset}") == (0, b"unset\n", b"")  # each command is its own sh -c
-    assert CONNECTIONS["unit-local"] - before == 1
+    assert COUNTERS.shells["unit-local"] - before == 1
 
 
 def test_large_output(shell: PersistentShell) -> None:
@@ -38,11 +39,11 @@ def test_large_output(shell: PersistentShell) -> None:
 
 
 def test_timeout_ends_the_connection_and_the_next_command_reconnects(shell: PersistentShell) -> None:
-    before = CONNECTIONS["unit-local"]
+    before = COUNTERS.shells["unit-local"]
     with pytest.raises(TimeoutError):
         shell.run("sleep 5", timeout=0.3)
     assert shell.run("echo again") == (0, b"again\n", b"")
-    assert CONNECTIONS["unit-local"] - before == 2
+    assert COUNTERS.shells["unit-local"] - before == 2
 
 
 def test_what_the_login_prints_first_is_dropped() -> None:

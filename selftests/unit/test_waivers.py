@@ -9,13 +9,13 @@ import pytest
 from deploycheck.report.waivers import WaiverError, find, load
 
 
-def write(tmp_path, text: str):  # noqa: ANN001, ANN201
+def write(tmp_path, text: str):
     path = tmp_path / "waivers.yml"
     path.write_text(text)
     return path
 
 
-def test_load_and_match(tmp_path) -> None:  # noqa: ANN001
+def test_load_and_match(tmp_path) -> None:
     path = write(tmp_path, "waivers:\n  - {id: IDR-TLS-01, host: idr-proxy, justification: own CA, "
                            "expires: 2030-01-01}\n  - {id: IDR-SYS-01, justification: x, expires: '2020-01-01'}\n")
     waivers = load(path)
@@ -32,12 +32,12 @@ def test_load_and_match(tmp_path) -> None:  # noqa: ANN001
     ("waivers:\n  - {id: X, justification: j, expires: 2030-01-01, until: 1}\n", "unknown key(s) ['until']"),
     ("waivers: [x\n", "not valid YAML"),
 ])
-def test_bad_waivers(tmp_path, text: str, message: str) -> None:  # noqa: ANN001
+def test_bad_waivers(tmp_path, text: str, message: str) -> None:
     with pytest.raises(WaiverError, match=None) as err:
         load(write(tmp_path, text))
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_missing_file(tmp_path) -> None:  # noqa: ANN001
+def test_missing_file(tmp_path) -> None:
     with pytest.raises(WaiverError, match="not found"):
         load(tmp_path / "none.yml")

@@ -1,0 +1,103 @@
+"""How each ``ansible_connection`` reaches a host: one small class per kind,
+registered by name in one table. Each gives the argv of a shell on the host
+and the argv of a relay to an inner address seen from it; nobody else
+interprets connection variables. An unknown kind is refused when the
+inventory loads (``problems``), not met later as an unreachable host."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+
+from deploycheck.inventory.loader import Host, InventoryError
+
+CONNECT_TIMEOUT = 10  # seconds, unless the inventory sets ansible_timeout
+
+
+class Local:
+    """The controller itself: commands run here, inner addresses are reached as they are."""
+
+    def shell_argv(self, host: Host) -> list[str] | None:
+        return None
+
+    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+        return None
+
+
+class Docker:
+    """A container of this machine's engine, named by ``ansible_host`` or the host name."""
+
+    def shell_argv(self, host: Host) -> list[str] | None:
+        return ["docker", "exec", "-i", host.address, "/bin/sh"]
+
+    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+        return ["docker", "exec", "-i", host.address, "nc", "-N", target, str(port)]
+
+
+class Ssh:
+    """OpenSSH with the inventory's connection variables; the host's shell and
+    its relays share one connection per process (``ControlMaster``)."""
+
+    def shell_argv(self, host: Host) -> list[str] | None:
+        return ["ssh", "-T", *self.options(host), host.address, "/bin/sh"]
+
+    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+        return ["ssh", *self.options(host), "-W", f"{target}:{port}", host.address]
+
+    @staticmethod
+    def options(host: Host) -> list[str]:
+        """Batch mode, so a missing key fails at once instead of prompting. The
+        port is given only when the inventory sets it, so ~/.ssh/config applies
+        otherwise. ssh keeps the first value it is given for an option: the
+        inventory's own arguments come first."""
+        argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+                for arg in shlex.split(str(host.vars.get(name) or ""))]
+        timeout = int(host.vars.get("ansible_timeout", CONNECT_TIMEOUT))
+        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", "-o", "ControlMaster=auto",
+                 "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
+        if host.vars.get("ansible_port") is not None:
+            argv += ["-p", str(host.vars["ansible_port"])]
+        if host.vars.get("ansible_user"):
+            argv += ["-l", str(host.vars["ansible_user"])]
+        if host.vars.get("ansible_ssh_private_key_file"):
+            argv += ["-i", os.path.expanduser(str(host.vars["ansible_ssh_private_key_file"]))]
+        return argv
+
+
+Connection = Local | Docker | Ssh
+CONNECTIONS: dict[str, Connection] = {"local": Local(), "docker": Docker(), "ssh": Ssh(), "paramiko": Ssh()}
+
+
+def connection_of(host: Host) -> Connection:
+    """The host's connection kind (``ssh`` when the inventory names none)."""
+    name = str(host.vars.get("ansible_connection", "ssh"))
+    if name not in CONNECTIONS:
+        raise InventoryError(f"host {host.name}: ansible_connection '{name}' is not supported "
+                             f"(use {', '.join(sorted(CONNECTIONS))})")
+    return CONNECTIONS[name]
+
+
+def problems(host: Host) -> list[str]:
+    """What keeps deploycheck from reaching the host, found before any control runs."""
+    try:
+        connection = connection_of(host)
+    except InventoryError as exc:
+        return [str(exc).removeprefix(f"host {host.name}: ") + f" for {host.name}"]
+    key = host.vars.get("ansible_ssh_private_key_file")
+    if isinstance(connection, Ssh) and key and not Path(os.path.expanduser(str(key))).is_file():
+        return [f"ansible_ssh_private_key_file {key} of {host.name} is not a file"]
+    return []
+
+
+@functools.cache
+def _control_dir() -> Path:
+    """This process's own folder for SSH control sockets (made private by
+    mkdtemp, removed at exit): no other user or process can plant one there."""
+    path = Path(tempfile.mkdtemp(prefix="deploycheck-ssh-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

@@ -1,0 +1,149 @@
+"""The run recorder: turns each control's pytest report into one record per
+control and host (outcome, one-line message, waiver, cost), in the worker
+that ran it and then in the controlling process, which writes the reports.
+
+Workers attach what they know to ``report.user_properties`` (xdist sends those
+to the controlling process); the recorder there collects and writes them."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Generator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploycheck.control import Control
+from deploycheck.report import junit, waivers
+from deploycheck.report.records import Record, write_all
+from deploycheck.report.redact import Redactor
+from deploycheck.transport.counters import RunCounters
+
+LINK_KINDS = ("connections", "tunnels")  # shells and relays opened, by host and worker
+
+
+def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
+    """Inventory secrets never reach the terminal, junit.xml or logs, even with -vv:
+    tracebacks, captured output and captured log lines (testinfra logs commands) are masked."""
+    if redact is None or not redact.active:
+        return
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        if redact(text) != text:
+            report.longrepr = redact(text)
+    report.sections = [(name, redact(content)) for name, content in report.sections]
+
+
+def attach_cost(report: pytest.TestReport, cost: RunCounters) -> None:
+    """A control's remote commands, connections and HTTP requests, sent with its teardown report."""
+    report.user_properties.append(("deploycheck_commands", dict(cost.commands)))
+    report.user_properties.append(("deploycheck_links", (os.environ.get("PYTEST_XDIST_WORKER", "main"),
+                                                         cost.links())))
+    report.user_properties.append(("deploycheck_requests", cost.http_requests))
+
+
+def attach_outcome(report: pytest.TestReport, call: pytest.CallInfo[None], meta: Control, host_name: str,
+                   waiver_list: list[waivers.Waiver], redact: Redactor | None) -> None:
+    """The control's metadata, outcome kind and one-line message; a waived failure becomes a skip."""
+    kind = ""
+    if report.failed:
+        failed_assert = call.excinfo is not None and call.excinfo.errisinstance(AssertionError)
+        kind = "failed" if report.when == "call" and failed_assert else "error"
+    message = ""
+    if call.excinfo is not None and not report.skipped:
+        text = str(call.excinfo.value).strip() or call.excinfo.typename
+        message = text.split("\nassert ")[0].strip()
+        if kind == "error" and call.excinfo.typename != "Failed":  # pytest.fail's text stands alone
+            message = f"{call.excinfo.typename}: {message}"
+        if kind == "error" and host_name != "-" and host_name not in message:
+            message = f"{host_name}: {message}"
+        message = " ".join(message.split("\n")[0].split()) if kind == "error" else message
+    if report.failed:
+        waiver = waivers.find(waiver_list, meta.id, host_name)
+        if waiver is not None and waiver.expired(date.today()):
+            message += f" (waiver expired on {waiver.expires.isoformat()})"
+        elif waiver is not None:
+            kind = "waived"
+            message += f" [waived until {waiver.expires.isoformat()}: {waiver.justification}]"
+            report.outcome = "skipped"
+            report.wasxfail = f"waived: {waiver.justification}"
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    report.user_properties.append(("deploycheck", {
+        **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
+    }))
+
+
+class RunRecorder:
+    """Collects one record per control and host in the controlling process
+    (xdist workers send their reports here) and writes the reports."""
+
+    def __init__(self, config: pytest.Config, redact: Redactor) -> None:
+        self.config = config
+        self.started = time.time()
+        self.redact = redact
+        self.records: dict[str, Record] = {}
+        self.commands: dict[str, int] = {}
+        self.links: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LINK_KINDS}  # kind->host->worker
+        self.requests = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props_all = dict(report.user_properties)
+        for host, n in props_all.get("deploycheck_commands", {}).items():
+            self.commands[host] = self.commands.get(host, 0) + n
+        self.requests += int(props_all.get("deploycheck_requests", 0))
+        worker, opened = props_all.get("deploycheck_links", ("main", {}))
+        for kind, by_host in opened.items():
+            for host, n in by_host.items():
+                per_worker = self.links[kind].setdefault(host, {})
+                per_worker[worker] = per_worker.get(worker, 0) + n
+        props = props_all.get("deploycheck")
+        if props is None or not (report.when == "call" or report.failed or report.skipped):
+            return
+        if props["kind"] == "waived":
+            outcome = "waived"
+        else:
+            outcome = "skipped" if report.skipped else (props["kind"] or "failed") if report.failed else "passed"
+        existing = self.records.get(report.nodeid)
+        if existing is None:
+            self.records[report.nodeid] = Record(
+                id=props["id"], title=props["title"], severity=props["severity"], ref=props["ref"],
+                host=props["host"], outcome=outcome, duration_s=round(report.duration, 3),
+                message=self.redact(props["message"]), nodeid=report.nodeid,
+            )
+            return
+        existing.duration_s = round(existing.duration_s + report.duration, 3)
+        if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
+            existing.outcome, existing.message = outcome, self.redact(props["message"])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
+        """Write the reports, then (a wrapper, so after pytest's junitxml wrote
+        junit.xml) name its control test cases ``ID[host]``."""
+        records = list(self.records.values())
+        counts: dict[str, int] = {}
+        for r in records:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        run: dict[str, Any] = {
+            "tool": "deploycheck",
+            "inventory": ",".join(self.config.getoption("--inventory") or []),
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
+            "duration_s": round(time.time() - self.started, 2),
+            "exit_status": int(exitstatus),
+            "counts": counts,
+            "remote_commands": dict(sorted(self.commands.items())),
+            **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
+               for kind, by_host in self.links.items()},
+            "http_requests": self.requests,
+        }
+        write_all(Path(self.config.getoption("--reports-dir")), run, records,
+                  step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+        result = yield
+        xml = junit.written_path(self.config)
+        if xml is not None and xml.is_file():
+            junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
+                               getattr(self.config.option, "junitprefix", None))
+        return result
