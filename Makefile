@@ -76,7 +76,7 @@ bench: $(PY)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 faults: $(PY)
-	$(NO_JOB_SUMMARY) $(PY) -m selftests.fault_matrix --stack all
+	$(NO_JOB_SUMMARY) $(PY) -m selftests.faults --stack all
 
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures bench

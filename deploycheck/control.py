@@ -31,7 +31,7 @@ class Control:
 REGISTRY: dict[str, Control] = {}
 
 
-def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:  # noqa: A002
+def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:
     """Mark a test function as control ``id``; ids are unique across the suite."""
     if not ID_PATTERN.match(id):
         raise ValueError(f"control id '{id}' does not match {ID_PATTERN.pattern}")

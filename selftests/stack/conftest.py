@@ -49,7 +49,7 @@ def reference(name: str) -> dict:
 
 
 @pytest.fixture
-def deploycheck(tmp_path: Path):  # noqa: ANN201
+def deploycheck(tmp_path: Path):
     """``deploycheck(inventory_dict, *args)`` runs the suite in a subprocess."""
 
     def run(inventory: dict, *args: str, waivers: dict | None = None, timeout: float = 300) -> Run:

@@ -51,7 +51,7 @@ def _accepted_since(since: str) -> int:
     return int(out.strip() or 0)
 
 
-def test_proxy_over_ssh_one_connection(deploycheck, ssh_access: dict[str, str]) -> None:  # noqa: ANN001
+def test_proxy_over_ssh_one_connection(deploycheck, ssh_access: dict[str, str]) -> None:
     """The default suite passes with the proxy reached over SSH; its shell and
     every command share one SSH connection per worker at most."""
     inv = reference("idr")
@@ -68,7 +68,7 @@ def test_proxy_over_ssh_one_connection(deploycheck, ssh_access: dict[str, str]) 
     assert 1 <= accepted <= len(per_worker), f"sshd accepted {accepted} logins for {len(per_worker)} worker(s)"
 
 
-def test_unknown_host_key_is_refused(deploycheck, ssh_access: dict[str, str], tmp_path: Path) -> None:  # noqa: ANN001
+def test_unknown_host_key_is_refused(deploycheck, ssh_access: dict[str, str], tmp_path: Path) -> None:
     """A host key that does not match what the operator trusts: the host's
     controls error with one line naming the host; nothing is run there."""
     wrong = tmp_path / "wrong_known_hosts"

@@ -21,14 +21,14 @@ def waiver(expires: str, control: str = "IDR-MAINT-01") -> dict:
     return {"waivers": [{"id": control, "host": "idr-proxy", "justification": "self-test", "expires": expires}]}
 
 
-def test_waived_failure_does_not_fail_the_run(deploycheck) -> None:  # noqa: ANN001
+def test_waived_failure_does_not_fail_the_run(deploycheck) -> None:
     run = deploycheck(failing_maintenance_inventory(), *SELECT, waivers=waiver("2099-12-31"))
     assert run.rc == 0, run.output[-800:]
     [record] = [c for c in run.controls() if c["id"] == "IDR-MAINT-01"]
     assert record["outcome"] == "waived" and "waived until 2099-12-31" in record["message"]
 
 
-def test_expired_waiver_no_longer_applies(deploycheck) -> None:  # noqa: ANN001
+def test_expired_waiver_no_longer_applies(deploycheck) -> None:
     run = deploycheck(failing_maintenance_inventory(), *SELECT, waivers=waiver("2020-01-01"))
     assert run.rc == 1, run.output[-800:]
     [record] = [c for c in run.controls() if c["id"] == "IDR-MAINT-01"]
@@ -36,7 +36,7 @@ def test_expired_waiver_no_longer_applies(deploycheck) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
-def test_unknown_control_id_is_a_usage_error(deploycheck, workers: str) -> None:  # noqa: ANN001
+def test_unknown_control_id_is_a_usage_error(deploycheck, workers: str) -> None:
     """Refused before any worker starts: one line, exit 2, nothing crashes."""
     run = deploycheck(reference("idr"), *SELECT, "-n", workers,
                       waivers=waiver("2099-12-31", control="IDR-NOPE-99"))

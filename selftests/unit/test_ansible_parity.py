@@ -130,7 +130,7 @@ def _resolve_files(variables: dict[str, Any], base: Path) -> dict[str, Any]:
     """deploycheck's documented rule: a relative ``*_file`` path is relative to
     the inventory file, and ``~`` is the user's home."""
 
-    def resolved(name: str, value: Any) -> Any:  # noqa: ANN401 - any inventory value
+    def resolved(name: str, value: Any) -> Any:
         if not (name.endswith("_file") and isinstance(value, str) and value):
             return value
         if value.startswith("~"):

@@ -63,7 +63,7 @@ def test_bad_inventories_give_one_line(text: str, message: str) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_missing_file(tmp_path) -> None:  # noqa: ANN001
+def test_missing_file(tmp_path) -> None:
     with pytest.raises(InventoryError, match="inventory file not found"):
         load(tmp_path / "missing.yml")
 
@@ -85,7 +85,7 @@ def test_merge_combines_inventories_later_wins() -> None:
     assert inv.path == "a.yml,b.yml"
 
 
-def test_file_variables_resolve_against_the_inventory(tmp_path) -> None:  # noqa: ANN001
+def test_file_variables_resolve_against_the_inventory(tmp_path) -> None:
     inv_file = tmp_path / "sub" / "inv.yml"
     inv_file.parent.mkdir()
     inv_file.write_text("all:\n  hosts:\n    h: {tls_ca_file: ../ca.crt, other: ../x}\n")

@@ -27,7 +27,7 @@ def make_run(root: Path, name: str, images: int, outcomes: dict[str, list[str]],
     return run
 
 
-def status(root: Path):  # noqa: ANN201
+def status(root: Path):
     out = subprocess.run(["sh", "-c", status_command(str(root))], capture_output=True, text=True, check=True).stdout
     return parse_status(out)
 

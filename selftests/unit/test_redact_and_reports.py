@@ -16,7 +16,7 @@ def test_inventory_secrets_are_masked() -> None:
     assert redact("/k") == "/k"
 
 
-def test_reports_shape(tmp_path) -> None:  # noqa: ANN001
+def test_reports_shape(tmp_path) -> None:
     record = Record("IDR-SYS-01", "t", "high", "seed 000", "h1", "failed", 0.5, "h1: bad | worse", "n")
     run = {"inventory": "x.yml", "duration_s": 1.0, "counts": {"failed": 1}}
     write_all(tmp_path, run, [record])
