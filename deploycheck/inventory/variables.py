@@ -141,12 +141,41 @@ def validate(inventory: Inventory) -> list[str]:
                         " list others in deploycheck_extra_groups)")
     for host in inventory.hosts.values():
         problems += connection.problems(host)
+    for host in inventory.hosts.values():
+        problems += [f"variable {name} of {host.name} is {kind}" for name, kind in _type_problems(host)]
     for var in VARIABLES.values():
         for group in var.required_for:
             missing = [h.name for h in inventory.group(group) if var.name not in h.vars]
             if missing:
                 problems.append(f"variable {var.name} is not set for {', '.join(missing)} (group {group})")
     return problems
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a string" if isinstance(value, str) else type(value).__name__
+
+
+def _type_problems(host: Host) -> list[tuple[str, str]]:
+    """Declared variables whose value is not of their default's kind (a string
+    where a list of units is expected would be read one letter at a time).
+    A variable with no default, or set to null, takes any value."""
+    found = []
+    for name, value in host.vars.items():
+        var = VARIABLES.get(name)
+        if var is None or var.default is None or value is None:
+            continue
+        want, got = _kind(var.default), _kind(value)
+        if want != got and not (want == "a number" and got == "a number"):
+            found.append((name, f"{got}; expected {want} like its default {var.default!r}"))
+    return found
 
 
 def expect(host: Host | None, name: str, inventory_vars: dict[str, Any] | None = None) -> Any:

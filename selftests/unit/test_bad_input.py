@@ -17,6 +17,12 @@ CASES = {
     "missing-variable": ("all:\n  children:\n    proxy:\n      hosts: {p: }\n", "variable public_url is not set for p"),
     "empty-group": ("all:\n  children:\n    proxy: {hosts: {p: {public_url: 'http://x'}}}\n    database:\n",
                     "group(s) database have no hosts"),
+    "unknown-connection": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: winrm}}\n",
+                           "ansible_connection 'winrm' is not supported"),
+    "missing-key-file": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_ssh_private_key_file: no.key}}\n",
+                         "is not a file"),
+    "wrong-kind": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: local, "
+                   "expected_units: postgresql}}\n", "variable expected_units of d is a string; expected a list"),
 }
 
 
