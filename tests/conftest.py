@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from deploycheck.control import first_host
@@ -11,9 +13,14 @@ from deploycheck.report.redact import remember
 from deploycheck.transport.http import Client
 from deploycheck.transport.remote import reachability, testinfra_host
 
+from .proxy_checks import Proxy
+
+if TYPE_CHECKING:
+    import testinfra.host
+
 
 @pytest.fixture
-def host(node: Host):  # -> testinfra.host.Host
+def host(node: Host) -> testinfra.host.Host:
     """The testinfra host of the control's inventory host (docker, ssh or local).
     An unreachable host ends each of its controls as an error with one line.
     Defined here, not in the plugin, so it takes precedence over testinfra's own
@@ -30,13 +37,13 @@ def proxy_node(inventory: Inventory) -> Host:
 
 
 @pytest.fixture(scope="session")
-def proxy_client(proxy_node) -> Client:  # noqa: ANN001
+def proxy_client(proxy_node: Host) -> Client:
     """HTTP client for the public site, as an anonymous visitor reaches it."""
     return Client(expect(proxy_node, "public_url"), float(expect(proxy_node, "http_timeout")))
 
 
 @pytest.fixture(scope="session")
-def public_cookies(proxy_client: Client, proxy_node) -> dict[str, str]:  # noqa: ANN001
+def public_cookies(proxy_client: Client, proxy_node: Host) -> dict[str, str]:
     """The cookie an anonymous visitor gets from the public user's auto-login
     (an uncached page passes OMERO.web's Set-Cookie through)."""
     name = expect(proxy_node, "session_cookie_name")
@@ -49,19 +56,8 @@ def public_cookies(proxy_client: Client, proxy_node) -> dict[str, str]:  # noqa:
     return {name: value}
 
 
-@pytest.fixture(scope="session")
-def cache_status(proxy_node):  # noqa: ANN001, ANN201
-    """How the proxy served one request (MISS, HIT, ...): from the debug
-    header when the inventory says it is on, else from the access log."""
-    from deploycheck.facts.accesslog import entry_for
-    from deploycheck.transport.remote import testinfra_host
-
-    header = expect(proxy_node, "cache_status_header")
-    log_path = expect(proxy_node, "proxy_access_log")
-
-    def status(sent) -> str:  # noqa: ANN001
-        if header:
-            return sent.response.headers.get(header, "-")
-        return entry_for(testinfra_host(proxy_node), log_path, sent.marker).cache
-
-    return status
+@pytest.fixture
+def proxy(node: Host, proxy_node: Host, proxy_client: Client) -> Proxy:
+    """Requests through the public proxy as an anonymous visitor, on URLs new
+    to its cache, and the cache status of each (see ``proxy_checks``)."""
+    return Proxy(node, proxy_node, proxy_client)

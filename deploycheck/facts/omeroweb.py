@@ -21,7 +21,7 @@ class _Connector:
 
 
 class _SessionUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):  # noqa: ANN201
+    def find_class(self, module: str, name: str) -> type:
         if (module, name) == ("omeroweb.connector", "Connector"):
             return _Connector
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an OMERO.web session")
@@ -48,9 +48,20 @@ def backend_login(web_host: Host, user: str, password: str, cookie_name: str) ->
     return value[0] if value else None
 
 
+def session_cache_key(session_id: str) -> str:
+    """The Redis key under which OMERO.web keeps the session ``session_id``."""
+    return KEY_FORMAT.format(session_id)
+
+
+def session_in_redis(web_host: Host, session_id: str, redis_db: int = 0) -> bool:
+    """Whether the host's Redis holds the OMERO.web session ``session_id``."""
+    key = shlex.quote(session_cache_key(session_id))
+    return testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} EXISTS {key}").stdout.strip() == "1"
+
+
 def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:
     """The OMERO session key behind an OMERO.web session id, or None."""
-    key = shlex.quote(KEY_FORMAT.format(session_id))
+    key = shlex.quote(session_cache_key(session_id))
     out = testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} --raw GET {key} | head -c -1 | base64 -w0")
     if out.rc != 0 or not out.stdout.strip():
         return None

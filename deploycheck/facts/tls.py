@@ -1,9 +1,11 @@
-"""TLS checks against the public site: certificate and protocol versions."""
+"""TLS of the public site as a client sees it: the certificate, the protocol
+versions it accepts. Observes only; the controls judge."""
 
 from __future__ import annotations
 
 import socket
 import ssl
+import tempfile
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,11 +68,8 @@ def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
         return None
 
 
-
 def is_self_signed(node: Host) -> bool:
     """True when the served certificate verifies with itself as the only trusted CA."""
-    import tempfile
-
     host, port = endpoint(node)
     pem = ssl.get_server_certificate((host, port), timeout=CONNECT_TIMEOUT)
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as fh:
@@ -84,23 +83,3 @@ def is_self_signed(node: Host) -> bool:
                 return True
         except ssl.SSLCertVerificationError:
             return False
-
-
-def assert_certificate_valid(node: Host) -> None:
-    """The site's certificate verifies (chain, host name) and lasts the inventory's margin."""
-    host, port = endpoint(node)
-    try:
-        cert = peer_certificate(node)
-    except ssl.SSLCertVerificationError as exc:
-        raise AssertionError(f"{node.name}: certificate of {host}:{port} does not verify: {exc.verify_message}") \
-            from exc
-    left, margin = days_left(cert), float(expect(node, "tls_min_days"))
-    assert left >= margin, f"{node.name}: certificate of {host} expires in {left:.0f} days; expected >= {margin:g}"
-
-
-def assert_old_protocols_refused(node: Host) -> None:
-    """TLS 1.0 and 1.1 handshakes fail while 1.2 or 1.3 succeeds."""
-    accepted = [v.name for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1) if handshake(node, v)]
-    assert not accepted, f"{node.name}: the site accepts {accepted}; expected TLS 1.2 or newer only"
-    assert handshake(node, ssl.TLSVersion.TLSv1_2) or handshake(node, ssl.TLSVersion.TLSv1_3), \
-        f"{node.name}: no TLS 1.2/1.3 handshake either; is HTTPS up?"

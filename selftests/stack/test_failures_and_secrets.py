@@ -43,7 +43,7 @@ def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:
                        "ansible_timeout": 3},
         "db-nodns": {"ansible_connection": "ssh", "ansible_host": "no-such-host.invalid", "ansible_timeout": 3},
     }
-    run = deploycheck(inv, "tests/idr/test_volumes.py", "tests/idr/test_database.py", "tests/omero/test_backup.py")
+    run = deploycheck(inv, "tests/idr/test_data.py", "tests/idr/test_db.py", "tests/omero/test_backup.py")
     assert run.rc == 1, run.output[-800:]
     bad = [c for c in run.controls() if c["host"] in ("db-refused", "db-nodns")]
     assert bad and all(c["outcome"] == "error" and c["host"] in c["message"] and "\n" not in c["message"]
@@ -55,7 +55,8 @@ def test_tls_failure_is_one_line_per_control(deploycheck) -> None:
     """HTTPS pointed at a plain-HTTP port: the TLS-dependent controls fail quickly, one line each."""
     inv = reference("vidjil")
     inv["all"]["children"]["vidjil"]["hosts"]["vidjil-reference"]["public_https_url"] = "https://localhost:28080"
-    run = deploycheck(inv, "tests/vidjil/test_web.py")
+    run = deploycheck(inv, "tests/vidjil/test_http.py", "tests/vidjil/test_tls.py", "tests/vidjil/test_auth.py",
+                     "tests/vidjil/test_mon.py", "tests/vidjil/test_cfg.py::test_germlines")
     assert run.rc == 1, run.output[-800:]
     broken = [c for c in run.controls() if c["outcome"] in ("failed", "error")]
     assert {"VIDJIL-TLS-01", "VIDJIL-TLS-02", "VIDJIL-AUTH-02"} <= {c["id"] for c in broken}, broken

@@ -41,5 +41,5 @@ def test_pip_installed_plugin_runs_the_controls(tmp_path: Path) -> None:
     ran_from = {c["id"] for c in report["controls"] if c["outcome"] == "passed"}
     assert len(ran_from) >= 80, f"only {len(ran_from)} controls passed from the installed copy"
     installed = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    assert (installed / "deploycheck" / "tests" / "idr" / "test_proxy_cache.py").is_file()
+    assert (installed / "deploycheck" / "tests" / "idr" / "test_cache.py").is_file()
     assert not (elsewhere / "tests").exists() and not (elsewhere / "deploycheck").exists()

@@ -77,7 +77,7 @@ def test_unknown_host_key_is_refused(deploycheck, ssh_access: dict[str, str], tm
     inv = reference("idr")
     inv["all"]["children"]["proxy"]["hosts"][PROXY] = {
         **ssh_access, "ansible_ssh_common_args": f"-o UserKnownHostsFile={wrong} -o StrictHostKeyChecking=yes"}
-    run = deploycheck(inv, "tests/idr/test_proxy_state.py")
+    run = deploycheck(inv, "tests/idr/test_maint.py")
     assert run.rc == 1, run.output[-800:]
     mine = [c for c in run.controls() if c["host"] == PROXY]
     assert mine and all(c["outcome"] == "error" for c in mine), [(c["id"], c["outcome"]) for c in mine]

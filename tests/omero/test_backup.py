@@ -1,10 +1,16 @@
-"""OMERO.server backup practice (seed 002)."""
+"""Seed 002, Backing up your PostgreSQL database, Backing up your binary data
+store, and Restoring OMERO (pg_restore -Fc; restoring your OMERO.server
+binary data store): a daily job dumps the database and another backs up the
+whole binary repository; the newest dump is recent, readable and private;
+the configuration backup is recent and private; and, as opt-in drills, the
+backups restore to what is live."""
 
 from __future__ import annotations
 
 import re
 import shlex
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,15 +18,31 @@ from deploycheck.control import control
 from deploycheck.facts import hostfacts
 from deploycheck.inventory.variables import expect
 
+if TYPE_CHECKING:
+    import testinfra.host
+
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("database")
+READS = ("pg_dump_dir", "pg_dump_job", "backup_max_age_h", "config_backup", "omero_data_dir", "backup_tools",
+         "binary_backup_dir", "restore_scratch_db", "db_name", "binary_restore_command", "binary_restore_sample")
+
 REF_DB = "seed 002: Backing up your PostgreSQL database"
+REF_BINARY = "seed 002: Backing up your binary data store"
+JOB_PLACES = "/etc/cron.daily/* /etc/cron.d/* /etc/crontab /var/spool/cron/crontabs/* /var/spool/cron/*"
+COUNTS_SQL = ("select table_name, (xpath('/row/c/text()', query_to_xml("
+              "format('select count(*) as c from public.%I', table_name), false, true, '')))[1]::text::bigint"
+              " from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'")
+VOLATILE = {"session"}  # grows with every login; the dump may hold fewer rows
+SCRATCH_PREFIX = "/tmp/deploycheck-restore."
 
 
-def _now(node) -> int:  # noqa: ANN001
+def _now(node: Host) -> int:
     """The host's clock (ages are judged by the host's own time)."""
     return int(hostfacts.output(node, "date +%s").strip() or time.time())
 
 
-def _newest_dump(node) -> tuple[str, int, int]:  # noqa: ANN001
+def _newest_dump(node: Host) -> tuple[str, int, int]:
     """(path, mtime, mode) of the newest dump, or fail saying none exists."""
     folder = expect(node, "pg_dump_dir")
     out = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | "
@@ -31,9 +53,27 @@ def _newest_dump(node) -> tuple[str, int, int]:  # noqa: ANN001
     return path, int(mtime), int(mode, 8)
 
 
+def _psql(db: str, sql: str) -> str:
+    return f"su postgres -c {shlex.quote(f'psql -X -At -F= -d {db} -c {shlex.quote(sql)}')}"
+
+
+def _counts(host: testinfra.host.Host, db: str) -> dict[str, int]:
+    out = host.run(_psql(db, COUNTS_SQL))
+    assert out.rc == 0, f"counting rows in {db} failed: {out.stderr.strip()[:160]}"
+    return {name: int(n) for name, n in (line.split("=", 1) for line in out.stdout.split())}
+
+
+def _tree_sums(host: testinfra.host.Host, parent: str, name: str) -> dict[str, str]:
+    """sha256 of every file under parent/name, by path relative to parent."""
+    out = host.run(f"cd {shlex.quote(parent)} && find {shlex.quote(name)} -type f -exec sha256sum {{}} +")
+    assert out.rc == 0, f"checksums under {parent}/{name} failed: {out.stderr.strip()[:160]}"
+    return {path: digest for digest, path in (line.split(None, 1) for line in out.stdout.splitlines())}
+
+
 @control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB)
-@pytest.mark.hosts("database")
-def test_daily_pg_dump_job(node, host) -> None:  # noqa: ANN001
+def test_daily_pg_dump_job(node: Host, host: testinfra.host.Host) -> None:
+    """Without a dump taken every day, a lost database loses everything
+    since the last one; -Fc is the format pg_restore needs."""
     job = expect(node, "pg_dump_job")
     f = hostfacts.path(node, job)
     assert f.exists, f"{node.name}: {job} is missing; expected a daily pg_dump job"
@@ -43,8 +83,9 @@ def test_daily_pg_dump_job(node, host) -> None:  # noqa: ANN001
 
 
 @control("OMERO-BACKUP-02", "The newest database dump is recent", "high", REF_DB)
-@pytest.mark.hosts("database")
-def test_newest_dump_recent(node) -> None:  # noqa: ANN001
+def test_newest_dump_recent(node: Host) -> None:
+    """A job that silently stopped still looks fine in cron; only the age
+    of the newest dump shows it."""
     path, mtime, _ = _newest_dump(node)
     age_h = (_now(node) - mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
@@ -52,8 +93,8 @@ def test_newest_dump_recent(node) -> None:  # noqa: ANN001
 
 
 @control("OMERO-BACKUP-03", "The newest database dump is a readable pg_dump archive", "high", REF_DB)
-@pytest.mark.hosts("database")
-def test_newest_dump_valid(node, host) -> None:  # noqa: ANN001
+def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
+    """An empty or truncated dump is discovered on the day it is needed."""
     path, _, _ = _newest_dump(node)
     result = host.run(f"pg_restore --list {shlex.quote(path)} | grep -c 'TABLE DATA'")
     tables = int(result.stdout.strip() or 0)
@@ -62,8 +103,8 @@ def test_newest_dump_valid(node, host) -> None:  # noqa: ANN001
 
 @control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
          "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)")
-@pytest.mark.hosts("database")
-def test_dumps_private(node, host) -> None:  # noqa: ANN001
+def test_dumps_private(node: Host, host: testinfra.host.Host) -> None:
+    """Dumps hold session UUIDs, which log anyone in who reads them."""
     folder = expect(node, "pg_dump_dir")
     readable = host.run(f"find {shlex.quote(folder)} -maxdepth 1 -name '*.pg_dump' -perm -o+r -print").stdout.split()
     assert not readable, f"{node.name}: dumps readable by others: {readable[:3]}; they hold session UUIDs"
@@ -72,7 +113,9 @@ def test_dumps_private(node, host) -> None:  # noqa: ANN001
 @control("OMERO-BACKUP-05", "The OMERO configuration backup exists, is recent and private", "medium",
          "seed 002: omero config get > /OMERO/backup/omero.config")
 @pytest.mark.hosts("omeroreadwrite")
-def test_config_backup(node, host) -> None:  # noqa: ANN001
+def test_config_backup(node: Host, host: testinfra.host.Host) -> None:
+    """A restored server needs its configuration too, and the file holds
+    the database password."""
     path = expect(node, "config_backup")
     f = hostfacts.path(node, path)
     assert f.exists and f.size > 0, f"{node.name}: {path} is missing or empty; expected `omero config get` output"
@@ -84,13 +127,32 @@ def test_config_backup(node, host) -> None:  # noqa: ANN001
     assert age_h <= limit, f"{node.name}: {path} is {age_h:.1f} h old; expected at most {limit:g} h"
 
 
-REF_BINARY = "seed 002: Backing up your binary data store"
-JOB_PLACES = "/etc/cron.daily/* /etc/cron.d/* /etc/crontab /var/spool/cron/crontabs/* /var/spool/cron/*"
+@control("OMERO-BACKUP-06", "The newest database dump restores with the live database's row counts", "high",
+         "seed 002: Restoring OMERO (pg_restore -Fc)")
+@pytest.mark.disruptive
+def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+    """A backup counts only once it has been restored. Restores into a
+    scratch database, compares, and always drops it."""
+    scratch, live = expect(node, "restore_scratch_db"), expect(node, "db_name")
+    folder = expect(node, "pg_dump_dir")
+    newest = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1").strip()
+    assert newest, f"{node.name}: no dump in {folder} to restore"
+    drop = f"su postgres -c {shlex.quote(f'dropdb --if-exists {scratch}')}"
+    request.addfinalizer(lambda: host.run(drop))
+    host.run(drop)
+    created = host.run(f"su postgres -c {shlex.quote(f'createdb {scratch}')}")
+    assert created.rc == 0, f"{node.name}: cannot create scratch database: {created.stderr.strip()[:160]}"
+    restored = host.run(f"su postgres -c {shlex.quote(f'pg_restore --no-owner -d {scratch} {newest}')}")
+    assert restored.rc == 0, f"{node.name}: pg_restore of {newest} failed: {restored.stderr.strip()[:200]}"
+    got, want = _counts(host, scratch), _counts(host, live)
+    differ = {t: (got.get(t), n) for t, n in want.items()
+              if (got.get(t) != n if t not in VOLATILE else (got.get(t) is None or got[t] > n))}
+    assert not differ, f"{node.name}: restored {newest} differs from {live} (restored, live): {differ}"
 
 
 @control("OMERO-BACKUP-07", "A daily job backs up the whole binary repository", "high", REF_BINARY)
 @pytest.mark.hosts("omeroreadwrite")
-def test_binary_repository_backup_job(node, host) -> None:  # noqa: ANN001
+def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> None:
     """The entire repository (which also holds the database and configuration
     backups) must be backed up frequently; the docs' example is a script in
     /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
@@ -114,7 +176,9 @@ def test_binary_repository_backup_job(node, host) -> None:  # noqa: ANN001
 
 @control("OMERO-BACKUP-08", "The binary repository backup is recent", "high", REF_BINARY)
 @pytest.mark.hosts("omeroreadwrite")
-def test_binary_repository_backup_recent(node) -> None:  # noqa: ANN001
+def test_binary_repository_backup_recent(node: Host) -> None:
+    """The job may exist and still fail every night; the age of the backup
+    shows it."""
     folder = expect(node, "binary_backup_dir")
     if not folder:
         pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
@@ -124,3 +188,31 @@ def test_binary_repository_backup_recent(node) -> None:  # noqa: ANN001
     age_h = (_now(node) - float(out)) / 3600
     limit = float(expect(node, "backup_max_age_h"))
     assert age_h <= limit, f"{node.name}: newest file in {folder} is {age_h:.1f} h old; expected at most {limit:g} h"
+
+
+@control("OMERO-BACKUP-09", "A path of the binary repository restores from its backup with identical content",
+         "high", "seed 002: Restoring your OMERO.server binary data store")
+@pytest.mark.disruptive
+@pytest.mark.hosts("omeroreadwrite")
+def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+    """Restores a sample that never changes once written (an image's pixels)
+    into a scratch folder, compares checksums with the live repository, and
+    always removes the scratch folder. The repository itself is not touched."""
+    command, sample = expect(node, "binary_restore_command"), expect(node, "binary_restore_sample")
+    backup, repo = expect(node, "binary_backup_dir"), expect(node, "omero_data_dir").rstrip("/")
+    if not (command and sample and backup):
+        pytest.skip(f"{node.name}: set binary_backup_dir, binary_restore_command and binary_restore_sample")
+    scratch = host.run(f"mktemp -d {SCRATCH_PREFIX}XXXXXX").stdout.strip()
+    assert scratch.startswith(SCRATCH_PREFIX), f"{node.name}: cannot make a scratch folder in /tmp"
+    request.addfinalizer(lambda: host.run(f"rm -rf -- {shlex.quote(scratch)}"))
+    name = sample.strip("/").rsplit("/", 1)[-1]
+    parent = f"{repo}/{sample.strip('/')}".rsplit("/", 1)[0]
+    restore = command.format(backup=shlex.quote(backup), sample=shlex.quote(sample.strip("/")),
+                             target=shlex.quote(f"{scratch}/{name}"))
+    restored = host.run(restore)
+    assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {restored.stderr.strip()[:200]}"
+    live, got = _tree_sums(host, parent, name), _tree_sums(host, scratch, name)
+    assert live, f"{node.name}: {repo}/{sample} holds no files to compare"
+    differ = sorted(p for p in live if got.get(p) != live[p])
+    assert not differ, f"{node.name}: restored copy differs from the repository for {len(differ)} file(s): " \
+                       f"{', '.join(differ[:5])}"

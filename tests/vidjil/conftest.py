@@ -16,6 +16,6 @@ def vidjil_node(inventory: Inventory) -> Host:
 
 
 @pytest.fixture(scope="session")
-def vidjil_https(vidjil_node: Host, inventory: Inventory) -> Client:
+def vidjil_https(vidjil_node: Host) -> Client:
+    """HTTPS client for the Vidjil site, as a visitor without a session reaches it."""
     return https_client(vidjil_node)
-

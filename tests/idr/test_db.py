@@ -1,13 +1,32 @@
-"""The OMERO database as the IDR docs use it (seeds 000/001)."""
+"""Seed 000 (idr-database:/var/lib/pgsql; the read-only servers have a database
+statement timeout; the IDR appears as a read-only resource to public users;
+Bio-Formats cache regeneration) and seed 001 (first image per fileset): the
+OMERO database keeps its files private, the read-only servers' role can
+neither write nor run a query forever, and the lists the cache regeneration
+reads from it cover every fileset, plate and dataset."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import psycopg2
 import pytest
 
 from deploycheck.control import control
+from deploycheck.facts import hostfacts
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.database import connect
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    import testinfra.host
+    from psycopg2.extensions import connection
+
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("database")
+READS = ("pg_data_dir", "readonly_db_user", "readonly_db_password", "readonly_statement_timeout_s")
 
 FIRST_IMAGE_PER_FILESET = (
     "select r.i from (select f.id, i.id as i, rank() over (partition by f.id order by i.id) as x"
@@ -18,7 +37,7 @@ PLATE_FIRST_IMAGES = (
 )
 
 
-def _readonly(node):  # noqa: ANN001, ANN202
+def _readonly(node: Host) -> AbstractContextManager[connection]:
     return connect(node, expect(node, "readonly_db_user"), expect(node, "readonly_db_password"))
 
 
@@ -30,10 +49,23 @@ def _timeout_seconds(text: str) -> float:
     return float(text) / 1000  # PostgreSQL's default unit is milliseconds
 
 
+@control("IDR-DB-01", "The PostgreSQL data directory is private to postgres (0700)", "high",
+         "seed 000: idr-database:/var/lib/pgsql")
+def test_pg_data_dir_private(node: Host, host: testinfra.host.Host) -> None:
+    """The data files hold every session and password hash; PostgreSQL
+    itself refuses to start on a data directory others can read."""
+    path = expect(node, "pg_data_dir")
+    f = hostfacts.path(node, path)
+    assert f.is_directory, f"{node.name}: {path} is not a directory"
+    found = f"{f.user}:{oct(f.mode)}"
+    assert f.user == "postgres" and f.mode == 0o700, f"{node.name}: {path} is {found}; expected postgres:0o700"
+
+
 @control("IDR-DB-02", "The read-only servers' database role has a statement timeout within bounds", "high",
          "seed 000: The read-only servers have a database statement timeout")
-@pytest.mark.hosts("database")
-def test_readonly_statement_timeout(node) -> None:  # noqa: ANN001
+def test_readonly_statement_timeout(node: Host) -> None:
+    """Public visitors can ask for expensive pages; without a timeout one
+    query can hold a read-only server's connections for ever."""
     lo, hi = expect(node, "readonly_statement_timeout_s")
     with _readonly(node) as conn, conn.cursor() as cur:
         cur.execute("show statement_timeout")
@@ -45,9 +77,10 @@ def test_readonly_statement_timeout(node) -> None:  # noqa: ANN001
 
 @control("IDR-DB-03", "The read-only servers' database role cannot change OMERO data", "critical",
          "seed 000: The IDR appears as a read-only resource to public users")
-@pytest.mark.hosts("database")
-def test_readonly_role_cannot_write(node) -> None:  # noqa: ANN001
-    """Tries an UPDATE inside a transaction that is always rolled back."""
+def test_readonly_role_cannot_write(node: Host) -> None:
+    """The read-only servers face the public; their role must not be able to
+    change data even if OMERO is tricked into trying. Tries an UPDATE inside
+    a transaction that is always rolled back."""
     attempts = {"image": "update image set name = name where id = (select min(id) from image)",
                 "pixels": "update pixels set name = name where id = (select min(id) from pixels)"}
     writable = []
@@ -66,8 +99,9 @@ def test_readonly_role_cannot_write(node) -> None:  # noqa: ANN001
 
 @control("IDR-DB-04", "Every fileset has a first image for cache regeneration", "medium",
          "seed 001: Bio-Formats cache regeneration (first image per fileset)")
-@pytest.mark.hosts("database")
-def test_first_image_per_fileset(node) -> None:  # noqa: ANN001
+def test_first_image_per_fileset(node: Host) -> None:
+    """The regeneration opens the first image of each fileset; a fileset the
+    query misses keeps a cold cache and a slow first view."""
     with _readonly(node) as conn, conn.cursor() as cur:
         cur.execute(FIRST_IMAGE_PER_FILESET)
         firsts = [r[0] for r in cur.fetchall()]
@@ -80,8 +114,9 @@ def test_first_image_per_fileset(node) -> None:  # noqa: ANN001
 
 @control("IDR-DB-05", "The plate and dataset lists for cache regeneration cover every plate and dataset",
          "medium", "seed 000: Bio-Formats cache regeneration (plates.txt, datasets.txt)")
-@pytest.mark.hosts("database")
-def test_plate_and_dataset_lists(node) -> None:  # noqa: ANN001
+def test_plate_and_dataset_lists(node: Host) -> None:
+    """plates.txt and datasets.txt drive the regeneration; a plate with no
+    well sample image is silently left out."""
     with _readonly(node) as conn, conn.cursor() as cur:
         cur.execute(PLATE_FIRST_IMAGES)
         plates = dict(cur.fetchall())

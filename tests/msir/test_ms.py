@@ -1,41 +1,51 @@
-"""The image-region microservice behind the proxy (seed 003)."""
+"""Seed 003, Redirecting OMERO.web to the Server (omero-ms-image-region
+(OPTIONS); Redis backed sessions; omero-ms-core session lookup): renders
+through the public proxy are served by the image-region microservice, which
+answers its health check on the render routes and finds the OMERO session
+by header, then bsession, then cookie."""
 
 from __future__ import annotations
 
 import re
-import shlex
+from typing import TYPE_CHECKING
 
 import pytest
 
 from deploycheck.control import control
 from deploycheck.facts.omeroweb import omero_session_key
-from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import remote
+from deploycheck.transport import hostcurl
+
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host, Inventory
+
+    from ..proxy_checks import Proxy
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("ms_port", "test_image", "ms_metric")
 
 REF = "seed 003: Redirecting OMERO.web to the Server"
 REGION = "/webgateway/render_image_region/{id}/0/0/?c=1&m=c&region=0,0,16,16"
-GET = "python3 -c \"import sys, urllib.request as u; print(u.urlopen(sys.argv[1], timeout=10).read().decode())\""
 
 
 def _render_count(inventory: Inventory, metric: str) -> float:
     """Sum over the read-only servers of the microservice's render_image_region 200 counter."""
     total = 0.0
     for node in inventory.group("omeroreadonly"):
-        url = f"http://127.0.0.1:{int(expect(node, 'ms_port'))}/metrics"
-        out = remote.testinfra_host(node).run(f"{GET} {shlex.quote(url)}")
-        assert out.rc == 0, f"{node.name}: GET {url} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}"
+        port = int(expect(node, "ms_port"))
+        r = hostcurl.loopback(node, port, "/metrics", timeout=10)
+        assert r.status == 200, f"{node.name}: GET http://127.0.0.1:{port}/metrics failed: {r.status}"
         pattern = rf'^{re.escape(metric)}\{{[^}}]*route="render_image_region"[^}}]*status="200"[^}}]*\}} (\S+)$'
-        total += sum(float(v) for v in re.findall(pattern, out.stdout, re.MULTILINE))
+        total += sum(float(v) for v in re.findall(pattern, r.text, re.MULTILINE))
     return total
 
 
 @control("MSIR-MS-01", "The microservice's OPTIONS health JSON answers through the render routes", "medium",
          "seed 003: omero-ms-image-region (OPTIONS)")
-@pytest.mark.hosts("proxy")
-def test_options_through_proxy(node, fetch) -> None:  # noqa: ANN001
-    image = expect(node, "test_image")
-    r = fetch(REGION.format(id=image["id"]), method="OPTIONS")
+def test_options_through_proxy(node: Host, public_proxy: Proxy) -> None:
+    """The health JSON proves that the render routes reach the microservice
+    (and with which limits), not OMERO.web's own renderer."""
+    r = public_proxy.get(REGION.format(id=expect(node, "test_image")["id"]), method="OPTIONS")
     assert r.status_code == 200, f"{node.name}: OPTIONS on a render route answered {r.status_code}"
     body = r.json()
     assert body.get("provider") == "ImageRegionMicroservice", f"{node.name}: OPTIONS gave {str(body)[:120]}"
@@ -43,14 +53,15 @@ def test_options_through_proxy(node, fetch) -> None:  # noqa: ANN001
 
 
 @control("MSIR-MS-02", "Renders through the proxy are served by the microservice", "high", REF)
-@pytest.mark.hosts("proxy")
-def test_renders_served_by_ms(node, fetch, inventory: Inventory) -> None:  # noqa: ANN001
-    """Counts the microservice's own requests metric around one fresh render."""
+def test_renders_served_by_ms(node: Host, public_proxy: Proxy, inventory: Inventory) -> None:
+    """Renders that fall back to OMERO.web work but tie up its workers and
+    the OMERO server. Counts the microservice's own requests metric around
+    one fresh render."""
     if not inventory.group("omeroreadonly"):
         pytest.skip("inventory has no read-only servers")
     metric = expect(node, "ms_metric")
     before = _render_count(inventory, metric)
-    r = fetch(REGION.format(id=expect(node, "test_image")["id"]))
+    r = public_proxy.get(REGION.format(id=expect(node, "test_image")["id"]))
     assert r.status_code == 200, f"{node.name}: render answered {r.status_code}"
     after = _render_count(inventory, metric)
     assert after >= before + 1, (f"{node.name}: {metric} for render_image_region went {before:g} -> {after:g}; "
@@ -59,10 +70,12 @@ def test_renders_served_by_ms(node, fetch, inventory: Inventory) -> None:  # noq
 
 @control("MSIR-MS-03", "The microservice finds the session by header, then bsession, then cookie", "high",
          "seed 003: Redis backed sessions; omero-ms-core session lookup")
-@pytest.mark.hosts("proxy")
-def test_session_lookup_order(node, fetch, public_cookies, inventory: Inventory) -> None:  # noqa: ANN001
-    """The OMERO session key is read from the public visitor's Django session
-    in Redis on the read-only servers, never from a login through the proxy."""
+def test_session_lookup_order(node: Host, public_proxy: Proxy, public_cookies: dict[str, str],
+                              inventory: Inventory) -> None:
+    """Clients authenticate renders in three ways; a wrong order lets a bad
+    key pass or a good one fail. The OMERO session key is read from the
+    public visitor's Django session in Redis on the read-only servers, never
+    from a login through the proxy."""
     cookie_value = next(iter(public_cookies.values()))
     keys = [k for h in inventory.group("omeroreadonly") if (k := omero_session_key(h, cookie_value))]
     assert keys, f"{node.name}: the public session is in no read-only server's Redis"
@@ -78,7 +91,7 @@ def test_session_lookup_order(node, fetch, public_cookies, inventory: Inventory)
     ]
     wrong = []
     for name, headers, query, cookies, want in cases:
-        got = fetch(path + query, cookies=cookies, headers=headers).status_code
+        got = public_proxy.get(path + query, cookies=cookies, headers=headers).status_code
         if got != want:
             wrong.append(f"{name}: {got} (expected {want})")
     assert not wrong, f"{node.name}: " + "; ".join(wrong)

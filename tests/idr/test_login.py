@@ -1,6 +1,10 @@
-"""Never log in to OMERO.web through the proxy (seed 000 WARNING)."""
+"""Seed 000, WARNING: never log in to OMERO.web on any idr-proxy port. The
+login page redirects away, without a session cookie, on the public ports
+(HTTP and HTTPS) and on the cache-buster and long-query ports."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -9,11 +13,18 @@ from deploycheck.facts.tls import https_client
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
 
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+    from deploycheck.transport.http import Client
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("cachebuster_port", "longquery_port")
+
 REF = "seed 000: Never log in to OMERO.web on any idr-proxy port"
 FORM = {"username": "public", "password": "public"}
 
 
-def _check(node, label: str, status: int, location: str, set_cookie: bool) -> str | None:  # noqa: ANN001
+def _problem(label: str, status: int, location: str, set_cookie: bool) -> str | None:
     if not 300 <= status < 400:
         return f"{label}: {status} (expected a redirect)"
     if "login" in location:
@@ -24,15 +35,15 @@ def _check(node, label: str, status: int, location: str, set_cookie: bool) -> st
 
 
 @control("IDR-LOGIN-01", "The login page redirects away on every public proxy port", "critical", REF)
-@pytest.mark.hosts("proxy")
-def test_login_blocked_public(node, proxy_client, inventory) -> None:  # noqa: ANN001
+def test_login_blocked_public(node: Host, proxy_client: Client) -> None:
+    """A session opened through the proxy could be cached and served to
+    others; the proxy must not let anyone log in."""
     wrong = []
-    https = https_client(node)
-    for label, client in (("http", proxy_client), ("https", https)):
+    for label, client in (("http", proxy_client), ("https", https_client(node))):
         for method in ("GET", "POST"):
             r = client.get("/webclient/login/", method=method, data=FORM if method == "POST" else None).response
-            problem = _check(node, f"{label} {method}", r.status_code, r.headers.get("Location", ""),
-                             "Set-Cookie" in r.headers)
+            problem = _problem(f"{label} {method}", r.status_code, r.headers.get("Location", ""),
+                               "Set-Cookie" in r.headers)
             if problem:
                 wrong.append(problem)
     assert not wrong, f"{node.name}: " + "; ".join(wrong)
@@ -40,18 +51,19 @@ def test_login_blocked_public(node, proxy_client, inventory) -> None:  # noqa: A
 
 @control("IDR-LOGIN-02", "The login page redirects away on the cache-buster and long-query ports", "critical",
          REF)
-@pytest.mark.hosts("proxy")
-def test_login_blocked_inner(node) -> None:  # noqa: ANN001
+def test_login_blocked_inner(node: Host) -> None:
+    """The inner ports store what they fetch in the shared cache too; a
+    login there is as dangerous as on port 80."""
     ports = [p for p in (expect(node, "cachebuster_port"), expect(node, "longquery_port")) if p]
     if not ports:
         pytest.skip(f"{node.name}: inventory sets neither cachebuster_port nor longquery_port")
     wrong = []
     for port in ports:
         for method in ("GET", "POST"):
-            r = hostcurl.get(node, f"http://127.0.0.1:{port}/webclient/login/", method=method,
-                             data="username=public&password=public" if method == "POST" else None)
-            problem = _check(node, f"port {port} {method}", r.status, r.headers.get("location", ""),
-                             "set-cookie" in r.headers)
+            r = hostcurl.loopback(node, port, "/webclient/login/", method=method,
+                                  data="username=public&password=public" if method == "POST" else None)
+            problem = _problem(f"port {port} {method}", r.status, r.headers.get("location", ""),
+                               "set-cookie" in r.headers)
             if problem:
                 wrong.append(problem)
     assert not wrong, f"{node.name}: " + "; ".join(wrong)

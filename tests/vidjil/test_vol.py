@@ -1,10 +1,12 @@
-"""Where Vidjil keeps its files (seed 004: Further configuration; Web2py runs
-but does not allow any connection)."""
+"""Seed 004, Further configuration (files stored in /opt/vidjil) and Web2py
+runs but does not allow any connection: the database, uploads, results and
+logs live outside the containers, on mounts that are writable."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,13 +14,19 @@ from deploycheck.control import control
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("vidjil")
+READS = ("persistent_paths",)
+
 ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # a volume docker named itself: dropped with the container
 
 
-def _mounts(node) -> dict[str, dict[str, dict]]:  # noqa: ANN001
+def _mounts(node: Host) -> dict[str, dict[str, dict[str, Any]]]:
     """service -> wanted path -> the mount that holds it ({} when none does)."""
     found = compose.services(node)
-    result: dict[str, dict[str, dict]] = {}
+    result: dict[str, dict[str, dict[str, Any]]] = {}
     for service, paths in expect(node, "persistent_paths").items():
         if service not in found:
             raise AssertionError(f"{node.name}: no container of service '{service}'")
@@ -33,8 +41,7 @@ def _mounts(node) -> dict[str, dict[str, dict]]:  # noqa: ANN001
 
 @control("VIDJIL-VOL-01", "The database, uploads, results and logs are kept outside the containers", "critical",
          "seed 004: Further configuration (files stored in /opt/vidjil)")
-@pytest.mark.hosts("vidjil")
-def test_data_outside_containers(node) -> None:  # noqa: ANN001
+def test_data_outside_containers(node: Host) -> None:
     """A file written into a container's own layer, or into an anonymous volume,
     is lost when the container is recreated (an upgrade, `down`)."""
     lost = []
@@ -51,8 +58,7 @@ def test_data_outside_containers(node) -> None:  # noqa: ANN001
 
 @control("VIDJIL-VOL-02", "The data folders are mounted writable", "critical",
          "seed 004: Web2py runs but does not allow any connection")
-@pytest.mark.hosts("vidjil")
-def test_data_writable(node) -> None:  # noqa: ANN001
+def test_data_writable(node: Host) -> None:
     """A read-only mount (in the compose file, or a disk the kernel remounted
     read-only after errors) stops every login and upload; read from the mount
     table inside each container, nothing is written."""

@@ -1,7 +1,12 @@
-"""Seen from outside (seed 000): only the proxy's public ports answer; the
-backends and the proxy's internal ports are reached through SSH only."""
+"""Seed 000, IDR administration (only accessible external ports on idr-proxy;
+ssh idr-proxy -L 9000:localhost:9000) and Production IDR (Nginx web proxy
+running on idr-proxy): seen from outside, only the proxy's public web ports
+answer; the database, the OMERO servers and the proxy's internal ports are
+reached through SSH only."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -10,10 +15,17 @@ from deploycheck.facts.probe import reachable_ports
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability
 
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("private_ports", "outside_address", "allowed_public_ports")
+
 REF = "seed 000: IDR administration (only accessible external ports on idr-proxy)"
 
 
-def _closed_from_outside(node, outside, ports: list[int]) -> None:  # noqa: ANN001
+def _assert_closed_from_outside(node: Host, outside: Host) -> None:
+    ports = expect(node, "private_ports")
     if not ports:
         pytest.skip(f"{node.name}: inventory lists no private_ports")
     for probe in (node, outside):  # closed ports of a host that is not there prove nothing
@@ -28,33 +40,41 @@ def _closed_from_outside(node, outside, ports: list[int]) -> None:  # noqa: ANN0
 
 @control("IDR-EXPO-01", "No port of the database server is reachable from outside", "critical", REF)
 @pytest.mark.hosts("database")
-def test_database_closed_from_outside(node, outside) -> None:  # noqa: ANN001
-    _closed_from_outside(node, outside, expect(node, "private_ports"))
+def test_database_closed_from_outside(node: Host, outside: Host) -> None:
+    """An open PostgreSQL port invites password guessing against every
+    OMERO account's data."""
+    _assert_closed_from_outside(node, outside)
 
 
 @control("IDR-EXPO-02", "No port of a read-only OMERO server is reachable from outside", "critical", REF)
 @pytest.mark.hosts("omeroreadonly")
-def test_readonly_closed_from_outside(node, outside) -> None:  # noqa: ANN001
-    _closed_from_outside(node, outside, expect(node, "private_ports"))
+def test_readonly_closed_from_outside(node: Host, outside: Host) -> None:
+    """Reached directly, a read-only server bypasses the proxy's cache, its
+    login block and its access log."""
+    _assert_closed_from_outside(node, outside)
 
 
 @control("IDR-EXPO-03", "No port of the read-write OMERO server is reachable from outside", "critical", REF)
 @pytest.mark.hosts("omeroreadwrite")
-def test_readwrite_closed_from_outside(node, outside) -> None:  # noqa: ANN001
-    _closed_from_outside(node, outside, expect(node, "private_ports"))
+def test_readwrite_closed_from_outside(node: Host, outside: Host) -> None:
+    """The read-write server accepts logins that can change data; only
+    curators reach it, through SSH."""
+    _assert_closed_from_outside(node, outside)
 
 
 @control("IDR-EXPO-04", "The proxy's cache-buster and long-query ports are not reachable from outside",
          "critical", "seed 000: idr-proxy (ssh idr-proxy -L 9000:localhost:9000)")
-@pytest.mark.hosts("proxy")
-def test_proxy_internal_ports_closed_from_outside(node, outside) -> None:  # noqa: ANN001
-    _closed_from_outside(node, outside, expect(node, "private_ports"))
+def test_proxy_internal_ports_closed_from_outside(node: Host, outside: Host) -> None:
+    """Anyone reaching port 9000 or 8009 could force expensive refetches or
+    run queries past the statement timeout."""
+    _assert_closed_from_outside(node, outside)
 
 
 @control("IDR-EXPO-05", "The proxy's public web ports answer from outside", "critical",
          "seed 000: Production IDR (Nginx web proxy running on idr-proxy)")
-@pytest.mark.hosts("proxy")
-def test_proxy_web_ports_open_from_outside(node, outside) -> None:  # noqa: ANN001
+def test_proxy_web_ports_open_from_outside(node: Host, outside: Host) -> None:
+    """Closing the private ports proves little if the public site is not
+    reachable from the same vantage point either."""
     cause = reachability(outside)
     if cause:
         pytest.fail(cause, pytrace=False)

@@ -1,17 +1,28 @@
-"""Services of every IDR host run as systemd units (seeds 000/001)."""
+"""Seed 000, idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl, not
+omero admin): every service of every IDR host runs as an enabled systemd
+unit, every listening server lives in one, the OMERO services restart on
+failure and systemd reports no failed unit."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts
 from deploycheck.facts.listeners import listening_tcp, service_cgroups
+from deploycheck.facts.systemd import unit_properties
 from deploycheck.inventory.variables import expect
 
-GROUPS = ("proxy", "omeroreadonly", "omeroreadwrite", "database")
+if TYPE_CHECKING:
+    import testinfra.host
+
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("proxy", "omeroreadonly", "omeroreadwrite", "database")
+READS = ("expected_units", "restart_units")
+
 ENABLED = ("enabled", "enabled-runtime", "static", "alias")  # enabled-runtime: generated, e.g. postgresql@
 DOCKER_DNS = "127.0.0.11"  # the engine's resolver: a socket in the namespace, its process outside
 REF = "seed 000: idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl, not omero admin)"
@@ -21,27 +32,20 @@ def _unit_names(units: list[str]) -> list[str]:
     return [u if "." in u else f"{u}.service" for u in units]
 
 
-def _unit_properties(node) -> dict[str, dict[str, str]]:  # noqa: ANN001
+def _units(node: Host) -> dict[str, dict[str, str]]:
     """State of every unit the inventory names for the host, in one command."""
     units = sorted(set(_unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
-    out = hostfacts.output(node, "systemctl show --property=Id,ActiveState,UnitFileState,LoadState,Restart -- "
-                       + " ".join(units))
-    found = {}
-    for block in out.strip().split("\n\n"):
-        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        found[fields.get("Id", "?")] = fields
-    return found
+    return unit_properties(node, units, ("ActiveState", "UnitFileState", "LoadState", "Restart"))
 
 
 @control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high", REF)
-@pytest.mark.hosts(*GROUPS)
-def test_expected_units_enabled_and_active(node, host) -> None:  # noqa: ANN001
+def test_expected_units_enabled_and_active(node: Host, host: testinfra.host.Host) -> None:
     """Restarts go through systemctl, so each service must be a unit that is
     enabled (survives a reboot) and active now."""
     units = expect(node, "expected_units")
     if not units:
         pytest.skip(f"{node.name}: inventory lists no expected_units")
-    states = _unit_properties(node)
+    states = _units(node)
     bad = []
     for unit in _unit_names(units):
         f = states.get(unit, {})
@@ -53,8 +57,7 @@ def test_expected_units_enabled_and_active(node, host) -> None:  # noqa: ANN001
 
 
 @control("IDR-SYS-02", "Every listening server process lives in a systemd service unit", "high", REF)
-@pytest.mark.hosts(*GROUPS)
-def test_listeners_belong_to_units(node, host) -> None:  # noqa: ANN001
+def test_listeners_belong_to_units(node: Host, host: testinfra.host.Host) -> None:
     """A server started by hand (``omero admin start``, a stray gunicorn) is
     outside its unit: systemctl can neither restart nor stop it."""
     sockets = [s for s in listening_tcp(node) if s.address != DOCKER_DNS]
@@ -72,19 +75,22 @@ def test_listeners_belong_to_units(node, host) -> None:  # noqa: ANN001
 
 @control("IDR-SYS-03", "OMERO services restart on failure", "medium", REF)
 @pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
-def test_restart_policy(node, host) -> None:  # noqa: ANN001
+def test_restart_policy(node: Host, host: testinfra.host.Host) -> None:
+    """An OMERO server that crashes at night stays down until someone
+    notices, unless systemd restarts it."""
     units = expect(node, "restart_units")
     if not units:
         pytest.skip(f"{node.name}: inventory lists no restart_units")
-    props = _unit_properties(node)
+    props = _units(node)
     bad = [f"{u} Restart={props.get(u, {}).get('Restart', '?')}" for u in _unit_names(units)
            if props.get(u, {}).get("Restart") not in ("on-failure", "always", "on-abnormal", "on-abort")]
     assert not bad, f"{node.name}: expected Restart=on-failure or always; found " + ", ".join(bad)
 
 
 @control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF)
-@pytest.mark.hosts(*GROUPS)
-def test_no_failed_units(node, host) -> None:  # noqa: ANN001
+def test_no_failed_units(node: Host, host: testinfra.host.Host) -> None:
+    """A failed unit is a service that is down or a job that did not run,
+    whether or not anyone listed it."""
     out = host.run("systemctl is-system-running; echo '--failed--'; "
                    "systemctl list-units --state=failed --no-legend --plain").stdout
     state, _, failed = out.partition("--failed--")

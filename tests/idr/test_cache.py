@@ -1,0 +1,118 @@
+"""Seed 000, idr-proxy (custom caching configuration; ignores any headers sent
+by the back-end; never cache login state or views), and the cache key of
+ome/ansible-role-nginx-proxy: the proxy caches renders, thumbnails, metadata,
+the JSON api, static files and viewer pages even though OMERO.web sends
+cookies, ignores jQuery's ``_=`` in its key, keeps only successful answers,
+never serves OMERO.web pages from the cache and never hands a backend's
+Set-Cookie to visitors. Each check reads the cache status of exactly its own
+requests, on URLs new to the cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+
+    from ..proxy_checks import Proxy
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("test_image",)
+
+REF = "seed 000: idr-proxy (custom caching configuration)"
+
+
+@control("IDR-CACHE-01", "Renders are cached by the proxy: a repeat request is a HIT", "high", REF)
+def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """Renders come from the microservice; a Cache-Control it sends that the
+    proxy honours (e.g. the shipped 'private') silently disables caching."""
+    image = expect(node, "test_image")
+    proxy.assert_cached("render (is Cache-Control: private sent?)",
+                        f"/webgateway/render_image_region/{image['id']}/0/0/?c=1&m=g&region=0,0,64,64", public_cookies)
+
+
+@control("IDR-CACHE-02", "Thumbnails for anonymous visitors are cached despite OMERO.web's cookies", "high",
+         "seed 000: idr-proxy (ignores any headers sent by the back-end)")
+def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy) -> None:
+    """Each anonymous request makes OMERO.web open a public session and send
+    Set-Cookie and Vary: Cookie; the proxy must ignore both and still cache."""
+    proxy.assert_cached("thumbnail", f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/")
+
+
+@control("IDR-CACHE-03", "Metadata panes are cached", "medium", REF)
+def test_metadata_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """Every click in the tree opens a metadata pane; uncached, each one is a
+    round trip to a read-only server and its database."""
+    image = expect(node, "test_image")
+    proxy.assert_cached("metadata pane", f"/webclient/metadata_details/image/{image['id']}/", public_cookies)
+
+
+@control("IDR-CACHE-04", "JSON api responses are cached", "medium", REF)
+def test_api_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """Viewers and scripts query the JSON api in bulk; the cache keeps that
+    load off the read-only servers."""
+    proxy.assert_cached("api", f"/api/v0/m/images/{expect(node, 'test_image')['id']}/", public_cookies)
+
+
+@control("IDR-CACHE-05", "Static files are cached", "medium", REF)
+def test_static_cached(node: Host, proxy: Proxy) -> None:
+    """Every page loads the same scripts and style sheets; they must not
+    reach OMERO.web each time."""
+    proxy.assert_cached("static file", "/static/webclient/css/layout.css")
+
+
+@control("IDR-CACHE-06", "Image viewer pages are cached", "low", REF)
+def test_viewer_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """Viewer pages of popular images are opened over and over from links."""
+    proxy.assert_cached("img_detail", f"/webclient/img_detail/{expect(node, 'test_image')['id']}/", public_cookies)
+
+
+@control("IDR-CACHE-07", "The cache key ignores jQuery's _=<digits> parameter", "medium",
+         "ome/ansible-role-nginx-proxy cache key (IDR)")
+def test_cache_key_ignores_underscore(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """jQuery adds a new ``_=<timestamp>`` to each ajax call; in the key, it
+    would make every such request a MISS."""
+    base = proxy.fresh(f"/api/v0/m/images/{expect(node, 'test_image')['id']}/")
+    first = proxy.send(f"{base}&_=1700000000001", public_cookies)
+    second = proxy.send(f"{base}&_=1700000000002", public_cookies)
+    got = (proxy.status(first), proxy.status(second))
+    assert got == ("MISS", "HIT"), f"{node.name}: requests differing only in _= gave {got}; expected MISS then HIT"
+
+
+@control("IDR-CACHE-08", "OMERO.web pages are never served from the cache", "high",
+         "seed 000: never cache login state or views")
+def test_pages_not_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """A cached page shows one visitor's login state and views to the next."""
+    proxy.assert_never_hit("/webclient/", "/webclient/", public_cookies)
+
+
+@control("IDR-CACHE-09", "URIs outside the cache allow-list are never served from the cache", "medium", REF)
+def test_outside_allow_list_not_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """Only the allow-listed URIs are safe to share between visitors; imgData
+    is not on the list."""
+    proxy.assert_never_hit("imgData", f"/webgateway/imgData/{expect(node, 'test_image')['id']}/", public_cookies)
+
+
+@control("IDR-CACHE-10", "Set-Cookie from the backend never reaches clients of cached URIs", "critical",
+         "seed 000: private tokens may inadvertently be cached")
+def test_set_cookie_hidden(node: Host, proxy: Proxy) -> None:
+    """Anonymous thumbnail requests make OMERO.web set a session cookie; a
+    cached copy carrying it would hand one session to every visitor."""
+    r = proxy.get(f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/")
+    assert r.status_code == 200, f"{node.name}: thumbnail answered {r.status_code}"
+    assert "Set-Cookie" not in r.headers, f"{node.name}: cached URI passed Set-Cookie to the client"
+
+
+@control("IDR-CACHE-11", "Only successful answers are cached: a 404 render is not", "medium",
+         "ome/ansible-role-nginx-proxy (proxy_cache_valid 200)")
+def test_only_200_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+    """A cached error keeps answering after the backend has recovered."""
+    first, second, status = proxy.twice("/webgateway/render_image_region/987654321/0/0/?c=1&m=g&region=0,0,8,8",
+                                        public_cookies)
+    assert status == 404, f"{node.name}: unknown image answered {status}; expected 404"
+    assert second != "HIT", f"{node.name}: a 404 was served from the cache ({first}, {second})"

@@ -1,0 +1,132 @@
+"""Seed 000, IDR administration (external ports) and idr-proxy (cache-buster
+port 9000, port 8009; its cache a separate volume; /etc/hosts lists the
+internal servers): what idr-proxy exposes and how it is set up after a
+deploy. It listens publicly only on SSH, HTTP, HTTPS, rsync and the OMERO
+ports, keeps 9000 and 8009 on loopback, caches on its own volume owned by
+the nginx worker, knows every read-only server, logs each request's cache
+status and serves rsync read-only."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.facts import hostfacts, nginx
+from deploycheck.facts.listeners import listening_tcp
+from deploycheck.inventory.variables import expect
+
+if TYPE_CHECKING:
+    import testinfra.host
+
+    from deploycheck.inventory.loader import Host, Inventory
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("allowed_public_ports", "loopback_only_ports", "nginx_cache_dir", "readonly_upstream", "proxy_access_log")
+
+REF = "seed 000: idr-proxy"
+
+
+@control("IDR-PROXY-01", "The proxy listens publicly only on the allowed ports", "critical",
+         "seed 000: IDR administration (external ports)")
+def test_public_listeners_are_allowed(node: Host, host: testinfra.host.Host) -> None:
+    """The proxy is the only host facing the internet; any other public
+    listener is an unreviewed way in."""
+    allowed = set(expect(node, "allowed_public_ports"))
+    public = {sock.port for sock in listening_tcp(node) if not sock.loopback}
+    extra = sorted(public - allowed)
+    assert not extra, f"{node.name}: ports {extra} listen on a non-loopback address; allowed {sorted(allowed)}"
+
+
+@control("IDR-PROXY-02", "The cache-buster and long-query ports listen on loopback only", "critical",
+         "seed 000: idr-proxy (cache-buster port 9000, port 8009)")
+def test_internal_ports_loopback_only(node: Host, host: testinfra.host.Host) -> None:
+    """A public cache-buster lets anyone force expensive refetches."""
+    ports = [p for p in expect(node, "loopback_only_ports") if p]
+    listeners = listening_tcp(node)
+    exposed = sorted({f"{s.address}:{s.port}" for s in listeners if s.port in ports and not s.loopback})
+    absent = sorted(p for p in ports if not any(s.port == p for s in listeners))
+    assert not exposed, f"{node.name}: {', '.join(exposed)} listen beyond loopback; expected 127.0.0.1 only"
+    assert not absent, f"{node.name}: ports {absent} do not listen at all; expected them on loopback"
+
+
+@control("IDR-PROXY-03", "The proxy cache directory is its own volume", "medium",
+         "seed 000: Backups (idr-proxy:/var/cache/nginx, a separate volume)")
+def test_cache_dir_is_volume(node: Host, host: testinfra.host.Host) -> None:
+    """A full cache must not fill the proxy's root file system, and the
+    docs back it up (or leave it out) as a volume of its own."""
+    path = expect(node, "nginx_cache_dir")
+    assert hostfacts.path(node, path).mount_point, f"{node.name}: {path} is not a mount point; expected its own volume"
+
+
+@control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF)
+def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
+    """A worker that cannot write the cache serves every request from the
+    backends, silently."""
+    path = expect(node, "nginx_cache_dir")
+    user = nginx.worker_user(nginx.dump(node))
+    f = hostfacts.path(node, path)
+    assert f.is_directory, f"{node.name}: {path} does not exist"
+    assert f.user == user, f"{node.name}: {path} belongs to {f.user}; expected the worker user {user}"
+
+
+@control("IDR-PROXY-05", "Every read-only server of the inventory is in the proxy's /etc/hosts", "medium",
+         "seed 000: check /etc/hosts on idr-proxy for a full list of internal servers")
+def test_hosts_lists_readonly_servers(node: Host, host: testinfra.host.Host, inventory: Inventory) -> None:
+    """Operators list the internal servers from the proxy's /etc/hosts; a
+    server missing there is forgotten in maintenance."""
+    names = {n for line in hostfacts.output(node, "cat /etc/hosts").splitlines()
+             if line.strip() and not line.lstrip().startswith("#") for n in line.split()[1:]}
+    missing = [h.name for h in inventory.group("omeroreadonly") if h.name not in names]
+    assert not missing, f"{node.name}: /etc/hosts lacks {missing}; operators list servers from it"
+
+
+@control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF)
+def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
+    """A stale server in the upstream gets a share of the visitors; a
+    missing one carries no load."""
+    name = expect(node, "readonly_upstream")
+    servers = nginx.upstream_servers(nginx.dump(node), name)
+    assert servers is not None, f"{node.name}: no nginx upstream '{name}'"
+    wanted = sorted(h.name for h in inventory.group("omeroreadonly"))
+    stale, missing = sorted(set(servers) - set(wanted)), sorted(set(wanted) - set(servers))
+    assert not stale and not missing, (f"{node.name}: upstream {name} has stale {stale} and lacks {missing}; "
+                                       f"expected {wanted}")
+
+
+@control("IDR-PROXY-07", "The proxy's access log records the cache status of every request", "medium",
+         "seed 000: idr-proxy (custom caching configuration)")
+def test_access_log_has_cache_status(node: Host) -> None:
+    """Without $upstream_cache_status in the log nobody can tell whether the
+    cache works, and the cache controls cannot either."""
+    config = nginx.dump(node)
+    formats = nginx.log_formats(config)
+    log = expect(node, "proxy_access_log")
+    used = [fmt for path, fmt in nginx.access_logs(config) if path == log]
+    assert used, f"{node.name}: no access_log {log} in nginx -T"
+    without = [fmt for fmt in used if "$upstream_cache_status" not in formats.get(fmt, "")]
+    assert not without, f"{node.name}: {log} uses format(s) {without} without $upstream_cache_status"
+
+
+@control("IDR-PROXY-08", "The public rsync daemon serves read-only modules", "high",
+         "seed 000: external ports (rsync on idr-proxy)")
+def test_rsync_modules_read_only(node: Host, host: testinfra.host.Host) -> None:
+    """rsync is open to the world for downloads; a writable module lets
+    anyone upload to the proxy."""
+    if not hostfacts.path(node, "/etc/rsyncd.conf").exists:
+        pytest.skip(f"{node.name}: no /etc/rsyncd.conf")
+    module, writable = None, []
+    global_read_only = True
+    for raw in hostfacts.output(node, "cat /etc/rsyncd.conf").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if m := re.match(r"^\[(.+)\]$", line):
+            module = m.group(1)
+        elif m := re.match(r"^read only\s*=\s*(\S+)", line, re.IGNORECASE):
+            ro = m.group(1).lower() in ("yes", "true", "1")
+            if module is None:
+                global_read_only = ro
+            elif not ro:
+                writable.append(module)
+    assert global_read_only and not writable, f"{node.name}: writable rsync module(s) {writable or ['(global)']}"

@@ -1,0 +1,95 @@
+"""Seed 003, omero-ms-image-region request parameters (and the microservice
+piggybacks on the OMERO.web session): a render with a missing or bad
+parameter, an unknown image or no valid session is refused with the right
+status, naming what was wrong."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+
+if TYPE_CHECKING:
+    import requests
+
+    from deploycheck.inventory.loader import Host
+
+    from ..proxy_checks import Proxy
+
+pytestmark = pytest.mark.hosts("proxy")
+READS = ("test_image", "session_cookie_name")
+
+REF = "seed 003: omero-ms-image-region request parameters"
+REGION = "/webgateway/render_image_region/{id}/0/0/"
+
+
+def _expect_status(node: Host, response: requests.Response, status: int, what: str,
+                   must_name: str | None = None) -> None:
+    body = response.text[:200]
+    assert response.status_code == status, f"{node.name}: {what} answered {response.status_code} ({body!r}); " \
+                                           f"expected {status}"
+    if must_name:
+        assert must_name in body, f"{node.name}: {what} answered {status} without naming {must_name}: {body!r}"
+
+
+@control("MSIR-ERR-01", "A render without c= is refused with 400 naming the parameter", "medium", REF)
+def test_missing_channels(node: Host, public_proxy: Proxy) -> None:
+    """A clear 400 tells a script's author what to fix; a 500 or a default
+    render hides the mistake."""
+    image = expect(node, "test_image")
+    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + "?m=c&region=0,0,10,10"), 400, "no c",
+                   "'c'")
+
+
+@control("MSIR-ERR-02", "A render without m= is refused with 400 naming the parameter", "medium", REF)
+def test_missing_model(node: Host, public_proxy: Proxy) -> None:
+    """A clear 400 tells a script's author what to fix; a 500 or a default
+    render hides the mistake."""
+    image = expect(node, "test_image")
+    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + "?c=1&region=0,0,10,10"), 400, "no m",
+                   "'m'")
+
+
+@control("MSIR-ERR-03", "More than 10 active channels are refused with 400", "medium", REF)
+def test_too_many_channels(node: Host, public_proxy: Proxy) -> None:
+    """The channel limit bounds the work one public request can cause."""
+    image = expect(node, "test_image")
+    channels = ",".join(str(n) for n in range(1, 12))
+    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + f"?c={channels}&m=c&region=0,0,10,10"),
+                   400, "11 active channels")
+
+
+@control("MSIR-ERR-04", "An unknown image answers 404", "medium", REF)
+def test_unknown_image(node: Host, public_proxy: Proxy) -> None:
+    """A 404 lets links to removed images fail plainly instead of as a
+    server error."""
+    _expect_status(node, public_proxy.get(REGION.format(id=987654321) + "?c=1&m=c&region=0,0,10,10"), 404,
+                   "image 987654321", "Image:987654321")
+
+
+@control("MSIR-ERR-05", "Renders without a session or with an invalid one answer 403", "high",
+         "seed 003: the microservice piggybacks on the OMERO.web session")
+def test_no_or_bad_session(node: Host, public_proxy: Proxy) -> None:
+    """Without a valid session the microservice would render any image for
+    anyone, private data included."""
+    image = expect(node, "test_image")
+    path = REGION.format(id=image["id"]) + "?c=1&m=c&region=0,0,10,10"
+    _expect_status(node, public_proxy.get(path, cookies={}), 403, "no session")
+    _expect_status(node, public_proxy.get(path + "&bsession=00000000-0000-0000-0000-000000000000", cookies={}), 403,
+                   "an invalid bsession")
+    cookie = expect(node, "session_cookie_name")
+    _expect_status(node, public_proxy.get(path, cookies={cookie: "notasession"}), 403, "an unknown session cookie")
+
+
+@control("MSIR-ERR-06", "A tile at a resolution level the image lacks is refused with 400", "low", REF)
+def test_bad_tile_level(node: Host, public_proxy: Proxy) -> None:
+    """Viewers probe levels; a level that does not exist must be an error,
+    not a wrong picture or a crash."""
+    image = expect(node, "test_image")
+    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + "?c=1&m=c&tile=7,0,0"), 400,
+                   "tile level 7")
+    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + "?c=1&m=c&tile=-1,0,0"), 400,
+                   "tile level -1")

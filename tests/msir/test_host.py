@@ -1,0 +1,88 @@
+"""Seed 003, Configuring and Running the Server (the microservice needs
+read-write access to the binary repository; Redis backed sessions;
+Redirecting OMERO.web to the Server): on each read-only server the
+microservice can write the binary repository, reads OMERO.web's sessions
+from Redis, gets the render routes from the host's nginx and answers its
+health check."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.facts import nginx, omeroweb
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import hostcurl
+
+if TYPE_CHECKING:
+    import testinfra.host
+
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("omeroreadonly")
+READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port")
+
+REF = "seed 003: Configuring and Running the Server"
+
+
+@control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
+         "seed 003: the microservice needs read-write access to the binary repository")
+def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> None:
+    """The microservice writes its caches and pyramids into the repository;
+    a read-only mount makes those renders fail."""
+    user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
+    result = host.run(f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(data)}")
+    assert result.rc == 0, f"{node.name}: {data} is not writable by {user}"
+
+
+@control("MSIR-HOST-02", "OMERO.web keeps its sessions in Redis, where the microservice reads them", "critical",
+         "seed 003: Redis backed sessions (filesystem sessions are not supported)")
+def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
+    """The microservice authenticates every render with the visitor's
+    OMERO.web session; sessions kept anywhere else make every render 403.
+    Opens a public session on the host's own OMERO.web, then looks for it
+    under Django's cache-session key in Redis."""
+    url = "http://127.0.0.1" + expect(node, "public_entry_path")
+    name = expect(node, "session_cookie_name")
+    r = hostcurl.get(node, url, timeout=10, follow=True)
+    assert r.status < 400, f"{node.name}: GET {url} on the host failed: {r.status}"
+    session_id = r.cookie(name)
+    assert session_id, f"{node.name}: {url} set no '{name}' cookie"
+    key = omeroweb.session_cache_key(session_id)
+    assert omeroweb.session_in_redis(node, session_id), \
+        f"{node.name}: session {key[:40]}... not in Redis db 0; OMERO.web sessions live elsewhere"
+
+
+@control("MSIR-HOST-03", "The host's nginx sends the render routes to the microservice", "high",
+         "seed 003: Redirecting OMERO.web to the Server")
+def test_nginx_routes_to_ms(node: Host) -> None:
+    """Without the location blocks, renders silently fall back to OMERO.web
+    and the microservice serves nothing."""
+    config = nginx.dump(node)
+    port = int(expect(node, "ms_port"))
+    upstreams = {m.group(1) for m in re.finditer(
+        rf"upstream\s+(\S+)\s*\{{[^}}]*server\s+(?:127\.0\.0\.1|localhost):{port}\b", config)}
+    targets = upstreams | {f"127.0.0.1:{port}", f"localhost:{port}"}
+    routed = [m for m in re.finditer(r"location\s+~\s+(\S*render_\S*)\s*\{([^}]*)\}", config)
+              if "image_region" in m.group(1) and any(f"http://{t}" in m.group(2) for t in targets)]
+    assert routed, f"{node.name}: no nginx location sends render_image_region to port {port}"
+
+
+@control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF)
+def test_ms_health(node: Host, host: testinfra.host.Host) -> None:
+    """The health check is how operators and load balancers tell a live
+    microservice from a dead one."""
+    port = int(expect(node, "ms_port"))
+    r = hostcurl.loopback(node, port, "/", method="OPTIONS", timeout=10)
+    assert r.status == 200, f"{node.name}: OPTIONS http://127.0.0.1:{port}/ failed: {r.status}"
+    try:
+        provider = json.loads(r.text).get("provider")
+    except ValueError:
+        provider = None
+    assert provider == "ImageRegionMicroservice", \
+        f"{node.name}: OPTIONS http://127.0.0.1:{port}/ gave {r.text[:120]!r}"

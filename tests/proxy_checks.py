@@ -1,0 +1,74 @@
+"""Requests through the public proxy and how its cache served each one
+(MISS, HIT, BYPASS, ...), read for exactly that request: from the debug
+header when the inventory turns it on, else from the access-log line
+carrying the request's own marker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import requests
+
+from deploycheck.facts.accesslog import LogEntry, entry_for
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
+from deploycheck.transport.http import Client, Sent
+from deploycheck.transport.remote import testinfra_host
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """``node`` is the control's host (named in messages), ``via`` the proxy
+    host whose access log is read; ``cookies`` go with every request that
+    names none (``{}`` sends none)."""
+
+    node: Host
+    via: Host
+    client: Client
+    cookies: dict[str, str] | None = None
+
+    def with_cookies(self, cookies: dict[str, str]) -> Proxy:
+        return replace(self, cookies=cookies)
+
+    def fresh(self, path: str) -> str:
+        """``path`` with a query value that makes it new to the cache."""
+        sep = "&" if "?" in path else "?"
+        return f"{path}{sep}dc={self.client.unique()}"
+
+    def send(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+             method: str = "GET") -> Sent:
+        """One request for ``path`` exactly as given."""
+        return self.client.get(path, cookies=self.cookies if cookies is None else cookies, headers=headers,
+                               method=method)
+
+    def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+            method: str = "GET") -> requests.Response:
+        """The answer to one request for ``path`` on a URL new to the cache."""
+        return self.send(self.fresh(path), cookies, headers, method).response
+
+    def log_entry(self, marker: str) -> LogEntry:
+        """The proxy's access-log entry of the request carrying ``marker``."""
+        return entry_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), marker)
+
+    def status(self, sent: Sent) -> str:
+        """How the proxy's cache served that request."""
+        header = expect(self.via, "cache_status_header")
+        if header:
+            return sent.response.headers.get(header, "-")
+        return self.log_entry(sent.marker).cache
+
+    def twice(self, path: str, cookies: dict[str, str] | None = None) -> tuple[str, str, int]:
+        """Cache status of two requests for one fresh URL, and the second one's HTTP status."""
+        url = self.fresh(path)
+        first, second = self.send(url, cookies), self.send(url, cookies)
+        return self.status(first), self.status(second), second.response.status_code
+
+    def assert_cached(self, what: str, path: str, cookies: dict[str, str] | None = None) -> None:
+        first, second, status = self.twice(path, cookies)
+        assert status == 200, f"{self.node.name}: {what} answered {status}; expected 200"
+        assert (first, second) == ("MISS", "HIT"), (f"{self.node.name}: {what} cache status {first} then {second}; "
+                                                    "expected MISS then HIT")
+
+    def assert_never_hit(self, what: str, path: str, cookies: dict[str, str] | None = None) -> None:
+        first, second, _ = self.twice(path, cookies)
+        assert "HIT" not in (first, second), f"{self.node.name}: {what} was served from cache ({first}, {second})"

@@ -1,0 +1,67 @@
+"""Seed 004, First configuration and first launch: the shipped default
+credentials do not log in, the init-database screen is closed once a first
+admin exists, and data routes send visitors without a session to the login
+page."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.facts.vidjil import login
+from deploycheck.inventory.variables import expect
+
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+    from deploycheck.transport.http import Client
+
+pytestmark = pytest.mark.hosts("vidjil")
+READS = ("vidjil_admin_email", "vidjil_admin_password", "default_logins")
+
+REF = "seed 004: First configuration and first launch"
+
+
+@control("VIDJIL-AUTH-01", "The shipped default credentials do not log in", "critical", REF)
+def test_default_credentials(node: Host, vidjil_https: Client) -> None:
+    """init database creates plop@plop.com with password 1234, as Vidjil's own
+    documentation says; anyone can try that login."""
+    email, password = expect(node, "vidjil_admin_email"), expect(node, "vidjil_admin_password")
+    if email and password:
+        assert login(vidjil_https, email, password), \
+            f"{node.name}: the inventory's working login failed too; cannot judge the default credentials"
+    accepted = [f"{e} / {'*' * len(p)}" for e, p in expect(node, "default_logins") if login(vidjil_https, e, p)]
+    assert not accepted, f"{node.name}: default credentials log in: {accepted}"
+
+
+@control("VIDJIL-AUTH-02", "The init-database screen is closed (a first admin exists)", "critical", REF)
+def test_init_db_closed(node: Host, vidjil_https: Client) -> None:
+    """While init_db is open, the first visitor to find it creates the root
+    account."""
+    r = vidjil_https.get("/vidjil/default/init_db").response
+    try:
+        answer = json.loads(r.text)
+    except json.JSONDecodeError:
+        answer = None
+    assert isinstance(answer, dict) and "login" in str(answer.get("redirect", "")), \
+        f"{node.name}: init_db answered {r.status_code} {r.text[:80]!r}; anyone could create the root account"
+    page = vidjil_https.get("/vidjil/default/user/login").response.text
+    assert "init database" not in page, f"{node.name}: the login page offers 'init database'"
+
+
+@control("VIDJIL-AUTH-03", "Data routes send visitors without a session to the login page", "high", REF)
+def test_data_routes_need_login(node: Host, vidjil_https: Client) -> None:
+    """Sample lists and results are patient data; they are for logged-in
+    users only."""
+    wrong = []
+    for path in ("/vidjil/sample_set/all?page=0&type=generic", "/vidjil/default/get_data?sample_set_id=1&config=1"):
+        r = vidjil_https.get(path).response
+        try:
+            redirect = json.loads(r.text).get("redirect", "")
+        except (json.JSONDecodeError, AttributeError):
+            redirect = ""
+        if "user/login" not in redirect:
+            wrong.append(f"{path} -> {r.status_code} {r.text[:60]!r}")
+    assert not wrong, f"{node.name}: data served without a session: " + "; ".join(wrong)

@@ -1,0 +1,36 @@
+"""Seed 004, First configuration and first launch (change the mysql root and
+vidjil passwords): the database no longer accepts the passwords shipped in
+Vidjil's compose files."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+import pytest
+
+from deploycheck.control import control
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import compose
+
+if TYPE_CHECKING:
+    from deploycheck.inventory.loader import Host
+
+pytestmark = pytest.mark.hosts("vidjil")
+READS = ("shipped_db_passwords",)
+
+
+@control("VIDJIL-DB-01", "The MySQL root and vidjil passwords are not the shipped ones", "critical",
+         "seed 004: First configuration and first launch (change the mysql root and vidjil passwords)")
+def test_db_passwords_changed(node: Host) -> None:
+    """The shipped passwords are public in Vidjil's repository; anyone who
+    reaches MySQL with them owns every sample."""
+    accepted = []
+    for user, password in expect(node, "shipped_db_passwords").items():
+        code, out = compose.run(node, "mysql", f"mysql --protocol=TCP -h 127.0.0.1 -u {shlex.quote(user)} "
+                                               f"-p{shlex.quote(password)} -N -e 'SELECT 1' 2>&1")
+        if code == 0:
+            accepted.append(user)
+        elif "denied" not in out.lower():
+            raise AssertionError(f"{node.name}: cannot judge {user}'s password: {out.strip()[:120]!r}")
+    assert not accepted, f"{node.name}: MySQL accepts the shipped password for {accepted}"
