@@ -43,3 +43,29 @@ def test_pip_installed_plugin_runs_the_controls(tmp_path: Path) -> None:
     installed = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     assert (installed / "deploycheck" / "tests" / "idr" / "test_cache.py").is_file()
     assert not (elsewhere / "tests").exists() and not (elsewhere / "deploycheck").exists()
+
+
+def _collected(pytest_argv: list[str], cwd: Path) -> list[str]:
+    """Node ids of the controls a collection finds, by file name and test (the folder they sit in differs)."""
+    argv = [*pytest_argv, "--pyargs", "deploycheck", *INVENTORIES, "--co", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-1500:]
+    return sorted(line.split("tests/", 1)[-1] for line in done.stdout.splitlines() if "::test_" in line)
+
+
+INVENTORIES = [f"--inventory={ROOT / 'inventories' / name}" for name in ("reference-idr.yml", "reference-vidjil.yml")]
+
+
+def test_editable_install_collects_every_control(tmp_path: Path) -> None:
+    """`pip install -e` (a developer's install) finds the controls as a regular install does."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-index",
+                          "--find-links", str(WHEELHOUSE), "-e", str(ROOT)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr[-1500:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    installed = _collected([str(venv / "bin" / "pytest")], elsewhere)
+    in_tree = _collected([sys.executable, "-m", "pytest"], ROOT)
+    assert len(installed) >= 116 and installed == in_tree, f"{len(installed)} collected, {len(in_tree)} in the tree"
