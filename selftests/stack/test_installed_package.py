@@ -4,6 +4,7 @@ controls run from an installed copy, outside the source tree."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,25 @@ from conftest import ROOT
 WHEELHOUSE = ROOT / ".wheelhouse"  # `make wheelhouse`: the dependencies, fetched at set-up time
 
 
+def _source(tmp_path: Path) -> Path:
+    """The files a wheel is built from, copied fresh: an in-tree build would reuse
+    setuptools' build/ folder, where files removed from the tree live on."""
+    source = tmp_path / "source"
+    for name in ("deploycheck", "tests"):
+        shutil.copytree(ROOT / name, source / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    return source
+
+
 def test_pip_installed_plugin_runs_the_controls(tmp_path: Path) -> None:
     """Offline: deploycheck's wheel is built from this tree now, its
     dependencies come from the wheelhouse; no package index is asked."""
     assert WHEELHOUSE.is_dir(), f"{WHEELHOUSE} is missing: run `make wheelhouse`"
     built = tmp_path / "built"
     wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-index", "--find-links",
-                            str(WHEELHOUSE), "--disable-pip-version-check", "-w", str(built), str(ROOT)],
+                            str(WHEELHOUSE), "--disable-pip-version-check", "-w", str(built), str(_source(tmp_path))],
                            capture_output=True, text=True, timeout=300)
     assert wheel.returncode == 0, wheel.stderr[-1500:]
     venv = tmp_path / "venv"
