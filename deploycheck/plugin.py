@@ -4,6 +4,7 @@ The run's records and reports are deploycheck.report's."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from deploycheck import readiness
 from deploycheck.control import control_of
-from deploycheck.inventory import loader
+from deploycheck.inventory import loader, roles
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import validate
 from deploycheck.report import recorder, waivers
@@ -26,6 +27,8 @@ WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 
 
+ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
+
 MARKERS = (
     "control(id, title, severity, ref): a deploycheck control (set by deploycheck.control.control)",
     "hosts(group): run once per inventory host of the group",
@@ -37,7 +40,16 @@ MARKERS = (
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("deploycheck")
     group.addoption("--inventory", action="append", default=None,
-                    help="Ansible-style YAML inventory of the deployment to check (repeat to combine several).")
+                    help="Ansible inventory of the deployment (file, folder or plugin config; repeat to combine, "
+                         "as ansible -i A -i B).")
+    group.addoption("--playbook-dir", default=None, metavar="DIR",
+                    help="The deployment's playbook folder: its group_vars/ and host_vars/ apply, as with "
+                         "ansible-inventory --playbook-dir.")
+    group.addoption("--vault-password-file", default=os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE"), metavar="FILE",
+                    help="Password for vault-encrypted variables (default: $ANSIBLE_VAULT_PASSWORD_FILE).")
+    group.addoption("--group", action="append", default=[], metavar="ROLE=GROUP",
+                    help="Find a role's hosts in another inventory group, e.g. proxy=web-front (roles: "
+                         f"{', '.join(roles.ROLES)}).")
     group.addoption("--allow-disruptive", action="store_true", default=False,
                     help="Also run controls that change state on a host (they restore it).")
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
@@ -56,7 +68,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if not paths:
         return None
     try:
-        inv = loader.merge([loader.load(p) for p in paths])
+        inv = loader.load(paths, config.getoption("--playbook-dir"), config.getoption("--vault-password-file"))
+        roles.assign(inv, roles.parse_overrides(config.getoption("--group")))
         problems = validate(inv)
         if problems:
             raise InventoryError(f"{inv.path}: " + "; ".join(problems))
@@ -95,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
     if hasattr(config, "workerinput"):
         return
-    config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY]),
+    config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY], inv),
                                   "deploycheck-recorder")
     if config.getoption("--wait-ready"):
         readiness.wait(inv, config.getoption("--wait-ready"))
@@ -124,9 +137,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         nodes += [h for h in inv.group(group) if h not in nodes]
     if nodes:
         metafunc.parametrize("node", nodes, ids=[h.name for h in nodes], scope="function")
-    else:
-        reason = f"inventory has no hosts in group(s) {', '.join(mark.args)}"
-        metafunc.parametrize("node", [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-hosts")])
+    else:  # deselected at collection and reported once per role, not once per control
+        metafunc.parametrize("node", [pytest.param(None, id=ABSENT)])
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +147,11 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    absent = [i for i in items if getattr(i, "callspec", None) is not None
+              and "node" in i.callspec.params and i.callspec.params["node"] is None]
+    if absent:
+        config.hook.pytest_deselected(items=absent)
+        items[:] = [i for i in items if i not in absent]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow controls first
     for item in items:  # -k selects by control id too: -k "IDR-CACHE or VIDJIL-TLS-01"
         meta = control_of(item)
@@ -170,8 +187,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which inventory groups the roles use, and which roles have no hosts (their controls do not run)."""
     if INVENTORY_KEY not in config.stash:
         return []
     inv = config.stash[INVENTORY_KEY]
-    groups = ", ".join(f"{g}={len(h)}" for g, h in inv.groups.items() if g != "all" and h)
-    return [f"deploycheck: inventory {inv.path} ({len(inv.hosts)} hosts: {groups})"]
+    found = ", ".join(f"{role}={group} ({len(inv.group(role))})" for role, group in inv.roles.items()
+                      if inv.group(role))
+    missing = [role for role in roles.ROLES if not inv.group(role)]
+    lines = [f"deploycheck: inventory {inv.path} ({len(inv.hosts)} hosts); roles: {found or 'none'}"]
+    if missing:
+        lines.append(f"deploycheck: no hosts for {', '.join(missing)}: their controls are not run "
+                     "(map your groups with --group ROLE=GROUP)")
+    lines += [f"deploycheck: ansible warned: {w}" for w in inv.warnings]
+    return lines

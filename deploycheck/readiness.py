@@ -24,8 +24,8 @@ def endpoints(inventory: Inventory) -> list[str]:
     found: list[str] = []
     for host in inventory.hosts.values():
         for name in ("public_url", "vidjil_url"):
-            if name in host.vars and host.vars[name] not in found:
-                found.append(str(host.vars[name]))
+            if name in host.vars and expect(host, name) not in found:
+                found.append(str(expect(host, name)))
         for url in expect(host, "ready_urls"):
             full = url if "://" in url else str(expect(host, "public_url")).rstrip("/") + url
             if full not in found:

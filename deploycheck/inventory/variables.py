@@ -1,6 +1,12 @@
 """Every inventory variable a control reads, declared once with its meaning
 and default. Controls ask ``expect(host, "name")``; an undeclared name is a
-programming error, not a silent default."""
+programming error, not a silent default.
+
+An expectation comes from, in this order: the deploycheck variable when the
+inventory sets it; else the deployment's own Ansible variable that configures
+the same thing, where the deployment used the public roles (IDR/deployment's
+group_vars, the ome roles); else the default. Values are rendered with
+Ansible's templating for the host that reads them."""
 
 from __future__ import annotations
 
@@ -8,7 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploycheck.inventory import connection
-from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.inventory.loader import Host, Inventory, RenderError
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An expectation read from a deployment variable: ``template`` rendered
+    when the host (or the first host of ``role``) has ``needs``."""
+
+    needs: str
+    template: str
+    role: str | None = None  # the role whose hosts carry the deployment variable, when not the reading host's
 
 
 @dataclass(frozen=True)
@@ -16,11 +32,16 @@ class Variable:
     name: str
     default: Any
     description: str
-    required_for: tuple[str, ...] = ()  # groups whose hosts must set it (no safe default)
+    required_for: tuple[str, ...] = ()  # roles whose hosts must set it (no safe default)
+    deployment: tuple[Derived, ...] = ()  # the deployment's own variables for the same setting, first found wins
 
 
-# Groups the controls know; others are a typo unless listed in deploycheck_extra_groups.
-KNOWN_GROUPS = {"all", "ungrouped", "proxy", "omeroreadonly", "omeroreadwrite", "database", "outside", "vidjil"}
+def _var(name: str, role: str | None = None) -> Derived:
+    return Derived(name, "{{ " + name + " }}", role)
+
+
+IDR_READONLY_DB = "idr_omero_readonly_database"  # IDR/deployment group_vars/database-hosts.yml
+WEB_CONFIG = "omero_web_config_set"  # ome/ansible-role-omero-web: omero.web.* settings
 
 
 VARIABLES: dict[str, Variable] = {
@@ -31,13 +52,19 @@ VARIABLES: dict[str, Variable] = {
                  "TCP ports the proxy may listen on for the outside world."),
         Variable("loopback_only_ports", [9000, 8009],
                  "Proxy ports that must listen on loopback only (cache-buster, long-query)."),
-        Variable("cachebuster_port", 9000, "The proxy's cache-buster port (seed 000)."),
+        Variable("cachebuster_port", 9000, "The proxy's cache-buster port (seed 000).",
+                 deployment=(Derived("nginx_proxy_cachebuster_port", "{{ nginx_proxy_cachebuster_port | int }}"),)),
         Variable("longquery_port", 8009, "The proxy's long-query port, or null when the deployment has none."),
-        Variable("session_cookie_name", "sessionid", "OMERO.web session cookie (IDR: sessionid_idr)."),
+        Variable("session_cookie_name", "sessionid", "OMERO.web session cookie (IDR: sessionid_idr).",
+                 deployment=(
+                     Derived(WEB_CONFIG, "{{ omero_web_config_set['omero.web.session_cookie_name'] }}",
+                             "omeroreadonly"),
+                     _var("omero_ms_image_region_session_id", "omeroreadonly"))),
         Variable("proxy_access_log", "/var/log/nginx/access.log", "The proxy's access log."),
         Variable("cache_status_header", None,
                  "Debug response header carrying the cache status, or null to read the access log."),
-        Variable("maintenance_flag", "/srv/www/omero-maintenance.flag", "The proxy's maintenance flag file."),
+        Variable("maintenance_flag", "/srv/www/omero-maintenance.flag", "The proxy's maintenance flag file.",
+                 deployment=(_var("omero_maintenance_flag"),)),
         Variable("expected_units", [], "systemd units that must be enabled and active on the host."),
         Variable("test_image", {"id": 1, "size_x": 256, "size_y": 256, "size_c": 3, "size_z": 5},
                  "An image the render controls use, with its known sizes."),
@@ -45,7 +72,8 @@ VARIABLES: dict[str, Variable] = {
                  "Page an anonymous visitor opens first (gets the public user's session)."),
         Variable("data_mounts", [], "Paths that must be separate mount points (volumes) on the host."),
         Variable("bioformats_cache_dir", "/data/BioFormatsCache", "Bio-Formats memo file cache on read-write."),
-        Variable("pg_data_dir", "/var/lib/pgsql/15/data", "PostgreSQL data directory on the database host."),
+        Variable("pg_data_dir", "/var/lib/pgsql/15/data", "PostgreSQL data directory on the database host.",
+                 deployment=(Derived("postgresql_version", "/var/lib/pgsql/{{ postgresql_version }}/data"),)),
         Variable("pg_dump_job", "/etc/cron.daily/omero-pgdump", "The daily database dump job."),
         Variable("http_timeout", 10.0, "Seconds allowed for one HTTP request."),
         Variable("private_ports", [],
@@ -53,18 +81,30 @@ VARIABLES: dict[str, Variable] = {
         Variable("outside_address", None,
                  "The host's address as the outside vantage point would use it (default: ansible_host or name)."),
         Variable("restart_units", [], "Units that must restart on failure (Restart= set)."),
-        Variable("nginx_cache_dir", "/var/cache/nginx", "The proxy's cache directory (its own volume)."),
+        Variable("nginx_cache_dir", "/var/cache/nginx", "The proxy's cache directory (its own volume).",
+                 deployment=(_var("nginx_proxy_cache_parent_path"),)),
         Variable("readonly_upstream", "omeroreadonly", "Name of the proxy's nginx upstream of read-only servers."),
         Variable("omero_user", "omero-server", "System user that runs OMERO.server and owns the binary repository."),
-        Variable("omero_data_dir", "/data/OMERO", "OMERO data directory (omero.data.dir, the binary repository)."),
-        Variable("db_name", "omero", "The OMERO database."),
+        Variable("omero_data_dir", "/data/OMERO", "OMERO data directory (omero.data.dir, the binary repository).",
+                 deployment=(_var("omero_server_datadir"),)),
+        Variable("db_name", "omero", "The OMERO database.",
+                 deployment=(
+                     Derived(IDR_READONLY_DB, "{{ idr_omero_readonly_database.name }}"), _var("omero_server_dbname"))),
         Variable("db_port", 5432, "PostgreSQL port on the database host."),
         Variable("db_user", "omero", "The read-write OMERO database role."),
-        Variable("db_password", None, "Password of db_user (secret)."),
-        Variable("readonly_db_user", "omeroreadonly", "The read-only servers' database role."),
-        Variable("readonly_db_password", None, "Password of readonly_db_user (secret)."),
+        Variable("db_password", None, "Password of db_user (secret).",
+                 deployment=(_var("idr_secret_postgresql_password"),
+                             _var("omero_server_dbpassword", "omeroreadwrite"))),
+        Variable("readonly_db_user", "omeroreadonly", "The read-only servers' database role.",
+                 deployment=(
+                     Derived(IDR_READONLY_DB, "{{ idr_omero_readonly_database.user }}"),)),
+        Variable("readonly_db_password", None, "Password of readonly_db_user (secret).",
+                 deployment=(Derived(IDR_READONLY_DB, "{{ idr_omero_readonly_database.password }}"),
+                             _var("idr_secret_postgresql_password_ro"))),
         Variable("readonly_statement_timeout_s", [1, 60],
-                 "Bounds [min, max] in seconds for the read-only role's statement timeout."),
+                 "Bounds [min, max] in seconds for the read-only role's statement timeout.",
+                 deployment=(Derived(IDR_READONLY_DB, "{{ [idr_omero_readonly_database.statement_timeout | int / 1000]"
+                                                      " * 2 }}"),)),
         Variable("pg_dump_dir", "/OMERO/backup/database", "Where the daily pg_dump job writes its dumps."),
         Variable("backup_max_age_h", 26, "Hours after which the newest backup counts as stale."),
         Variable("config_backup", "/OMERO/backup/omero.config", "The `omero config get` backup file."),
@@ -85,7 +125,8 @@ VARIABLES: dict[str, Variable] = {
         Variable("memo_fail_max_pct", 5.0, "Largest acceptable share of failed memo files, in percent."),
         Variable("ms_config", "/opt/omero/omero-ms-image-region/conf/config.yaml",
                  "The image-region microservice's config.yaml."),
-        Variable("ms_port", 8081, "Port the image-region microservice listens on."),
+        Variable("ms_port", 8081, "Port the image-region microservice listens on.",
+                 deployment=(Derived("omero_ms_image_region_port", "{{ omero_ms_image_region_port | int }}"),)),
         Variable("ms_unit", "omero-ms-image-region.service",
                  "The microservice's systemd unit, installed in /etc/systemd/system as seed 003 says."),
         Variable("public_https_url", "https://localhost",
@@ -102,7 +143,7 @@ VARIABLES: dict[str, Variable] = {
         Variable("private_password", None, "Password of private_user (secret)."),
         Variable("docker_host", None, "Docker engine of a compose deployment (e.g. ssh://admin@host); null: local."),
         Variable("compose_project", None, "The compose project name of the deployment.", ("vidjil",)),
-        Variable("deploycheck_extra_groups", [], "Inventory groups deploycheck should ignore (not typos)."),
+        Variable("deploycheck_groups", {}, "Roles mapped to the inventory's own group names, e.g. {proxy: web-front}."),
         Variable("expected_services", [], "Compose services that must be running."),
         Variable("persistent_paths", {"mysql": ["/var/lib/mysql"], "nginx": ["/var/log/nginx"],
                                       "uwsgi": ["/mnt/upload", "/mnt/result", "/var/vidjil"]},
@@ -129,25 +170,18 @@ VARIABLES: dict[str, Variable] = {
 
 
 def validate(inventory: Inventory) -> list[str]:
-    """Problems that make the inventory unusable: unknown groups, hosts that cannot be
-    reached as configured, required variables unset."""
+    """Problems that make the inventory unusable: hosts that cannot be reached
+    as configured, required variables unset, values of the wrong kind."""
     problems: list[str] = []
-    extra: set[str] = set()
-    for host in inventory.hosts.values():
-        extra |= set(host.vars.get("deploycheck_extra_groups") or [])
-    unknown = sorted(g for g in inventory.groups if g not in KNOWN_GROUPS | extra)
-    if unknown:
-        problems.append(f"unknown group(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_GROUPS - {'all'}))};"
-                        " list others in deploycheck_extra_groups)")
     for host in inventory.hosts.values():
         problems += connection.problems(host)
-    for host in inventory.hosts.values():
         problems += [f"variable {name} of {host.name} is {kind}" for name, kind in _type_problems(host)]
     for var in VARIABLES.values():
-        for group in var.required_for:
-            missing = [h.name for h in inventory.group(group) if var.name not in h.vars]
+        for role in var.required_for:
+            missing = [h.name for h in inventory.group(role) if var.name not in h.vars]
             if missing:
-                problems.append(f"variable {var.name} is not set for {', '.join(missing)} (group {group})")
+                problems.append(f"variable {var.name} is not set for {', '.join(missing)} (group "
+                                f"{inventory.roles.get(role, role)})")
     return problems
 
 
@@ -166,21 +200,58 @@ def _kind(value: object) -> str:
 def _type_problems(host: Host) -> list[tuple[str, str]]:
     """Declared variables whose value is not of their default's kind (a string
     where a list of units is expected would be read one letter at a time).
-    A variable with no default, or set to null, takes any value."""
+    A variable with no default, or set to null, takes any value; one that
+    cannot be rendered yet fails the controls that read it, later."""
     found = []
-    for name, value in host.vars.items():
+    for name in host.vars:
         var = VARIABLES.get(name)
-        if var is None or var.default is None or value is None:
+        if var is None or var.default is None:
             continue
-        want, got = _kind(var.default), _kind(value)
-        if want != got and not (want == "a number" and got == "a number"):
-            found.append((name, f"{got}; expected {want} like its default {var.default!r}"))
+        try:
+            value = _coerce(host.render(name, host.vars[name]), var.default)
+        except RenderError:
+            continue
+        if value is not None and _kind(var.default) != _kind(value):
+            found.append((name, f"{_kind(value)}; expected {_kind(var.default)} like its default {var.default!r}"))
     return found
 
 
-def expect(host: Host | None, name: str, inventory_vars: dict[str, Any] | None = None) -> Any:
-    """The value of a declared variable for a host (or global vars), else its default."""
+def resolve(host: Host, name: str) -> tuple[Any, str]:
+    """A declared variable's value for the host and where it came from."""
     if name not in VARIABLES:
         raise KeyError(f"undeclared inventory variable '{name}' (declare it in deploycheck/inventory/variables.py)")
-    source = host.vars if host is not None else (inventory_vars or {})
-    return source.get(name, VARIABLES[name].default)
+    default = VARIABLES[name].default
+    if name in host.vars:
+        return _coerce(host.render(name, host.vars[name]), default), "deploycheck variable"
+    for derived in VARIABLES[name].deployment:
+        source = host.peer(derived.role) if derived.role else host
+        if source is None or derived.needs not in source.context:
+            continue
+        try:
+            value = _coerce(source.render(name, derived.template), default)
+            return value, f"deployment variable {derived.needs} of {source.name}"
+        except RenderError:
+            continue  # e.g. the setting is absent from the deployment's mapping: the next source, or the default
+    return default, "default"
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """A rendered template is text: ``"{{ port }}"`` gives "9000". Where the
+    default is a number or a boolean, text that spells one becomes one."""
+    if not isinstance(value, str) or isinstance(default, str) or default is None:
+        return value
+    text = value.strip()
+    if isinstance(default, bool):
+        return {"true": True, "yes": True, "false": False, "no": False}.get(text.lower(), value)
+    if isinstance(default, int | float):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    return value
+
+
+def expect(host: Host, name: str) -> Any:
+    """The value of a declared variable for a host: its own, the deployment's, or the default."""
+    return resolve(host, name)[0]

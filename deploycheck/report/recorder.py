@@ -8,6 +8,7 @@ to the controlling process); the recorder there collects and writes them."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Generator
 from datetime import UTC, date, datetime
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 
 from deploycheck.control import Control
+from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.roles import ROLES as ROLE_NAMES
 from deploycheck.report import junit, waivers
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
@@ -81,8 +84,9 @@ class RunRecorder:
     """Collects one record per control and host in the controlling process
     (xdist workers send their reports here) and writes the reports."""
 
-    def __init__(self, config: pytest.Config, redact: Redactor) -> None:
+    def __init__(self, config: pytest.Config, redact: Redactor, inventory: Inventory | None = None) -> None:
         self.config = config
+        self.inventory = inventory
         self.started = time.time()
         self.redact = redact
         self.records: dict[str, Record] = {}
@@ -119,6 +123,20 @@ class RunRecorder:
         if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
             existing.outcome, existing.message = outcome, self.redact(props["message"])
 
+    def checked(self) -> bool:
+        """True once any control ran its checks on a host (passed, failed, errored or was waived)."""
+        return any(r.outcome != "skipped" for r in self.records.values())
+
+    def why_nothing(self, records: list[Record]) -> str:
+        """One line saying why a run checked nothing: a green run that checked nothing is a lie."""
+        if records:
+            return f"all {len(records)} selected controls were skipped (see the skip reasons)"
+        inv = self.inventory
+        if inv is not None and not any(inv.group(role) for role in inv.roles):
+            return (f"no inventory group holds a role the controls check ({', '.join(ROLE_NAMES)}); "
+                    "map yours with --group ROLE=GROUP")
+        return "no control was selected (check -k, -m and the paths given)"
+
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
         """Write the reports, then (a wrapper, so after pytest's junitxml wrote
@@ -141,6 +159,10 @@ class RunRecorder:
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records,
                   step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+        nothing = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not self.checked()
+        if nothing and not self.config.option.collectonly:
+            session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+            sys.stderr.write(f"deploycheck: no control ran: {self.why_nothing(records)}\n")
         result = yield
         xml = junit.written_path(self.config)
         if xml is not None and xml.is_file():

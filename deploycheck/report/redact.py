@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from deploycheck.inventory.loader import Inventory
+from ansible.errors import AnsibleError
+
+from deploycheck.inventory.loader import Inventory, RenderError
 
 _RUNTIME: set[str] = set()  # secrets met during the run: session ids, session keys
 
@@ -27,9 +30,16 @@ class Redactor:
 
     @classmethod
     def from_inventory(cls, inv: Inventory) -> Redactor:
+        """Secrets as written and as rendered: a password may be a template over
+        a vaulted variable, and the rendered value is what could leak."""
         found: list[str] = []
         for host in inv.hosts.values():
-            found += list(_secret_values(host.vars))
+            for name, value in host.vars.items():
+                found += list(_secret_values(value, name))
+                # not renderable now: the controls that read it fail, and there is nothing to leak
+                if SECRET_NAME.search(name) and not name.endswith("_file"):
+                    with contextlib.suppress(RenderError):
+                        found += list(_secret_values(host.render(name, value), name))
         return cls(found)
 
     def add(self, secret: str) -> None:
@@ -53,5 +63,10 @@ def _secret_values(data: Any, name: str = "") -> Iterable[str]:
     elif isinstance(data, list):
         for value in data:
             yield from _secret_values(value, name)
-    elif isinstance(data, str) and SECRET_NAME.search(name) and not name.endswith("_file"):
-        yield data
+    elif SECRET_NAME.search(name) and not name.endswith("_file") and isinstance(data, str | int | float):
+        yield str(data)
+    elif type(data).__name__ == "AnsibleVaultEncryptedUnicode":  # vaulted: secret whatever its name
+        try:
+            yield str(data)
+        except AnsibleError:
+            return

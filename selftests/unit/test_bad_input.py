@@ -1,7 +1,9 @@
-"""Bad input on the command line: one clear line on stderr and exit status 2."""
+"""Bad input on the command line: one clear line on stderr and exit status 2;
+a run that checked nothing is not green."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,36 +11,70 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+DB = "all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: local"
 CASES = {
-    "empty": ("", "the inventory is empty"),
-    "not-yaml": ("all: [x\n", "not valid YAML"),
-    "unknown-group": ("all:\n  children:\n    proxies:\n      hosts: {p: {public_url: 'http://x'}}\n",
-                      "unknown group(s) proxies"),
-    "missing-variable": ("all:\n  children:\n    proxy:\n      hosts: {p: }\n", "variable public_url is not set for p"),
-    "empty-group": ("all:\n  children:\n    proxy: {hosts: {p: {public_url: 'http://x'}}}\n    database:\n",
-                    "group(s) database have no hosts"),
-    "unknown-connection": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: winrm}}\n",
-                           "ansible_connection 'winrm' is not supported"),
-    "missing-key-file": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_ssh_private_key_file: no.key}}\n",
-                         "is not a file"),
-    "wrong-kind": ("all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: local, "
-                   "expected_units: postgresql}}\n", "variable expected_units of d is a string; expected a list"),
+    "empty": ("inv.yml", "", "the inventory has no hosts"),
+    "not-yaml": ("inv.yml", "all: [x\n", "Completely failed to parse"),
+    "ini-syntax": ("hosts.ini", "[proxy\np\n", "Completely failed to parse"),
+    "failing-script": ("inv.sh", "#!/bin/sh\necho broken >&2\nexit 3\n", "Completely failed to parse"),
+    "missing-variable": ("inv.yml", "all:\n  children:\n    proxy:\n      hosts: {p: }\n",
+                         "variable public_url is not set for p (group proxy)"),
+    "unknown-connection": ("inv.yml", "all:\n  children:\n    database:\n      hosts: {d: {ansible_connection: "
+                           "winrm}}\n", "ansible_connection 'winrm' is not supported"),
+    "missing-key-file": ("inv.yml", "all:\n  children:\n    database:\n      hosts: {d: {ansible_ssh_private_key_file: "
+                         "no.key}}\n", "is not a file"),
+    "wrong-kind": ("inv.yml", DB + ", expected_units: postgresql}}\n",
+                   "variable expected_units of d is a string; expected a list"),
+    "unrenderable-connection": ("inv.yml", DB + ", ansible_user: '{{ ansible_env.USER }}'}}\n",
+                                "d: variable ansible_user cannot be rendered"),
+    "vaulted-without-password": ("inv.yml", "all:\n  hosts:\n    d:\n      ansible_connection: local\n"
+                                 "      pg_data_dir: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n"
+                                 "        6162636465666768\n  children:\n    database:\n      hosts: {d: }\n",
+                                 "d: variable pg_data_dir cannot be rendered"),
 }
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", *args, f"--reports-dir={tmp_path / 'reports'}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_inventory(tmp_path: Path, case: str) -> None:
-    text, message = CASES[case]
-    inv = tmp_path / "inv.yml"
+    name, text, message = CASES[case]
+    inv = tmp_path / name
     inv.write_text(text)
-    done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={inv}", f"--reports-dir={tmp_path}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2, done.stdout[-400:] + done.stderr[-400:]
+    if name.endswith(".sh"):
+        inv.chmod(0o755)
+    done = _run(tmp_path, f"--inventory={inv}")
     lines = [line for line in done.stderr.splitlines() if line.strip()]
+    if case == "vaulted-without-password":  # a value only some controls read: they fail, the run goes on
+        assert done.returncode == 1, done.stdout[-600:] + done.stderr[-400:]
+        records = json.loads((tmp_path / "reports" / "controls.json").read_text())["controls"]
+        assert [r["outcome"] for r in records if r["id"] == "IDR-DB-01"] == ["error"], records
+        assert any(message in r["message"] for r in records if r["id"] == "IDR-DB-01"), records
+        return
+    assert done.returncode == 2, done.stdout[-400:] + done.stderr[-400:]
     assert len(lines) == 1 and message in lines[0], done.stderr
 
 
 def test_missing_inventory_file(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={tmp_path / 'none.yml'}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = _run(tmp_path, f"--inventory={tmp_path / 'none.yml'}")
     assert done.returncode == 2 and "inventory file not found" in done.stderr
+
+
+def test_unknown_role_mapping(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web-front]\nw ansible_connection=local\n")
+    done = _run(tmp_path, f"--inventory={inv}", "--group=webserver=web-front")
+    assert done.returncode == 2 and "unknown role 'webserver'" in done.stderr, done.stderr
+
+
+def test_a_run_that_checks_nothing_is_not_green(tmp_path: Path) -> None:
+    """Groups no role uses are fine, but when nothing is left to check the run says so and fails."""
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[web-front]\nw ansible_connection=local\n")
+    done = _run(tmp_path, f"--inventory={inv}")
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 5, done.stdout[-800:] + done.stderr[-400:]
+    assert len(lines) == 1 and "no control ran" in lines[0] and "--group ROLE=GROUP" in lines[0], done.stderr

@@ -1,94 +1,128 @@
-"""Inventory parsing follows Ansible's YAML inventory rules."""
+"""Inventories through Ansible's loader: roles found by the deployment's own
+group names, values rendered as Ansible renders them, expectations taken from
+the deployment's own variables, bad input as one line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from deploycheck.inventory.loader import InventoryError, expand_pattern, load, parse
+from deploycheck.inventory import roles
+from deploycheck.inventory.loader import Inventory, InventoryError, RenderError, load
+from deploycheck.inventory.variables import expect, resolve, validate
 
-NESTED = """
-all:
-  vars: {level: all, only_all: 1}
-  children:
-    omero:
-      vars: {level: omero}
-      children:
-        omeroreadonly:
-          hosts:
-            ro[1:3]:
-          vars: {level: readonly}
-        omeroreadwrite:
-          hosts:
-            rw: {level: host}
-    database:
-      hosts:
-        db:
-"""
+ROOT = Path(__file__).resolve().parents[2]
+EDGE = Path(__file__).resolve().parent / "ansible_inventories"
+IDR_STYLE = ROOT / "inventories" / "idr-style"
 
 
-def test_children_groups_and_precedence() -> None:
-    inv = parse(NESTED)
-    assert list(inv.hosts) == ["ro1", "ro2", "ro3", "rw", "db"]
-    assert inv.groups["omero"] == ["ro1", "ro2", "ro3", "rw"]
-    assert inv.hosts["ro2"].vars["level"] == "readonly"
-    assert inv.hosts["rw"].vars["level"] == "host"
-    assert inv.hosts["db"].vars == {"level": "all", "only_all": 1}
-    assert inv.hosts["ro1"].groups == ["omero", "omeroreadonly"]
+def _load(*sources: Path, playbook_dir: Path | None = None, overrides: tuple[str, ...] = ()) -> Inventory:
+    inv = load(list(sources), playbook_dir)
+    roles.assign(inv, roles.parse_overrides(overrides))
+    return inv
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    ("web[01:03]", ["web01", "web02", "web03"]),
-    ("ro[1:5:2]", ["ro1", "ro3", "ro5"]),
-    ("db-[a:c]", ["db-a", "db-b", "db-c"]),
-    ("plain", ["plain"]),
-    ("r[1:2]-[a:b]", ["r1-a", "r1-b", "r2-a", "r2-b"]),
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_idr_group_names_are_roles() -> None:
+    inv = _load(IDR_STYLE / "hosts", playbook_dir=IDR_STYLE / "ansible")
+    assert inv.roles == {"proxy": "proxy-hosts", "omeroreadonly": "omeroreadonly-hosts",
+                         "omeroreadwrite": "omeroreadwrite-hosts", "database": "database-hosts"}
+    assert [h.name for h in inv.group("omeroreadonly")] == ["idr-omeroreadonly-1"]
+    assert validate(inv) == []
+
+
+def test_expectations_come_from_the_deployments_variables() -> None:
+    inv = _load(IDR_STYLE / "hosts", playbook_dir=IDR_STYLE / "ansible")
+    proxy, db = inv.group("proxy")[0], inv.group("database")[0]
+    assert resolve(proxy, "cachebuster_port") == (9000, "deployment variable nginx_proxy_cachebuster_port of idr-proxy")
+    value, source = resolve(proxy, "session_cookie_name")  # a template, kept on the OMERO hosts
+    assert value == "sessionid_idr" and "omero_web_config_set of idr-omeroreadonly-1" in source
+    assert expect(db, "pg_data_dir") == "/var/lib/pgsql/15/data"
+    assert expect(db, "readonly_statement_timeout_s") == [1.0, 1.0]
+    assert resolve(db, "db_user") == ("omero", "default")
+
+
+def test_deploycheck_variables_win(tmp_path: Path) -> None:
+    inv = _load(_write(tmp_path, "hosts.ini", "[proxy-hosts]\np cachebuster_port=9100 "
+                                              "nginx_proxy_cachebuster_port=9000 public_url=http://x\n"))
+    assert resolve(inv.group("proxy")[0], "cachebuster_port") == (9100, "deploycheck variable")
+
+
+def test_any_naming_maps_with_one_setting(tmp_path: Path) -> None:
+    source = _write(tmp_path, "hosts.ini", "[web-front]\nw public_url=http://x\n[pg]\nd\n")
+    assert _load(source).roles == {}
+    assert _load(source, overrides=("proxy=web-front", "database=pg")).roles == {"proxy": "web-front",
+                                                                                 "database": "pg"}
+    mapped = _write(tmp_path, "mapped.yml", "all:\n  vars: {deploycheck_groups: {proxy: web-front}}\n"
+                                            "  children:\n    web-front: {hosts: {w: {public_url: 'http://x'}}}\n")
+    assert _load(mapped).roles == {"proxy": "web-front"}
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (("proxy",), "expected ROLE=GROUP"),
+    (("webserver=web-front",), "unknown role 'webserver'"),
+    (("proxy=nowhere",), "mapped to group 'nowhere', which the inventory does not have"),
 ])
-def test_host_ranges(pattern: str, expected: list[str]) -> None:
-    assert expand_pattern(pattern) == expected
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "the inventory is empty"),
-    ("- a\n- b\n", "an inventory is a mapping of groups"),
-    ("all: [unclosed", "not valid YAML"),
-    ("all:\n  children:\n    proxy:\n      hostz: {}\n", "unknown key(s) ['hostz']"),
-    ("all:\n  children:\n    proxy: {}\n", "the inventory has no hosts"),
-    ("all:\n  hosts:\n    h[3:1]:\n", "empty host range"),
-    ("all:\n  hosts: {h: }\n  children:\n    proxy:\n", "group(s) proxy have no hosts"),
-])
-def test_bad_inventories_give_one_line(text: str, message: str) -> None:
-    with pytest.raises(InventoryError) as err:
-        parse(text, "inv.yml")
-    assert message in str(err.value)
+def test_bad_mapping_is_one_line(tmp_path: Path, overrides: tuple[str, ...], message: str) -> None:
+    with pytest.raises(InventoryError, match=message) as err:
+        _load(_write(tmp_path, "hosts.ini", "[web-front]\nw\n"), overrides=overrides)
     assert "\n" not in str(err.value)
 
 
-def test_missing_file(tmp_path) -> None:
+def test_values_render_as_ansible_renders_them() -> None:
+    host = _load(EDGE / "templated.yml").hosts["t1"]
+    assert host.render("cookie", host.vars["cookie"]) == "sessionid_test"
+    assert host.render("nested", host.vars["nested"]) == {"path": "/srv/data", "list": ["/srv", 2]}
+    with pytest.raises(RenderError, match="t1: variable needs_facts cannot be rendered: .*ansible_hostname"):
+        host.render("needs_facts", host.vars["needs_facts"])
+
+
+def test_lookups_never_run(tmp_path: Path) -> None:
+    """An inventory value never runs a command on the controller."""
+    marker = tmp_path / "ran"
+    text = f"all:\n  hosts:\n    h: {{x: \"{{{{ lookup('pipe', 'touch {marker}') }}}}\"}}\n"
+    host = _load(_write(tmp_path, "inv.yml", text)).hosts["h"]
+    with pytest.raises(RenderError, match="lookups were disabled"):
+        host.render("x", host.vars["x"])
+    assert not marker.exists()
+
+
+def test_unrenderable_connection_variable_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="h: variable ansible_host cannot be rendered"):
+        load([_write(tmp_path, "inv.yml", "all:\n  hosts:\n    h: {ansible_host: '{{ ansible_default_ipv4.address }}'}"
+                                          "\n")])
+
+
+def test_file_variables_resolve_against_the_inventory(tmp_path: Path) -> None:
+    source = _write(tmp_path, "sub/inv.yml", "all:\n  hosts:\n    h: {tls_ca_file: ../ca.crt, other: ../x}\n")
+    host = load([source]).hosts["h"]
+    assert Path(host.render("tls_ca_file", host.vars["tls_ca_file"])).resolve() == tmp_path / "ca.crt"
+    assert host.render("other", host.vars["other"]) == "../x"
+
+
+def test_empty_groups_and_unknown_groups_are_the_deployments_business(tmp_path: Path) -> None:
+    inv = _load(_write(tmp_path, "hosts.ini", "[monitoring]\nm\n[database-hosts]\n[proxy]\np public_url=http://x\n"))
+    assert validate(inv) == [] and inv.group("database") == [] and inv.roles == {"proxy": "proxy"}
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("bad.ini", "[proxy\nhost\n", "Completely failed to parse"),
+    ("empty.yml", "", "the inventory has no hosts"),
+    ("dash.yml", "all:\n  hosts:\n    h: {ansible_host: '-oProxyCommand=x'}\n", "starts with '-'"),
+])
+def test_bad_inventories_give_one_line(tmp_path: Path, name: str, text: str, message: str) -> None:
+    with pytest.raises(InventoryError, match=message) as err:
+        load([_write(tmp_path, name, text)])
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="inventory file not found"):
-        load(tmp_path / "missing.yml")
-
-
-def test_reference_inventory_has_every_group() -> None:
-    inv = load("inventories/reference-idr.yml")
-    for group in ("proxy", "omeroreadonly", "omeroreadwrite", "database"):
-        assert inv.group(group), group
-
-
-def test_merge_combines_inventories_later_wins() -> None:
-    from deploycheck.inventory.loader import merge
-
-    a = parse("all:\n  vars: {x: 1}\n  children:\n    proxy: {hosts: {p: {y: a}}}\n", "a.yml")
-    b = parse("all:\n  children:\n    proxy: {hosts: {p: {y: b}}}\n    vidjil: {hosts: {v: }}\n", "b.yml")
-    inv = merge([a, b])
-    assert inv.group("proxy")[0].vars == {"x": 1, "y": "b"}
-    assert [h.name for h in inv.group("vidjil")] == ["v"]
-    assert inv.path == "a.yml,b.yml"
-
-
-def test_file_variables_resolve_against_the_inventory(tmp_path) -> None:
-    inv_file = tmp_path / "sub" / "inv.yml"
-    inv_file.parent.mkdir()
-    inv_file.write_text("all:\n  hosts:\n    h: {tls_ca_file: ../ca.crt, other: ../x}\n")
-    host = load(inv_file).hosts["h"]
-    assert host.vars["tls_ca_file"] == str(tmp_path / "ca.crt")
-    assert host.vars["other"] == "../x"
+        load([tmp_path / "missing.yml"])

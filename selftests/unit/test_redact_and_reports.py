@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from deploycheck.inventory.loader import parse
+from deploycheck.inventory.loader import load
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import MASK, Redactor
 
 
-def test_inventory_secrets_are_masked() -> None:
-    inv = parse("all:\n  hosts:\n    db: {omero_db_password: s3cr3t-pw, ansible_ssh_private_key_file: /k}\n")
+def test_inventory_secrets_are_masked(tmp_path: Path) -> None:
+    source = tmp_path / "inv.yml"
+    source.write_text("all:\n  hosts:\n    db: {omero_db_password: s3cr3t-pw, ansible_ssh_private_key_file: /k}\n")
+    inv = load([source])
     redact = Redactor.from_inventory(inv)
     assert redact("login with s3cr3t-pw failed") == f"login with {MASK} failed"
     assert redact("/k") == "/k"
