@@ -4,6 +4,7 @@ The run's records and reports are deploycheck.report's."""
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from deploycheck.inventory import loader, roles
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import validate
 from deploycheck.report import recorder, waivers
-from deploycheck.report.redact import Redactor
+from deploycheck.report.records import private_dir
+from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport.counters import COUNTERS, RunCounters
 
@@ -25,6 +27,7 @@ INVENTORY_KEY = pytest.StashKey[Inventory]()
 COUNTERS_KEY = pytest.StashKey[RunCounters]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
+WAIT_KEY = pytest.StashKey[float]()
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -53,7 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-disruptive", action="store_true", default=False,
                     help="Also run controls that change state on a host (they restore it).")
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
-    group.addoption("--wait-ready", type=float, default=0, metavar="SECONDS",
+    group.addoption("--wait-ready", default="0", metavar="SECONDS",
                     help="First wait up to SECONDS until every host and endpoint of the inventory answers.")
     group.addoption("--waivers", default=None, help="YAML file of accepted exceptions (id, host, justification, "
                     "expires); a waived failure does not fail the run.")
@@ -74,6 +77,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         if problems:
             raise InventoryError(f"{inv.path}: " + "; ".join(problems))
         config.stash[INVENTORY_KEY] = inv
+        config.stash[WAIT_KEY] = _seconds(config.getoption("--wait-ready"))
+        _reports_dir(Path(config.getoption("--reports-dir")))
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
@@ -82,6 +87,27 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         sys.stderr.write(f"deploycheck: {exc}\n")
         return 2
     return None
+
+
+def _seconds(text: str) -> float:
+    """--wait-ready: a finite, non-negative number of seconds (nan would wait forever)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise InventoryError(f"--wait-ready={text}: not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0 or seconds > 86400:
+        raise InventoryError(f"--wait-ready={text}: give seconds from 0 to 86400")
+    return seconds
+
+
+def _reports_dir(path: Path) -> None:
+    """The reports folder, made now (private): a file in its place or no right to write is a usage error."""
+    try:
+        private_dir(path)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InventoryError(f"--reports-dir={path}: not writable")
+    except OSError as exc:
+        raise InventoryError(f"--reports-dir={path}: {exc.strerror or exc}") from None
 
 
 def _check_waiver_ids(path: str, waivers: list[Waiver]) -> None:
@@ -106,14 +132,14 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     inv = config.stash[INVENTORY_KEY]
     config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
+    mask_log_records(config.stash[REDACTOR_KEY])
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY], inv),
                                   "deploycheck-recorder")
-    if config.getoption("--wait-ready"):
-        readiness.wait(inv, config.getoption("--wait-ready"))
+    if config.stash[WAIT_KEY]:
+        readiness.wait(inv, config.stash[WAIT_KEY])
     reports = Path(config.getoption("--reports-dir"))
-    reports.mkdir(parents=True, exist_ok=True)
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports / "junit.xml")
 

@@ -7,7 +7,8 @@ import shlex
 import threading
 from dataclasses import dataclass
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Host, RenderError
+from deploycheck.inventory.variables import VARIABLES, expect
 from deploycheck.transport.remote import HostUnreachableError, reachability, testinfra_host
 
 _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
@@ -65,9 +66,17 @@ class PathInfo:
 
 
 def inventory_paths(node: Host) -> list[str]:
-    """Every absolute path the inventory names for this host (prefetched together)."""
+    """Every absolute path a declared variable gives this host (prefetched
+    together). Only declared variables: other inventory values, such as the
+    controller's own key file, are never probed on hosts."""
     found: list[str] = []
-    for value in node.vars.values():
+    for name in VARIABLES:
+        if name.endswith("_file"):
+            continue
+        try:
+            value = expect(node, name)
+        except RenderError:
+            continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.startswith("/") and item not in found:
                 found.append(item)

@@ -11,7 +11,7 @@ import shlex
 
 from deploycheck.inventory.loader import Host
 from deploycheck.report.redact import remember
-from deploycheck.transport.remote import testinfra_host
+from deploycheck.transport.remote import run_with_input, testinfra_host
 
 KEY_FORMAT = ":1:django.contrib.sessions.cache{}"
 
@@ -27,23 +27,25 @@ class _SessionUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in an OMERO.web session")
 
 
+# The password arrives on standard input and goes to curl through a private
+# file: it never stands in a command line (ps, sudo's log) on the host.
 LOGIN_SCRIPT = (
-    'jar=$(mktemp) && base="http://127.0.0.1" && '
+    'umask 077; jar=$(mktemp) && pw=$(mktemp) && IFS= read -r secret && printf %s "$secret" >"$pw" && '
+    'base="http://127.0.0.1" && '
     'curl -sS --max-time 20 -c "$jar" -o /dev/null "$base/webclient/login/" && '
     "token=$(awk '$6 == \"csrftoken\" {print $7}' \"$jar\") && "
     'curl -sS --max-time 20 -b "$jar" -c "$jar" -o /dev/null -H "Referer: $base/webclient/login/" '
     '--data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "username=$DC_USER" '
-    '--data-urlencode "password=$DC_PASSWORD" "$base/webclient/login/" && '
-    "awk -v n=\"$DC_COOKIE\" '$6 == n {print $7}' \"$jar\"; rm -f \"$jar\""
+    '--data-urlencode "password@$pw" "$base/webclient/login/" && '
+    "awk -v n=\"$DC_COOKIE\" '$6 == n {print $7}' \"$jar\"; rm -f \"$jar\" \"$pw\""
 )
 
 
 def backend_login(web_host: Host, user: str, password: str, cookie_name: str) -> str | None:
     """Log in on a backend host's own OMERO.web (never through the proxy); the session id."""
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in
-                   (("DC_USER", user), ("DC_PASSWORD", password), ("DC_COOKIE", cookie_name)))
-    out = testinfra_host(web_host).run(f"{env} sh -c {shlex.quote(LOGIN_SCRIPT)}")
-    value = out.stdout.strip().splitlines()[-1:] if out.rc == 0 else []
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in (("DC_USER", user), ("DC_COOKIE", cookie_name)))
+    rc, out, _ = run_with_input(web_host, f"{env} sh -c {shlex.quote(LOGIN_SCRIPT)}", password + "\n")
+    value = out.strip().splitlines()[-1:] if rc == 0 else []
     remember(value[0] if value else None)
     return value[0] if value else None
 

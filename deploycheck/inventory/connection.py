@@ -33,10 +33,10 @@ class Docker:
     """A container of this machine's engine, named by ``ansible_host`` or the host name."""
 
     def shell_argv(self, host: Host) -> list[str] | None:
-        return ["docker", "exec", "-i", host.address, "/bin/sh"]
+        return ["docker", "exec", "-i", "--", host.address, "/bin/sh"]
 
     def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
-        return ["docker", "exec", "-i", host.address, "nc", "-N", target, str(port)]
+        return ["docker", "exec", "-i", "--", host.address, "nc", "-N", "--", target, str(port)]
 
 
 class Ssh:
@@ -44,10 +44,10 @@ class Ssh:
     its relays share one connection per process (``ControlMaster``)."""
 
     def shell_argv(self, host: Host) -> list[str] | None:
-        return ["ssh", "-T", *self.options(host), host.address, "/bin/sh"]
+        return ["ssh", "-T", *self.options(host), "--", host.address, "/bin/sh"]
 
     def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
-        return ["ssh", *self.options(host), "-W", f"{target}:{port}", host.address]
+        return ["ssh", *self.options(host), "-W", f"{target}:{port}", "--", host.address]
 
     @staticmethod
     def options(host: Host) -> list[str]:

@@ -67,6 +67,11 @@ class Host:
     _loader: DataLoader | None = field(default=None, repr=False, compare=False)
     _inventory: Inventory | None = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        """Names only: pytest prints the locals of a failing control, and a host's
+        variables hold its passwords."""
+        return f"Host({self.name!r}, {len(self.vars)} variables, groups={self.groups!r})"
+
     @property
     def address(self) -> str:
         return str(self.vars.get("ansible_host", self.name))
@@ -133,7 +138,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(repr=False)
 class Inventory:
     """Hosts and the full (transitive) membership of every group, as Ansible computes them."""
 
@@ -143,6 +148,9 @@ class Inventory:
     warnings: list[str] = field(default_factory=list)
     tree: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # group -> direct "hosts" and "children"
     roles: dict[str, str] = field(default_factory=dict)  # a profile's role -> the inventory group that holds it
+
+    def __repr__(self) -> str:
+        return f"Inventory({self.path!r}, {len(self.hosts)} hosts)"
 
     def members(self, group: str) -> list[Host]:
         """Hosts of an inventory group in inventory order; empty when the group is absent."""
@@ -244,8 +252,11 @@ def _render_connection(host: Host) -> None:
             except RenderError as exc:
                 raise InventoryError(str(exc)) from None
             host._context[name] = host.vars[name]
-    for name in CONNECTION_VARS:
+    if host.name.startswith("-"):
+        raise InventoryError(f"host name '{host.name}' starts with '-' (ssh or docker would read it as an option)")
+    for name in ("ansible_host", "ansible_user"):
         value = host.vars.get(name)
-        if name in ("ansible_host", "ansible_user") and isinstance(value, str) and value.startswith("-"):
-            raise InventoryError(f"{host.name}: {name} '{value}' starts with '-' (it would be read as an option)")
+        if isinstance(value, str) and value.startswith("-"):
+            raise InventoryError(f"{host.name}: {name} '{value}' starts with '-' (ssh or docker would read it as an "
+                                 "option)")
 

@@ -166,6 +166,7 @@ class RunRecorder:
         result = yield
         xml = junit.written_path(self.config)
         if xml is not None and xml.is_file():
+            xml.chmod(0o600)
             junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
                                getattr(self.config.option, "junitprefix", None))
         return result

@@ -5,6 +5,7 @@ junit.xml is pytest's, with control test cases renamed by deploycheck.report.jun
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,17 +26,30 @@ class Record:
     nodeid: str
 
 
+def private_dir(directory: Path) -> None:
+    """Reports name hosts, ports and findings: a folder only the user can enter."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a report readable by the user alone (0600), whatever was there before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
 def write_json(path: Path, run: dict[str, Any], records: list[Record]) -> None:
     payload = {"run": run, "controls": [asdict(r) for r in records]}
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    write_private(path, json.dumps(payload, indent=2) + "\n")
 
 
 def write_all(directory: Path, run: dict[str, Any], records: list[Record], step_summary: str | None = None) -> None:
     """Write controls.json and summary.md; with ``step_summary`` (the plugin
     passes ``$GITHUB_STEP_SUMMARY``) also append summary.md to that file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     write_json(directory / "controls.json", run, records)
     summary = summary_markdown(run, records)
-    (directory / "summary.md").write_text(summary, encoding="utf-8")
+    write_private(directory / "summary.md", summary)
     if step_summary:
         append_step_summary(step_summary, summary)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from ansible.errors import AnsibleError
 
@@ -47,13 +50,45 @@ class Redactor:
             self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted({*self.secrets, *_RUNTIME}, key=len, reverse=True):
+        for secret in sorted({v for s in {*self.secrets, *_RUNTIME} for v in _written_forms(s)}, key=len,
+                             reverse=True):
             text = text.replace(secret, MASK)
         return text
 
     @property
     def active(self) -> bool:
         return bool(self.secrets or _RUNTIME)
+
+
+def _written_forms(secret: str) -> set[str]:
+    """A secret as it may be written out: as is, escaped for a Python repr, a
+    JSON string or XML (junit.xml), so an escaped copy is masked too."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], secret.encode("unicode_escape").decode(),
+             xml_escape(secret, {'"': "&quot;", "'": "&apos;"})}
+    return {f for f in forms if len(f) >= 4}
+
+
+def mask_log_records(redact: Redactor) -> None:
+    """Every log record is masked when it is made, whoever logs it and
+    wherever it goes (--log-cli-level, --log-file, captured logs)."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "deploycheck_masks", False):
+        return
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if redact.active:
+            try:
+                text = record.getMessage()
+            except (TypeError, ValueError):  # arguments that do not fit the format: logging reports that itself
+                return record
+            clean = redact(text)
+            if clean != text:
+                record.msg, record.args = clean, None
+        return record
+
+    masked.deploycheck_masks = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked)
 
 
 def _secret_values(data: Any, name: str = "") -> Iterable[str]:

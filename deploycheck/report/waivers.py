@@ -63,7 +63,7 @@ def load(path: str | Path) -> list[Waiver]:
                 expires = dt.date.fromisoformat(expires)
             except ValueError as exc:
                 raise WaiverError(f"{path}: waiver {n} has expires '{expires}', not a YYYY-MM-DD date") from exc
-        if not isinstance(expires, dt.date):
+        if isinstance(expires, dt.datetime) or not isinstance(expires, dt.date):
             raise WaiverError(f"{path}: waiver {n} has expires '{expires}', not a YYYY-MM-DD date")
         unknown = set(entry) - {"id", "host", "justification", "expires"}
         if unknown:

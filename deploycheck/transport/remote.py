@@ -4,6 +4,7 @@ variables, opened once per host and process and used by testinfra."""
 from __future__ import annotations
 
 import functools
+import subprocess
 
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
@@ -37,6 +38,18 @@ def testinfra_host(host: Host) -> TestinfraHost:
     become = str(host.vars.get("ansible_become", False)).lower() in ("true", "yes", "1")
     become_user = host.vars.get("ansible_become_user")
     return _cached(None if argv is None else tuple(argv), host.name, become, str(become_user) if become_user else None)
+
+
+def run_with_input(host: Host, command: str, stdin: str, timeout: float = 60) -> tuple[int, str, str]:
+    """(rc, stdout, stderr) of ``command`` with ``stdin`` on its standard input:
+    how secrets reach a remote command, never in its command line."""
+    backend = testinfra_host(host).backend
+    COUNTERS.commands[host.name] += 1
+    if isinstance(backend, ShellBackend):
+        rc, out, err = backend.shell.run(backend.get_command(command), timeout=timeout, stdin=stdin)
+        return rc, out.decode(errors="replace"), err.decode(errors="replace")
+    done = subprocess.run(["/bin/sh", "-c", command], input=stdin, capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
 
 
 class HostUnreachableError(Exception):

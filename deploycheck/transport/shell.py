@@ -51,13 +51,21 @@ class PersistentShell:
         self._lock = threading.Lock()
         _OPEN.add(self)
 
-    def run(self, command: str, timeout: float = COMMAND_TIMEOUT) -> tuple[int, bytes, bytes]:
-        """Exit status, stdout and stderr of ``/bin/sh -c command`` on the host."""
+    def run(self, command: str, timeout: float = COMMAND_TIMEOUT, stdin: str | None = None) -> tuple[int, bytes, bytes]:
+        """Exit status, stdout and stderr of ``/bin/sh -c command`` on the host.
+        ``stdin`` (text, e.g. a password) reaches the command on its standard
+        input through the connection, never in a command line ``ps`` shows."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._start(min(timeout, CONNECT_TIMEOUT))
             assert self._proc is not None and self._proc.stdin is not None
-            line = (f"/bin/sh -c {shlex.quote(command)} </dev/null >\"$d/o\" 2>\"$d/e\"; r=$?; "
+            feed, source = "", "/dev/null"
+            if stdin is not None:
+                end = f"DC_END_{secrets.token_hex(8)}"
+                if end in stdin:
+                    raise ValueError("stdin holds the end marker")
+                feed, source = f"cat >\"$d/i\" <<'{end}'\n{stdin}\n{end}\n", "\"$d/i\""
+            line = (f"{feed}/bin/sh -c {shlex.quote(command)} <{source} >\"$d/o\" 2>\"$d/e\"; r=$?; rm -f \"$d/i\"; "
                     f"echo {self._token} $r $(wc -c <\"$d/o\") $(wc -c <\"$d/e\"); cat \"$d/o\" \"$d/e\"\n")
             deadline = time.monotonic() + timeout
             try:

@@ -35,6 +35,29 @@ def test_planted_secrets_never_appear(deploycheck) -> None:
     assert not leaked, f"secrets of {leaked} appear in the output or reports"
 
 
+SECRETS_OF_EVERY_KIND = {"private_password": 'PLANTED "quoted" \\ back\tslash', "readonly_db_password": 73519284,
+                         "db_password": "PLANTED-db-e91b7c"}
+
+
+def test_secrets_of_every_kind_stay_out_of_logs_and_reports(deploycheck, tmp_path) -> None:
+    """Numeric and escaped secrets, a failing control at default verbosity with
+    its locals (-l), live DEBUG logs and a log file: none shows a secret, in
+    any of the forms it may be written in (as is, repr, JSON, XML)."""
+    import json
+    from xml.sax.saxutils import escape
+
+    inv = reference("idr")
+    inv["all"]["vars"].update(SECRETS_OF_EVERY_KIND)
+    run = deploycheck(inv, "-l", "--log-cli-level=DEBUG", f"--log-file={tmp_path / 'reports' / 'debug.log'}",
+                      "-k", "private_page or readonly or plate_and_dataset")
+    assert run.rc == 1, run.output[-800:]
+    assert (run.reports / "debug.log").is_file() and "DEBUG" in (run.reports / "debug.log").read_text()
+    text = run.all_text()
+    for name, secret in SECRETS_OF_EVERY_KIND.items():
+        for form in {str(secret), repr(str(secret))[1:-1], json.dumps(str(secret))[1:-1], escape(str(secret))}:
+            assert form not in text, f"{name} appears ({form!r})"
+
+
 def test_refused_and_unresolvable_ssh_hosts(deploycheck) -> None:
     """A refused SSH port and a name that does not resolve: quick, one line each, exit 1."""
     inv = reference("idr")

@@ -35,6 +35,7 @@ COUNTS_SQL = ("select table_name, (xpath('/row/c/text()', query_to_xml("
               " from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'")
 VOLATILE = {"session"}  # grows with every login; the dump may hold fewer rows
 SCRATCH_PREFIX = "/tmp/deploycheck-restore."
+DB_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")  # a plain PostgreSQL identifier: nothing a shell reads
 
 
 def _now(node: Host) -> int:
@@ -54,7 +55,7 @@ def _newest_dump(node: Host) -> tuple[str, int, int]:
 
 
 def _psql(db: str, sql: str) -> str:
-    return f"su postgres -c {shlex.quote(f'psql -X -At -F= -d {db} -c {shlex.quote(sql)}')}"
+    return f"su postgres -c {shlex.quote(f'psql -X -At -F= -d {shlex.quote(db)} -c {shlex.quote(sql)}')}"
 
 
 def _counts(host: testinfra.host.Host, db: str) -> dict[str, int]:
@@ -134,15 +135,17 @@ def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.Fi
     """A backup counts only once it has been restored. Restores into a
     scratch database, compares, and always drops it."""
     scratch, live = expect(node, "restore_scratch_db"), expect(node, "db_name")
+    for name in (scratch, live):
+        assert DB_NAME.fullmatch(name), f"{node.name}: '{name}' is not a plain database name"
     folder = expect(node, "pg_dump_dir")
     newest = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1").strip()
     assert newest, f"{node.name}: no dump in {folder} to restore"
-    drop = f"su postgres -c {shlex.quote(f'dropdb --if-exists {scratch}')}"
+    drop = f"su postgres -c {shlex.quote(f'dropdb --if-exists -- {scratch}')}"
     request.addfinalizer(lambda: host.run(drop))
     host.run(drop)
-    created = host.run(f"su postgres -c {shlex.quote(f'createdb {scratch}')}")
+    created = host.run(f"su postgres -c {shlex.quote(f'createdb -- {scratch}')}")
     assert created.rc == 0, f"{node.name}: cannot create scratch database: {created.stderr.strip()[:160]}"
-    restored = host.run(f"su postgres -c {shlex.quote(f'pg_restore --no-owner -d {scratch} {newest}')}")
+    restored = host.run(f"su postgres -c {shlex.quote(f'pg_restore --no-owner -d {scratch} -- {shlex.quote(newest)}')}")
     assert restored.rc == 0, f"{node.name}: pg_restore of {newest} failed: {restored.stderr.strip()[:200]}"
     got, want = _counts(host, scratch), _counts(host, live)
     differ = {t: (got.get(t), n) for t, n in want.items()
@@ -207,8 +210,9 @@ def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: py
     request.addfinalizer(lambda: host.run(f"rm -rf -- {shlex.quote(scratch)}"))
     name = sample.strip("/").rsplit("/", 1)[-1]
     parent = f"{repo}/{sample.strip('/')}".rsplit("/", 1)[0]
-    restore = command.format(backup=shlex.quote(backup), sample=shlex.quote(sample.strip("/")),
-                             target=shlex.quote(f"{scratch}/{name}"))
+    # placeholders replaced one by one: other braces ({} of find, awk's {print}) stay as written
+    restore = (command.replace("{backup}", shlex.quote(backup)).replace("{sample}", shlex.quote(sample.strip("/")))
+               .replace("{target}", shlex.quote(f"{scratch}/{name}")))
     restored = host.run(restore)
     assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {restored.stderr.strip()[:200]}"
     live, got = _tree_sums(host, parent, name), _tree_sums(host, scratch, name)

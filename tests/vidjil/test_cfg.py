@@ -5,6 +5,7 @@ germline files the analyses need are served."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 import pytest
@@ -39,7 +40,7 @@ def test_autodelete_off(node: Host) -> None:
     """With AutoDelete on, deleting a record also deletes the uploaded files
     it references, for good."""
     path = expect(node, "vidjil_app_model")
-    code, out = compose.run(node, "uwsgi", f"grep -E '^[[:space:]]*AUTODELETE[[:space:]]*=' {path}")
+    code, out = compose.run(node, "uwsgi", f"grep -E '^[[:space:]]*AUTODELETE[[:space:]]*=' -- {shlex.quote(path)}")
     assert code == 0, f"{node.name}: no AUTODELETE setting in {path}"
     value = out.strip().splitlines()[-1].split("=", 1)[1].strip()
     assert value == "False", f"{node.name}: AUTODELETE = {value} in {path}; expected False"
