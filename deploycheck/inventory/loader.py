@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from ansible.errors import AnsibleError
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
+from ansible.plugins import inventory as inventory_plugins
 from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar
 from ansible.utils.display import Display
@@ -31,6 +34,9 @@ from ansible.vars.manager import VariableManager
 # A source no plugin can read is an error, not a warning followed by an empty inventory.
 C.INVENTORY_ANY_UNPARSED_IS_FAILED = True
 C.INVENTORY_UNPARSED_IS_FAILED = True
+
+MAX_HOSTS = 10_000  # hosts one inventory may hold (a range such as web[1:100000000] would exhaust memory)
+MAX_VALUES = 100_000  # scalars one variable may expand to (YAML aliases can nest into billions)
 
 # Variables a connection needs before any control runs: one that cannot be rendered is a usage error.
 CONNECTION_VARS = ("ansible_host", "ansible_port", "ansible_user", "ansible_connection", "ansible_timeout",
@@ -192,8 +198,54 @@ def _vault_secrets(password_file: str | None) -> list[tuple[str, VaultSecret]]:
 @functools.cache
 def _init_plugins() -> None:
     """Ansible's plugin and collection loaders, as its own commands set them up
-    (inventory plugins such as ``ansible.builtin.constructed`` are found through them)."""
+    (inventory plugins such as ``ansible.builtin.constructed`` are found through
+    them), with host ranges bounded before they are expanded."""
     init_plugin_loader()
+    expand = inventory_plugins.expand_hostname_range
+
+    def bounded(line: str | None = None) -> list[str]:
+        if line and _range_size(line) > MAX_HOSTS:
+            raise AnsibleError(f"host range '{line[:80]}' expands to more than {MAX_HOSTS} hosts")
+        return expand(line)
+
+    inventory_plugins.expand_hostname_range = bounded
+
+
+_RANGE = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _range_size(pattern: str) -> int:
+    """How many names a host pattern expands to, computed, not expanded (a
+    malformed range counts as one: Ansible's own expansion then refuses it)."""
+    size = 1
+    for body in _RANGE.findall(pattern):
+        parts = body.split(":")
+        try:
+            begin, end = parts[0] or "0", parts[1]
+            step = int(parts[2]) if len(parts) > 2 else 1
+            if begin.isalpha() and end.isalpha():
+                count = (string.ascii_letters.index(end) - string.ascii_letters.index(begin)) // max(step, 1) + 1
+            else:
+                count = (int(end) - int(begin)) // max(step, 1) + 1
+        except (IndexError, ValueError):
+            continue
+        size *= max(count, 1)
+    return size
+
+
+def _too_large(value: Any) -> bool:
+    """More than MAX_VALUES nodes once YAML aliases are followed: counted with a budget, never expanded."""
+    budget, stack = MAX_VALUES, [value]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
@@ -230,11 +282,23 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
                             "children": [str(c.name) for c in group.child_groups]}
                 for name, group in manager.groups.items()}
     except AnsibleError as exc:
-        raise InventoryError(f"{', '.join(str(s) for s in sources)}: {one_line(exc)}") from None
+        why = [re.sub(r"^\W*Failed to parse \S+ with (\S+) plugin: ", r"\1: ", w) for w in warnings.seen
+               if "failed to parse" in w.lower() and "no root 'plugin' key found" not in w]
+        detail = f" ({'; '.join(why)})" if why else ""
+        raise InventoryError(" ".join(f"{', '.join(str(s) for s in sources)}: {one_line(exc)}{detail}".split())[:600]
+                             ) from None
     finally:
         display.warning = saved  # type: ignore[method-assign]
     if not hosts:
         raise InventoryError(f"{', '.join(str(s) for s in sources)}: the inventory has no hosts")
+    if len(hosts) > MAX_HOSTS:
+        raise InventoryError(f"{', '.join(str(s) for s in sources)}: {len(hosts)} hosts; deploycheck reads at most "
+                             f"{MAX_HOSTS}")
+    for host in hosts.values():
+        big = next((name for name, value in host.vars.items() if _too_large(value)), None)
+        if big is not None:
+            raise InventoryError(f"{host.name}: variable {big} expands to more than {MAX_VALUES} values "
+                                 "(nested YAML aliases?)")
     for host in hosts.values():
         _render_connection(host)
     inventory = Inventory(", ".join(str(s) for s in sources), hosts, groups, warnings.seen, tree)
