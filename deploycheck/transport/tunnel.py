@@ -1,17 +1,20 @@
 """Tunnels to inner ports, the way an operator uses ``ssh -L``.
 
-A local listener on 127.0.0.1 forwards each connection through the
-inventory host: ``ssh -W target:port`` for SSH hosts, ``docker exec -i
-HOST nc target port`` for containers. Clients (psycopg2, requests) then
-connect to 127.0.0.1 and never to an inner address directly.
+A local listener (a private Unix socket) forwards each connection through
+the inventory host: ``ssh -W target:port`` for SSH hosts, ``docker exec -i
+HOST nc target port`` for containers. psycopg2 connects to it and never to
+an inner address directly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 from types import TracebackType
 
@@ -21,11 +24,17 @@ from deploycheck.transport.counters import COUNTERS
 
 
 class Tunnel:
-    """``with Tunnel(via, "127.0.0.1", 5432) as (host, port): ...``"""
+    """``with Tunnel(via, "127.0.0.1", 5432) as (host, port): ...``
+
+    The local end is a Unix socket named as PostgreSQL names its own
+    (``<folder>/.s.PGSQL.<port>``, so ``host=<folder>`` reaches it), in a
+    folder only this user can enter: no other local user can ride the
+    operator's SSH identity through it, as they could through a TCP port."""
 
     def __init__(self, via: Host, target: str, port: int) -> None:
         self.via, self.target, self.port = via, target, port
         self.command = connection_of(via).relay_argv(via, target, port)
+        self._folder: str | None = None
         self._server: socket.socket | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
@@ -33,12 +42,13 @@ class Tunnel:
     def __enter__(self) -> tuple[str, int]:
         if self.command is None:
             return self.target, self.port
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        server.bind(("127.0.0.1", 0))
+        self._folder = tempfile.mkdtemp(prefix="deploycheck-tunnel-")  # 0700
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(os.path.join(self._folder, f".s.PGSQL.{self.port}"))
         server.listen(8)
         self._server = server
         threading.Thread(target=self._accept, daemon=True, name=f"tunnel-{self.via.name}").start()
-        return "127.0.0.1", server.getsockname()[1]
+        return self._folder, self.port
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -51,6 +61,9 @@ class Tunnel:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
         with self._lock:
             procs, self._procs = self._procs, []
         for proc in procs:

@@ -1,0 +1,58 @@
+"""Hostile values in every inventory variable that can reach a command run
+nothing: each string and list variable deploycheck declares is set to a
+value carrying command substitutions, backticks, a ';' chain, quotes, a
+newline and a leading '-', on both reference stacks; afterwards no marker
+file exists on any host nor on the controller."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from conftest import reference
+from deploycheck.inventory.variables import VARIABLES
+
+# A command the operator writes on purpose (OMERO-BACKUP-09, disruptive runs only): a template by declaration.
+COMMANDS_BY_DECLARATION = {"binary_restore_command"}
+MARKER = "/tmp/dc-pwned-"
+CONTAINERS = ["idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database", "idr-outside"]
+
+
+def hostile(name: str, path: bool) -> str:
+    mark = f"{MARKER}{name}"
+    text = f"x$(touch {mark}-a)`touch {mark}-b`;touch {mark}-c;'\"\ntouch {mark}-d #"
+    return f"/tmp/{text}" if path else f"-{text}"
+
+
+def hostile_vars() -> dict[str, object]:
+    found: dict[str, object] = {}
+    for name, var in VARIABLES.items():
+        if name in COMMANDS_BY_DECLARATION or name.endswith("_file") or var.required_for:
+            continue
+        if isinstance(var.default, str) or var.default is None and name.endswith(("_dir", "_path", "_sample")):
+            found[name] = hostile(name, path=str(var.default or "/").startswith("/"))
+        elif isinstance(var.default, list) and all(isinstance(v, str) for v in var.default):
+            found[name] = [hostile(name, path=bool(var.default) and var.default[0].startswith("/"))]
+    return found
+
+
+def _markers_on(container: str) -> list[str]:
+    done = subprocess.run(["docker", "exec", container, "sh", "-c", f"ls -d {MARKER}* 2>/dev/null; true"],
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout.split()
+
+
+def test_hostile_values_run_nothing(deploycheck) -> None:
+    planted = hostile_vars()
+    assert len(planted) >= 25, sorted(planted)
+    for name in ("idr", "vidjil"):
+        inv = reference(name)
+        inv["all"]["vars"].update(planted)
+        run = deploycheck(inv, "-n", "2", timeout=600)
+        assert run.rc in (1, 2), run.output[-1500:]
+        if run.rc == 2:  # refused as a whole: one line naming the bad value, and nothing ran
+            assert len([x for x in run.output.splitlines() if x.startswith("deploycheck:")]) == 1, run.output[-800:]
+        else:
+            assert any(c["outcome"] in ("passed", "failed") for c in run.controls()), "no control ran"
+    found = [f"{c}:{m}" for c in CONTAINERS for m in _markers_on(c)] + [str(p) for p in Path("/tmp").glob("dc-pwned-*")]
+    assert not found, f"inventory values ran as commands: {found}"
