@@ -89,6 +89,19 @@ NASTY = {
 }
 
 
+def test_deep_diamond_groups_load_fast(tmp_path: Path) -> None:
+    """40 levels of groups, each the child of two parents: ancestors are not walked path by path."""
+    lines = ["[g0]", "h1"]
+    for i in range(1, 40):
+        parent = f"g{i - 1}"
+        lines += [f"[a{i}:children]", parent, f"[b{i}:children]", parent, f"[g{i}:children]", f"a{i}", f"b{i}"]
+    path = tmp_path / "hosts.ini"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert len(load([path]).hosts["h1"].groups) == 3 * 39 + 1
+    assert time.monotonic() - started < 10
+
+
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
 
