@@ -10,6 +10,7 @@ Ansible's templating for the host that reads them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +177,7 @@ def validate(inventory: Inventory) -> list[str]:
     for host in inventory.hosts.values():
         problems += connection.problems(host)
         problems += [f"variable {name} of {host.name} is {kind}" for name, kind in _type_problems(host)]
+        problems += _name_problems(host)
     for var in VARIABLES.values():
         for role in var.required_for:
             missing = [h.name for h in inventory.group(role) if var.name not in h.vars]
@@ -183,6 +185,26 @@ def validate(inventory: Inventory) -> list[str]:
                 problems.append(f"variable {var.name} is not set for {', '.join(missing)} (group "
                                 f"{inventory.roles.get(role, role)})")
     return problems
+
+
+UNIT_VARIABLES = ("expected_units", "restart_units", "ms_unit")  # names that go into systemctl command lines
+UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@\\-]*")  # systemd's unit name characters, no leading '-'
+
+
+def _name_problems(host: Host) -> list[str]:
+    """Unit names are checked, not only quoted: a value that is no unit name is a typo or an attack."""
+    found = []
+    for name in UNIT_VARIABLES:
+        if name not in host.vars:
+            continue
+        try:
+            value = host.render(name, host.vars[name])
+        except RenderError:
+            continue
+        bad = [u for u in (value if isinstance(value, list) else [value]) if not UNIT_NAME.fullmatch(str(u))]
+        if bad:
+            found.append(f"variable {name} of {host.name} holds {str(bad[0])[:40]!r}, not a systemd unit name")
+    return found
 
 
 def _kind(value: object) -> str:

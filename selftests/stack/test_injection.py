@@ -10,10 +10,12 @@ import subprocess
 from pathlib import Path
 
 from conftest import reference
-from deploycheck.inventory.variables import VARIABLES
+from deploycheck.inventory.variables import UNIT_VARIABLES, VARIABLES
 
 # A command the operator writes on purpose (OMERO-BACKUP-09, disruptive runs only): a template by declaration.
 COMMANDS_BY_DECLARATION = {"binary_restore_command"}
+# Checked at load time (hostile values stop the run with exit 2: selftests/unit/test_bad_input.py).
+VALIDATED = set(UNIT_VARIABLES)
 MARKER = "/tmp/dc-pwned-"
 CONTAINERS = ["idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database", "idr-outside"]
 
@@ -27,7 +29,7 @@ def hostile(name: str, path: bool) -> str:
 def hostile_vars() -> dict[str, object]:
     found: dict[str, object] = {}
     for name, var in VARIABLES.items():
-        if name in COMMANDS_BY_DECLARATION or name.endswith("_file") or var.required_for:
+        if name in COMMANDS_BY_DECLARATION | VALIDATED or name.endswith("_file") or var.required_for:
             continue
         if isinstance(var.default, str) or var.default is None and name.endswith(("_dir", "_path", "_sample")):
             found[name] = hostile(name, path=str(var.default or "/").startswith("/"))

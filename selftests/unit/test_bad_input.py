@@ -25,6 +25,8 @@ CASES = {
                          "no.key}}\n", "is not a file"),
     "wrong-kind": ("inv.yml", DB + ", expected_units: postgresql}}\n",
                    "variable expected_units of d is a string; expected a list"),
+    "hostile-unit-name": ("inv.yml", DB + ", expected_units: ['postgresql; touch /tmp/x']}}\n",
+                          "variable expected_units of d holds 'postgresql; touch /tmp/x', not a systemd unit name"),
     "unrenderable-connection": ("inv.yml", DB + ", ansible_user: '{{ ansible_env.USER }}'}}\n",
                                 "d: variable ansible_user cannot be rendered"),
     "vaulted-without-password": ("inv.yml", "all:\n  hosts:\n    d:\n      ansible_connection: local\n"
