@@ -16,6 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deploycheck import plugin
+from deploycheck.inventory import roles
 from deploycheck.inventory.loader import InventoryError, load
 from deploycheck.report.waivers import WaiverError
 from deploycheck.report.waivers import load as load_waivers
@@ -74,6 +76,23 @@ def test_generated_waiver_files(tmp_path: Path, entries: object) -> None:
     try:
         load_waivers(path)
     except WaiverError as exc:
+        assert "\n" not in str(exc)
+
+
+@SETTINGS
+@given(wait=st.one_of(st.text(max_size=12), st.floats().map(str), st.sampled_from(["nan", "inf", "-1", "1e9", "0x10"])),
+       mappings=st.lists(st.one_of(st.text(max_size=16), st.sampled_from(["proxy=", "=x", "proxy=a=b", "x=y"])),
+                         max_size=3))
+def test_generated_options(wait: str, mappings: list[str]) -> None:
+    """--wait-ready and --group values: a sane value or one line, never a crash or an endless wait."""
+    try:
+        seconds = plugin._seconds(wait)
+        assert 0 <= seconds <= 86400
+    except InventoryError as exc:
+        assert "\n" not in str(exc)
+    try:
+        assert set(roles.parse_overrides(mappings)) <= set(roles.ROLES)
+    except InventoryError as exc:
         assert "\n" not in str(exc)
 
 
