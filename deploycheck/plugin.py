@@ -84,7 +84,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:
-        sys.stderr.write(f"deploycheck: {exc}\n")
+        sys.stderr.write(f"deploycheck: {' '.join(str(exc).split())}\n")  # one line, whatever a value held
         return 2
     return None
 
@@ -94,9 +94,9 @@ def _seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        raise InventoryError(f"--wait-ready={text}: not a number of seconds") from None
+        raise InventoryError(f"--wait-ready={text!r}: not a number of seconds") from None
     if not math.isfinite(seconds) or seconds < 0 or seconds > 86400:
-        raise InventoryError(f"--wait-ready={text}: give seconds from 0 to 86400")
+        raise InventoryError(f"--wait-ready={text!r}: give seconds from 0 to 86400")
     return seconds
 
 

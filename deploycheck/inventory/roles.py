@@ -30,14 +30,14 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         role, sep, group = item.partition("=")
         if not sep or not role or not group:
-            raise InventoryError(f"--group {item}: expected ROLE=GROUP, e.g. proxy=web-front")
-        found[_known(role, f"--group {item}")] = group
+            raise InventoryError(f"--group {item!r}: expected ROLE=GROUP, e.g. proxy=web-front")
+        found[_known(role, f"--group {item!r}")] = group
     return found
 
 
 def _known(role: str, where: str) -> str:
     if role not in ROLES:
-        raise InventoryError(f"{where}: unknown role '{role}' (roles: {', '.join(ROLES)})")
+        raise InventoryError(f"{where}: unknown role {role!r} (roles: {', '.join(ROLES)})")
     return role
 
 
@@ -63,7 +63,7 @@ def assign(inv: Inventory, overrides: dict[str, str]) -> None:
     chosen = {**_from_inventory(inv), **overrides}
     for role, group in chosen.items():
         if group not in inv.groups:
-            raise InventoryError(f"role {role} is mapped to group '{group}', which the inventory does not have")
+            raise InventoryError(f"role {role} is mapped to group {group!r}, which the inventory does not have")
     for role, names in ROLES.items():
         if role not in chosen:
             present = [n for n in names if inv.groups.get(n)]
