@@ -84,7 +84,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:
-        sys.stderr.write(f"deploycheck: {' '.join(str(exc).split())}\n")  # one line, whatever a value held
+        sys.stderr.write(f"deploycheck: {loader.one_line(exc)}\n")  # one line, whatever a value held
         return 2
     return None
 

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         inv = loader.load(args.inventory, args.playbook_dir, args.vault_password_file)
         roles.assign(inv, roles.parse_overrides(args.group))
     except InventoryError as exc:
-        print(f"deploycheck: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"deploycheck: {loader.one_line(exc)}", file=sys.stderr)
         return 2
     if args.list:
         print(json.dumps(ansible_list(inv, args.show_secrets), cls=AnsibleJSONEncoder, sort_keys=True, indent=4,

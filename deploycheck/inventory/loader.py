@@ -56,7 +56,8 @@ class RenderError(Exception):
 def one_line(exc: BaseException) -> str:
     """Ansible's messages span lines (with the offending source quoted): keep them on one."""
     text = " ".join(str(getattr(exc, "message", None) or exc).split())
-    return text[:400]
+    # bytes that are not UTF-8 (kept by Ansible as surrogates) shown escaped, never written raw
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:800]
 
 
 @dataclass

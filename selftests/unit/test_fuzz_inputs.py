@@ -106,6 +106,10 @@ NASTY = {
     "alias-fan-out": ("inv.yml", LAUGHS, "expands to more than"),
     "binary": ("inv.yml", "\x00\xff\xfe garbage", "Completely failed to parse"),
     "bad-timestamp": ("inv.yml", "all:\n  hosts:\n    h: {when: !!timestamp 2024-13-45}\n", "failed to parse"),
+    "bad-int-tag": ("inv.yml", "all:\n  hosts:\n    h: {port: !!int twelve}\n", "failed to parse"),
+    "bad-float-tag": ("inv.yml", "all:\n  hosts:\n    h: {ratio: !!float half}\n", "failed to parse"),
+    "mixed-type-keys": ("inv.yml", "all:\n  hosts:\n    1: {}\n    h: {? [a, b] : c}\n", "failed to parse"),
+    "not-utf-8": ("hosts.ini", "[proxy]\nh\udce9\udcff ansible_connection=local\n", "variable public_url is not set"),
 }
 
 
