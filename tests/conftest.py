@@ -14,6 +14,7 @@ from deploycheck.transport.http import Client
 from deploycheck.transport.remote import reachability, testinfra_host
 
 from .proxy_checks import Proxy
+from .rendering import Rendering, read_rendering
 
 if TYPE_CHECKING:
     import testinfra.host
@@ -61,3 +62,9 @@ def proxy(node: Host, proxy_node: Host, proxy_client: Client) -> Proxy:
     """Requests through the public proxy as an anonymous visitor, on URLs new
     to its cache, and the cache status of each (see ``proxy_checks``)."""
     return Proxy(node, proxy_node, proxy_client)
+
+
+@pytest.fixture
+def test_rendering(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> Rendering:
+    """The inventory's test_image as a viewer sees it, to send full renders."""
+    return read_rendering(proxy.with_cookies(public_cookies), int(expect(node, "test_image")["id"]))

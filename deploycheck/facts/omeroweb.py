@@ -1,6 +1,7 @@
 """Reading OMERO.web's sessions the way the image-region microservice does:
 Django's cache session in Redis (``:1:django.contrib.sessions.cache<id>``),
-pickled, holding an ``omeroweb.connector.Connector``."""
+pickled, holding the connector: a plain dict since omero-web 5.18, an
+``omeroweb.connector.Connector`` object before."""
 
 from __future__ import annotations
 
@@ -35,15 +36,18 @@ LOGIN_SCRIPT = (
     'curl -sS --max-time 20 -c "$jar" -o /dev/null "$base/webclient/login/" && '
     "token=$(awk '$6 == \"csrftoken\" {print $7}' \"$jar\") && "
     'curl -sS --max-time 20 -b "$jar" -c "$jar" -o /dev/null -H "Referer: $base/webclient/login/" '
-    '--data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "username=$DC_USER" '
-    '--data-urlencode "password@$pw" "$base/webclient/login/" && '
+    '--data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "server=$DC_SERVER" '
+    '--data-urlencode "username=$DC_USER" --data-urlencode "password@$pw" "$base/webclient/login/" && '
     "awk -v n=\"$DC_COOKIE\" '$6 == n {print $7}' \"$jar\"; rm -f \"$jar\" \"$pw\""
 )
 
 
-def backend_login(web_host: Host, user: str, password: str, cookie_name: str) -> str | None:
-    """Log in on a backend host's own OMERO.web (never through the proxy); the session id."""
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in (("DC_USER", user), ("DC_COOKIE", cookie_name)))
+def backend_login(web_host: Host, user: str, password: str, cookie_name: str, server: int = 1) -> str | None:
+    """Log in on a backend host's own OMERO.web (never through the proxy) as
+    its login form asks: CSRF token, server index, user name, password; the
+    session id."""
+    pairs = (("DC_USER", user), ("DC_COOKIE", cookie_name), ("DC_SERVER", str(int(server))))
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs)
     rc, out, _ = run_with_input(web_host, f"{env} sh -c {shlex.quote(LOGIN_SCRIPT)}", password + "\n")
     value = out.strip().splitlines()[-1:] if rc == 0 else []
     remember(value[0] if value else None)
@@ -71,7 +75,14 @@ def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str
         session = _SessionUnpickler(io.BytesIO(base64.b64decode(out.stdout.strip()))).load()
     except (pickle.UnpicklingError, EOFError, ValueError):
         return None
-    connector = session.get("connector") if isinstance(session, dict) else None
-    key = getattr(connector, "omero_session_key", None)
+    key = connector_session_key(session)
     remember(key)
     return key
+
+
+def connector_session_key(session: object) -> str | None:
+    """The OMERO session key in an unpickled OMERO.web session, either form."""
+    connector = session.get("connector") if isinstance(session, dict) else None
+    key = connector.get("omero_session_key") if isinstance(connector, dict) else \
+        getattr(connector, "omero_session_key", None)
+    return key if isinstance(key, str) else None

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
     from ..proxy_checks import Proxy
+    from ..rendering import Rendering
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)
@@ -28,12 +29,13 @@ REF = "seed 000: idr-proxy (custom caching configuration)"
 
 
 @control("IDR-CACHE-01", "Renders are cached by the proxy: a repeat request is a HIT", "high", REF)
-def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str], test_rendering: Rendering) -> None:
     """Renders come from the microservice; a Cache-Control it sends that the
     proxy honours (e.g. the shipped 'private') silently disables caching."""
     image = expect(node, "test_image")
+    query = test_rendering.query(1, model="g", region="0,0,64,64")
     proxy.assert_cached("render (is Cache-Control: private sent?)",
-                        f"/webgateway/render_image_region/{image['id']}/0/0/?c=1&m=g&region=0,0,64,64", public_cookies)
+                        f"/webgateway/render_image_region/{image['id']}/0/0/{query}", public_cookies)
 
 
 @control("IDR-CACHE-02", "Thumbnails for anonymous visitors are cached despite OMERO.web's cookies", "high",
@@ -110,9 +112,10 @@ def test_set_cookie_hidden(node: Host, proxy: Proxy) -> None:
 
 @control("IDR-CACHE-11", "Only successful answers are cached: a 404 render is not", "medium",
          "ome/ansible-role-nginx-proxy (proxy_cache_valid 200)")
-def test_only_200_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_only_200_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str], test_rendering: Rendering,
+                         ) -> None:
     """A cached error keeps answering after the backend has recovered."""
-    first, second, status = proxy.twice("/webgateway/render_image_region/987654321/0/0/?c=1&m=g&region=0,0,8,8",
-                                        public_cookies)
+    query = test_rendering.query(1, model="g", region="0,0,8,8")
+    first, second, status = proxy.twice(f"/webgateway/render_image_region/987654321/0/0/{query}", public_cookies)
     assert status == 404, f"{node.name}: unknown image answered {status}; expected 404"
     assert second != "HIT", f"{node.name}: a 404 was served from the cache ({first}, {second})"

@@ -1,0 +1,56 @@
+"""An image's rendering settings as a viewer reads them (webgateway imgData),
+to send renders as real clients do: every channel in ``c`` with its window
+and colour (``[-]idx|start:end$RRGGBB``), which omero-ms-image-region
+requires since 0.8 (a bare ``c=1`` is refused with 400)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from .proxy_checks import Proxy
+
+
+@dataclass(frozen=True)
+class Rendering:
+    image_id: int
+    windows: tuple[tuple[float, float, str], ...]  # per channel: start, end, colour
+    tile_size: tuple[int, int] | None
+    scaling: tuple[float, ...]  # per resolution level, 1.0 first
+
+    def c(self, *numbers: int, colours: dict[int, str] | None = None) -> str:
+        """The ``c`` value for the given 1-based channels (default: all; a
+        negative number sends the channel inactive); numbers past the image
+        reuse the first channel's window."""
+        chosen = numbers or tuple(range(1, len(self.windows) + 1))
+        parts = []
+        for number in chosen:
+            start, end, colour = self.windows[abs(number) - 1] if abs(number) <= len(self.windows) else \
+                self.windows[0]
+            colour = (colours or {}).get(abs(number), colour)
+            parts.append(f"{number}|{start:.10g}:{end:.10g}${colour}")
+        return ",".join(parts)
+
+    def query(self, *numbers: int, model: str = "c", colours: dict[int, str] | None = None, **params: str) -> str:
+        """``?c=..&m=..`` and further parameters, as a viewer sends a render."""
+        extra = "".join(f"&{k}={v}" for k, v in params.items())
+        return f"?c={self.c(*numbers, colours=colours)}&m={model}{extra}"
+
+
+def read_rendering(proxy: Proxy, image_id: int) -> Rendering:
+    """The image's imgData through the public proxy, as the viewer loads it first."""
+    r = proxy.send(f"/webgateway/imgData/{image_id}/").response
+    if r.status_code != 200:
+        pytest.fail(f"{proxy.node.name}: imgData of image {image_id} answered {r.status_code}; "
+                    "cannot send renders as a viewer does", pytrace=False)
+    data = r.json()
+    windows = tuple((float(ch["window"]["start"]), float(ch["window"]["end"]), str(ch["color"]))
+                    for ch in data.get("channels", []))
+    if not windows:
+        pytest.fail(f"{proxy.node.name}: imgData of image {image_id} lists no channels", pytrace=False)
+    tile = data.get("tile_size")
+    scaling = data.get("zoomLevelScaling") or {"0": 1.0}
+    levels = tuple(float(scaling[k]) for k in sorted(scaling, key=int))
+    return Rendering(image_id, windows, (int(tile["width"]), int(tile["height"])) if tile else None,
+                     tuple(sorted(levels, reverse=True)))
