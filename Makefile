@@ -17,7 +17,7 @@ endif
 REFERENCE_ARGS := $(foreach s,$(STACKS),--inventory=inventories/reference-$(s).yml)
 ALL_REFERENCES := --inventory=inventories/reference-idr.yml --inventory=inventories/reference-vidjil.yml
 
-.PHONY: wheelhouse bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack soak faults lint controls
+.PHONY: wheelhouse bench check test venv stack stack-down stack-clean stack-fresh unit controls-healthy selftests-stack twins soak faults lint controls
 
 $(PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -46,7 +46,11 @@ stack-clean: $(PY)
 	@for s in $(STACKS); do $(PY) -m deploycheck.stack down $$s --volumes || exit 1; done
 
 ## test: unit tests, the controls against freshly started stacks, live self-tests, a short soak, the fault matrix
-test: lint unit stack-fresh controls-healthy selftests-stack soak faults
+test: lint unit stack-fresh controls-healthy selftests-stack twins soak faults
+
+## twins: the suite on the twins of the real systems as they ship; verdicts compared with the pinned ones
+twins: $(PY)
+	$(NO_JOB_SUMMARY) $(PY) -m selftests.twins idr-shipped
 
 N ?= 3
 ## soak: the full default suite N times on the healthy stacks (make soak N=20)
@@ -81,7 +85,8 @@ faults: $(PY)
 lint: $(PY)
 	$(VENV)/bin/ruff check deploycheck tests selftests fixtures bench
 
-## controls: print the control catalogue and regenerate docs/controls.md from it
+## controls: print the control catalogue and regenerate docs/controls.md (and the twins' findings tables)
 controls: $(PY)
 	$(PY) -m deploycheck.catalogue
 	$(PY) -m deploycheck.catalogue --markdown > docs/controls.md.tmp && mv docs/controls.md.tmp docs/controls.md
+	$(PY) -m selftests.twins idr-shipped --markdown > docs/idr-as-shipped.md.tmp && mv docs/idr-as-shipped.md.tmp docs/idr-as-shipped.md

@@ -45,6 +45,7 @@ class StackSpec:
     tls_basename: str = "idr"
     data_dir: Path | None = None  # host folder of the stack's data (removed by down --volumes)
     overrides: tuple[Path, ...] = ()  # further compose files layered on compose_file
+    images_from: str | None = None  # a stack whose images this one runs (it builds none of its own)
 
 
 STACKS = {
@@ -75,6 +76,20 @@ STACKS = {
 STACKS["idr-ro4"] = replace(
     STACKS["idr"], name="idr-ro4", overrides=(FIXTURES / "idr" / "readonly-x4.yml",),
     containers=(*STACKS["idr"].containers, "idr-omeroreadonly-2", "idr-omeroreadonly-3", "idr-omeroreadonly-4"))
+# IDR as it ships (IDR/deployment's production settings), on the IDR images.
+STACKS["idr-shipped"] = StackSpec(
+    "idr-shipped", "deploycheck-idr-shipped", FIXTURES / "idr-shipped" / "docker-compose.yml",
+    ("idrs-proxy", "idrs-omeroreadwrite", "idrs-omeroreadonly-1", "idrs-omeroreadonly-2", "idrs-omeroreadonly-3",
+     "idrs-database", "idrs-outside"),
+    "http://127.0.0.1:19080/webclient/?experimenter=-1",
+    (
+        ("idrs-database", "ls /var/lib/pgsql/backup/database/idr.*.pg_dump"),
+        ("idrs-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
+        ("idrs-omeroreadwrite", "ls /mnt/backup_server/omero/rdiff-backup-data/current_mirror.*"),
+        ("idrs-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
+    ),
+    images_from="idr",
+)
 DEFAULT_STACKS = ("idr", "vidjil")  # what `all` means
 
 
@@ -205,6 +220,8 @@ def ensure_tls(directory: Path, name: str = "localhost", base: str = "idr") -> N
 
 def build(spec: StackSpec, no_cache: bool = False) -> float:
     """Build what is missing of the stack's images (all of them with ``no_cache``); seconds taken."""
+    if spec.images_from is not None:
+        return build(STACKS[spec.images_from], no_cache)
     started = time.monotonic()
     fresh = ["--no-cache"] if no_cache else []
     if spec.tls_dir is not None:

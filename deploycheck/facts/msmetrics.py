@@ -31,12 +31,12 @@ def samples(text: str, name: str) -> Iterator[tuple[dict[str, str], float]]:
 
 
 def served_renders(text: str, metric: str, span: str = RENDER_REGION_SPAN) -> float | None:
-    """Successful requests counted for the route span ``span``; None when the
-    summary is absent (tracing off: the count cannot be read)."""
-    found = list(samples(text, f"{metric}_count"))
-    if not found:
+    """Successful requests counted for the route span ``span`` (0 before the
+    first); None when the summary is absent (tracing off: it cannot be read)."""
+    if not re.search(rf"^# TYPE {re.escape(metric)} summary$", text, re.MULTILINE):
         return None
-    return sum(v for labels, v in found if labels.get("spanName") == span and labels.get("error", "") == "")
+    return sum(v for labels, v in samples(text, f"{metric}_count")
+               if labels.get("spanName") == span and labels.get("error", "") == "")
 
 
 def read_metrics(node: Host, port: int) -> str:

@@ -93,6 +93,10 @@ class Host:
         hosts = self._inventory.group(role) if self._inventory is not None else []
         return hosts[0] if hosts else None
 
+    def has_role(self, role: str) -> bool:
+        """Whether the host is among the hosts of a profile's role."""
+        return self._inventory is not None and any(h.name == self.name for h in self._inventory.group(role))
+
     def render(self, name: str, value: Any) -> Any:
         """``value`` with its Jinja rendered as Ansible would for this host;
         ``*_file`` paths are relative to the host's inventory and may use ``~``."""

@@ -26,6 +26,7 @@ CACHE_CONF = "/etc/nginx/conf.d/cache.conf"
 CACHED_INC = "/etc/nginx/idr/cached-location.inc"
 UNCACHED_INC = "/etc/nginx/idr/uncached-location.inc"
 COMMON_INC = "/etc/nginx/idr/common-server.inc"
+CORS_INC = "/etc/nginx/idr/cors.inc"
 MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
 DUMPS = "/var/lib/pgsql/backup/database"
 MEMO = "/opt/omero/memo-regen"
@@ -139,7 +140,7 @@ IDR: dict[str, list[Fault]] = {
     ],
     "IDR-CORS-01": [
         Fault("cors-missing", "the proxy no longer sends Access-Control-Allow-Origin", ["IDR-CORS-01"],
-              apply=[Edit(PROXY, COMMON_INC, "add_header Access-Control-Allow-Origin",
+              apply=[Edit(PROXY, CORS_INC, "add_header Access-Control-Allow-Origin",
                           "# add_header Access-Control-Allow-Origin", then="nginx -s reload")]),
     ],
     "IDR-DATA-01": [

@@ -126,3 +126,21 @@ def test_bad_inventories_give_one_line(tmp_path: Path, name: str, text: str, mes
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InventoryError, match="inventory file not found"):
         load([tmp_path / "missing.yml"])
+
+
+def test_exposure_probes_the_public_address(tmp_path: Path) -> None:
+    """The proxy is probed where the public reaches it (public_url's host),
+    not at ansible_host, a private address; a declared outside_address wins;
+    inner hosts keep their inventory address; a loopback URL says nothing."""
+    from deploycheck.facts.probe import public_address
+
+    text = ("all:\n  vars: {public_url: 'https://idr.example.org'}\n  children:\n"
+            "    proxy: {hosts: {p1: {ansible_host: 10.0.0.5}}}\n"
+            "    database: {hosts: {db1: {ansible_host: 10.0.0.9}}}\n"
+            "    omeroreadonly: {hosts: {ro1: {ansible_host: 10.0.0.7, outside_address: 192.0.2.7}}}\n")
+    inv = _load(_write(tmp_path, "inv.yml", text))
+    assert public_address(inv.group("proxy")[0]) == "idr.example.org"
+    assert public_address(inv.group("database")[0]) == "10.0.0.9"
+    assert public_address(inv.group("omeroreadonly")[0]) == "192.0.2.7"
+    loop = _load(_write(tmp_path, "loop.yml", text.replace("https://idr.example.org", "http://127.0.0.1:18080")))
+    assert public_address(loop.group("proxy")[0]) == "10.0.0.5"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts.probe import reachable_ports
+from deploycheck.facts.probe import public_address, reachable_ports
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("proxy")
-READS = ("private_ports", "outside_address", "allowed_public_ports")
+READS = ("private_ports", "outside_address", "public_url", "allowed_public_ports")
 
 REF = "seed 000: IDR administration (only accessible external ports on idr-proxy)"
 
@@ -32,7 +32,7 @@ def _assert_closed_from_outside(node: Host, outside: Host) -> None:
         cause = reachability(probe)
         if cause:
             pytest.fail(cause, pytrace=False)
-    address = expect(node, "outside_address") or node.address
+    address = public_address(node)
     open_ports = reachable_ports(outside, address, ports)
     assert not open_ports, (f"{node.name}: ports {open_ports} reachable from outside ({outside.name} -> {address}); "
                             "expected none")
@@ -79,7 +79,7 @@ def test_proxy_web_ports_open_from_outside(node: Host, outside: Host) -> None:
     if cause:
         pytest.fail(cause, pytrace=False)
     wanted = [p for p in expect(node, "allowed_public_ports") if p in (80, 443)]
-    address = expect(node, "outside_address") or node.address
+    address = public_address(node)
     open_ports = reachable_ports(outside, address, wanted)
     missing = sorted(set(wanted) - set(open_ports))
     assert not missing, f"{node.name}: ports {missing} do not answer from outside ({address}); expected {wanted}"

@@ -30,6 +30,11 @@ def test_long_query_port(node: Host, proxy: Proxy, public_cookies: dict[str, str
     port = expect(node, "longquery_port")
     if not port:
         pytest.skip(f"{node.name}: the docs describe port 8009, which this deployment does not have")
+    try:
+        answers = hostcurl.loopback(node, port, "/", method="HEAD", timeout=10).status > 0
+    except AssertionError:
+        answers = False
+    assert answers, f"{node.name}: port {port} does not answer; the docs send long queries through it"
     probe = expect(node, "longquery_probe_path")
     if not probe:
         pytest.skip(f"{node.name}: set longquery_probe_path to a cacheable URL whose SQL exceeds the timeout")

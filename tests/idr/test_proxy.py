@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host, Inventory
 
 pytestmark = pytest.mark.hosts("proxy")
-READS = ("allowed_public_ports", "loopback_only_ports", "nginx_cache_dir", "readonly_upstream", "proxy_access_log")
+READS = ("allowed_public_ports", "loopback_only_ports", "nginx_cache_dir", "readonly_upstream", "proxy_access_log",
+         "readonly_web_servers")
 
 REF = "seed 000: idr-proxy"
 
@@ -48,8 +49,9 @@ def test_internal_ports_loopback_only(node: Host, host: testinfra.host.Host) -> 
     listeners = listening_tcp(node)
     exposed = sorted({f"{s.address}:{s.port}" for s in listeners if s.port in ports and not s.loopback})
     absent = sorted(p for p in ports if not any(s.port == p for s in listeners))
-    assert not exposed, f"{node.name}: {', '.join(exposed)} listen beyond loopback; expected 127.0.0.1 only"
-    assert not absent, f"{node.name}: ports {absent} do not listen at all; expected them on loopback"
+    problems = [f"{', '.join(exposed)} listen beyond loopback"] if exposed else []
+    problems += [f"ports {absent} do not listen at all"] if absent else []
+    assert not problems, f"{node.name}: " + "; ".join(problems) + f"; expected {ports} on loopback only"
 
 
 @control("IDR-PROXY-03", "The proxy cache directory is its own volume", "medium",
@@ -86,14 +88,23 @@ def test_hosts_lists_readonly_servers(node: Host, host: testinfra.host.Host, inv
 @control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF)
 def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
     """A stale server in the upstream gets a share of the visitors; a
-    missing one carries no load."""
+    missing one carries no load. Servers may be named by host name or by
+    address (IDR writes addresses); where the deployment reserves the first
+    N read-only servers for the web (IDR's idr_backend_reserved_offset),
+    exactly that many of them are in it."""
     name = expect(node, "readonly_upstream")
     servers = nginx.upstream_servers(nginx.dump(node), name)
     assert servers is not None, f"{node.name}: no nginx upstream '{name}'"
-    wanted = sorted(h.name for h in inventory.group("omeroreadonly"))
-    stale, missing = sorted(set(servers) - set(wanted)), sorted(set(wanted) - set(servers))
-    assert not stale and not missing, (f"{node.name}: upstream {name} has stale {stale} and lacks {missing}; "
-                                       f"expected {wanted}")
+    readonly = inventory.group("omeroreadonly")
+    known = {h.name: {h.name, h.address, *hostfacts.output(h, "hostname -I").split()} for h in readonly}
+    stale = sorted(s for s in servers if not any(s in names for names in known.values()))
+    present = sorted(h for h, names in known.items() if names & set(servers))
+    reserved = expect(node, "readonly_web_servers")
+    want = len(readonly) if reserved is None else min(int(reserved), len(readonly))
+    assert not stale, f"{node.name}: upstream {name} has {stale}, which are no read-only server of the inventory"
+    assert len(present) == want, (f"{node.name}: upstream {name} serves from {present}; expected "
+                                  + (f"all of {sorted(known)}" if reserved is None else
+                                     f"{want} of {sorted(known)} (readonly_web_servers)"))
 
 
 @control("IDR-PROXY-07", "The proxy's access log records the cache status of every request", "medium",
