@@ -1,8 +1,8 @@
 """The fault matrix: proves every control can fail.
 
 Each fault of the catalogue applies a real misconfiguration to the running
-reference stack (inside its containers), runs the non-disruptive controls,
-records which failed, and reverts. Writes ``reports/faults.json``; exits 1
+reference stack (inside its containers), runs the non-disruptive controls of
+the files holding the controls it names, records which failed, and reverts. Writes ``reports/faults.json``; exits 1
 when a fault is not caught by the controls it names or when a control has no
 fault. ``--plan`` prints every fault's commands instead and touches nothing.
 """
@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from deploycheck.catalogue import expected_module
 from deploycheck.control import ID_PATTERN
 from deploycheck.stack import STACKS, StackError, service_container, wait_ready
 from selftests.faults.catalogue import CATALOGUE
@@ -77,11 +78,17 @@ def execute(step: Step, timeout: float = 90) -> None:
         raise StackError(f"'{shlex.join(argv)[:160]}' failed: {done.stderr.strip()[:200]}")
 
 
-def run_controls(inventory: str, reports: Path, extra: list[str] | None = None) -> list[str]:
-    """Ids of the controls that failed or errored, on any host."""
+def control_files(control_ids: list[str]) -> list[str]:
+    """The control files holding these controls (a fault runs only the files it must make fail)."""
+    return sorted({f"tests/{expected_module(i).replace('.', '/')}.py" for i in control_ids})
+
+
+def run_controls(inventory: str, reports: Path, extra: list[str] | None = None,
+                 files: list[str] | None = None) -> list[str]:
+    """Ids of the controls that failed or errored, on any host (of ``files`` only, when given)."""
     marks = [] if extra and "--allow-disruptive" in extra else ["-m", "not disruptive"]
     subprocess.run([sys.executable, "-m", "pytest", f"--inventory={inventory}", *marks, "-q", "-n", "2",
-                    f"--reports-dir={reports}", *(extra or [])],
+                    f"--reports-dir={reports}", *(extra or []), *(files or [])],
                    cwd=ROOT, capture_output=True, text=True, timeout=600)
     data = json.loads((reports / "controls.json").read_text())
     return sorted({c["id"] for c in data["controls"] if c["outcome"] in ("failed", "error")})
@@ -99,7 +106,7 @@ def run_fault(fault: Fault, stack: str, inventory: str, scratch: Path) -> Result
     try:
         for step in fault.apply:
             execute(step)
-        failed = run_controls(inventory, scratch / fault.name, fault.pytest_args)
+        failed = run_controls(inventory, scratch / fault.name, fault.pytest_args, control_files(fault.expected))
     finally:
         for step in fault.revert_steps():
             execute(step)
