@@ -43,6 +43,7 @@ def _var(name: str, role: str | None = None) -> Derived:
 
 IDR_READONLY_DB = "idr_omero_readonly_database"  # IDR/deployment group_vars/database-hosts.yml
 WEB_CONFIG = "omero_web_config_set"  # ome/ansible-role-omero-web: omero.web.* settings
+VIDJIL_DATABASES = "/usr/share/vidjil/server/web2py/applications/vidjil/databases"  # web2py's table files
 
 
 VARIABLES: dict[str, Variable] = {
@@ -150,22 +151,33 @@ VARIABLES: dict[str, Variable] = {
         Variable("deploycheck_groups", {}, "Roles mapped to the inventory's own group names, e.g. {proxy: web-front}."),
         Variable("expected_services", [], "Compose services that must be running."),
         Variable("persistent_paths", {"mysql": ["/var/lib/mysql"], "nginx": ["/var/log/nginx"],
-                                      "uwsgi": ["/mnt/upload", "/mnt/result", "/var/vidjil"]},
+                                      "uwsgi": ["/mnt/upload/uploads", "/mnt/result/results", "/mnt/result/tmp",
+                                                VIDJIL_DATABASES, "/var/vidjil"]},
                  "Container paths (by compose service) whose files must live outside the containers: the "
-                 "database, uploads, results and logs (host folders under /opt/vidjil by default)."),
-        Variable("private_services", {}, "service -> ports that must not be published outside the compose network."),
+                 "database, uploads, results, web2py's databases folder and logs (release 2022.03 mounts "
+                 "these folders of /opt/vidjil)."),
+        Variable("private_services", {"fuse": [12789], "mysql": [3306], "uwsgi": [8000], "redis": [6379],
+                                      "flower": [5555]},
+                 "service -> ports that must not be published outside the compose network (services the "
+                 "deployment lacks are passed over)."),
         Variable("vidjil_url", None, "Vidjil's plain HTTP address.", ("vidjil",)),
         Variable("self_signed_allowed", False, "Whether a self-signed certificate is acceptable (test stacks)."),
         Variable("default_logins", [["plop@plop.com", "1234"], ["plop@plop.com", "foobartest"]],
                  "Shipped credentials that must not log in: [email, password] pairs."),
-        Variable("shipped_db_passwords", {"root": "MySRPimSRP", "vidjil": "rootpass"},
-                 "Database passwords shipped with Vidjil's compose files, which must have been changed."),
+        Variable("shipped_db_passwords", {"root": ["MySRPimSRP", "mysql_root_password", "rootpass"],
+                                          "vidjil": ["rootpass"]},
+                 "Database passwords Vidjil's repository has shipped (compose files, create_db.sql, .env-default), "
+                 "account -> passwords, which must all have been changed."),
         Variable("vidjil_admin_email", None, "A working Vidjil login, to prove the login check can succeed."),
         Variable("vidjil_admin_password", None, "Password of vidjil_admin_email (secret)."),
         Variable("backup_dir", "/mnt/backup", "Backup folder inside the backup service."),
         Variable("vidjil_app_model", "/usr/share/vidjil/server/web2py/applications/vidjil/models/db.py",
                  "The web2py app model file (holds AUTODELETE) in the uwsgi service."),
-        Variable("germline_paths", ["/germline/IGHV.fa", "/js/germline.js"], "Germline files the site serves."),
+        Variable("germline_paths", ["/germline/homo-sapiens/IGHV.fa", "/js/germline.js"],
+                 "Germline files the site serves."),
+        Variable("worker_heartbeat_max_s", 30, "Seconds after which a scheduler worker's last heartbeat is stale."),
+        Variable("queued_max_age_s", 3600,
+                 "Seconds a task may wait in QUEUED (release 2022.03 resets the workers after an hour)."),
         Variable("ready_urls", [], "Extra URLs (absolute or below public_url) --wait-ready waits for (< 500)."),
         Variable("restore_scratch_db", "deploycheck_restore_drill",
                  "Scratch database the disruptive restore drill creates and drops."),
