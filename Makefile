@@ -50,7 +50,7 @@ test: lint unit stack-fresh controls-healthy selftests-stack twins soak faults
 
 ## twins: the suite on the twins of the real systems as they ship; verdicts compared with the pinned ones
 twins: $(PY)
-	$(NO_JOB_SUMMARY) $(PY) -m selftests.twins idr-shipped
+	$(NO_JOB_SUMMARY) $(PY) -m selftests.twins all
 
 N ?= 3
 ## soak: the full default suite N times on the healthy stacks (make soak N=20)
@@ -89,4 +89,4 @@ lint: $(PY)
 controls: $(PY)
 	$(PY) -m deploycheck.catalogue
 	$(PY) -m deploycheck.catalogue --markdown > docs/controls.md.tmp && mv docs/controls.md.tmp docs/controls.md
-	$(PY) -m selftests.twins idr-shipped --markdown > docs/idr-as-shipped.md.tmp && mv docs/idr-as-shipped.md.tmp docs/idr-as-shipped.md
+	$(PY) -m selftests.twins all --markdown

@@ -46,6 +46,7 @@ class StackSpec:
     data_dir: Path | None = None  # host folder of the stack's data (removed by down --volumes)
     overrides: tuple[Path, ...] = ()  # further compose files layered on compose_file
     images_from: str | None = None  # a stack whose images this one runs (it builds none of its own)
+    self_signed_dir: Path | None = None  # where a self-signed certificate is made, as Vidjil's docs make one
 
 
 STACKS = {
@@ -89,6 +90,16 @@ STACKS["idr-shipped"] = StackSpec(
         ("idrs-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
     ),
     images_from="idr",
+)
+# Vidjil as release 2022.03 ships it, on the Vidjil images.
+STACKS["vidjil-shipped"] = StackSpec(
+    "vidjil-shipped", "deploycheck-vidjil-shipped", FIXTURES / "vidjil-shipped" / "docker-compose.yml",
+    ("mysql", "uwsgi", "workers", "fuse", "nginx", "backup"),
+    "https://127.0.0.1:29443/vidjil/default/index",
+    systemd=False,
+    data_dir=Path(os.environ.get("VIDJILS_DATA", "/var/lib/deploycheck/vidjil-shipped")),
+    images_from="vidjil",
+    self_signed_dir=FIXTURES / "vidjil-shipped" / "ssl",
 )
 DEFAULT_STACKS = ("idr", "vidjil")  # what `all` means
 
@@ -218,8 +229,26 @@ def ensure_tls(directory: Path, name: str = "localhost", base: str = "idr") -> N
             raise StackError(f"openssl failed: {done.stderr.strip()[-200:]}")
 
 
+def ensure_self_signed(directory: Path, name: str = "localhost", base: str = "web2py") -> None:
+    """A self-signed certificate as Vidjil's docs have the operator make one
+    (openssl req -x509), with the host name also as subjectAltName so that a
+    client trusting it can check the name."""
+    if (directory / f"{base}.crt").exists():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    say(f"making a self-signed certificate for {name} in {directory}")
+    done = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1780",
+                           "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+                           "-keyout", f"{base}.key", "-out", f"{base}.crt"],
+                          cwd=directory, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise StackError(f"openssl failed: {done.stderr.strip()[-200:]}")
+
+
 def build(spec: StackSpec, no_cache: bool = False) -> float:
     """Build what is missing of the stack's images (all of them with ``no_cache``); seconds taken."""
+    if spec.self_signed_dir is not None:
+        ensure_self_signed(spec.self_signed_dir)
     if spec.images_from is not None:
         return build(STACKS[spec.images_from], no_cache)
     started = time.monotonic()

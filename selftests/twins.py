@@ -6,7 +6,8 @@ beside the reference stack that follows the administration docs. Every
 control on it passes, or fails (or skips) as pinned, with the finding that
 explains it: a true difference between the deployment and its docs. A
 verdict that moves either way fails the check, so a suite defect cannot hide
-among the findings. ``--markdown`` prints the findings table for ``docs/``.
+among the findings. ``--markdown`` writes each twin's findings table into
+``docs/``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-TWINS = {"idr-shipped": ROOT / "fixtures" / "idr-shipped" / "verdicts.yml"}
+TWINS = {name: ROOT / "fixtures" / name / "verdicts.yml" for name in ("idr-shipped", "vidjil-shipped")}
 OUTCOMES = ("failed", "skipped")
 
 
@@ -42,6 +43,7 @@ class Twin:
     inventory: str
     playbook_dir: str | None
     pinned: dict[str, Pinned]
+    doc: str = ""  # the findings table's file, below the project's root
 
 
 def load(name: str) -> Twin:
@@ -55,7 +57,7 @@ def load(name: str) -> Twin:
             raise ValueError(f"{control}: a pinned verdict needs its finding and its source")
         pinned[control] = Pinned(control, entry["outcome"], tuple(sorted(entry.get("hosts") or [])),
                                  " ".join(str(entry["finding"]).split()), " ".join(str(entry["source"]).split()))
-    return Twin(name, data["title"], data["inventory"], data.get("playbook_dir"), pinned)
+    return Twin(name, data["title"], data["inventory"], data.get("playbook_dir"), pinned, data.get("doc", ""))
 
 
 def observed(records: list[dict]) -> dict[str, dict[str, list[str]]]:
@@ -116,18 +118,27 @@ def markdown(twin: Twin) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m selftests.twins", description=__doc__.splitlines()[0])
-    parser.add_argument("twin", nargs="?", default="idr-shipped", choices=sorted(TWINS))
-    parser.add_argument("--markdown", action="store_true", help="print the findings table and exit")
+    parser.add_argument("twin", nargs="?", default="all", choices=[*sorted(TWINS), "all"])
+    parser.add_argument("--markdown", action="store_true", help="write each twin's findings table into docs/")
     parser.add_argument("--keep", action="store_true", help="leave the twin running afterwards")
     args = parser.parse_args(argv)
-    try:
-        twin = load(args.twin)
-    except (ValueError, KeyError, yaml.YAMLError) as exc:
-        print(f"twins: {TWINS[args.twin].name}: {exc}", file=sys.stderr)
-        return 2
+    names = sorted(TWINS) if args.twin == "all" else [args.twin]
     if args.markdown:
-        sys.stdout.write(markdown(twin))
+        for name in names:
+            twin = load(name)
+            (ROOT / twin.doc).write_text(markdown(twin), encoding="utf-8")
+            print(f"wrote {twin.doc}")
         return 0
+    return max(check(name, args.keep) for name in names)
+
+
+def check(name: str, keep: bool) -> int:
+    """Start the twin, run the suite, compare; 0 when every verdict is as pinned."""
+    try:
+        twin = load(name)
+    except (ValueError, KeyError, yaml.YAMLError) as exc:
+        print(f"twins: {TWINS[name].name}: {exc}", file=sys.stderr)
+        return 2
     from deploycheck import stack
 
     spec = stack.STACKS[twin.name]
@@ -139,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"twins: {twin.name}: {exc}", file=sys.stderr)
         return 1
     finally:
-        if not args.keep:
+        if not keep:
             stack.down(spec, volumes=True)
     problems = compare(twin, records)
     failed = sum(1 for r in records if r["outcome"] in ("failed", "error"))
@@ -147,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in problems:
         print(f"[twins] {twin.name}: {line}")
     return 1 if problems else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

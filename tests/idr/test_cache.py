@@ -40,10 +40,14 @@ def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str],
 
 @control("IDR-CACHE-02", "Thumbnails for anonymous visitors are cached despite OMERO.web's cookies", "high",
          "seed 000: idr-proxy (ignores any headers sent by the back-end)")
-def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy) -> None:
+def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
     """Each anonymous request makes OMERO.web open a public session and send
-    Set-Cookie and Vary: Cookie; the proxy must ignore both and still cache."""
-    proxy.assert_cached("thumbnail", f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/")
+    Set-Cookie and Vary: Cookie; the proxy must ignore both and still cache,
+    for a first-time visitor and for one who sends back the public session
+    cookie the site's pages gave it."""
+    path = f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/"
+    proxy.assert_cached("thumbnail", path)
+    proxy.assert_cached("thumbnail (visitor holding the public session cookie)", path, public_cookies)
 
 
 @control("IDR-CACHE-03", "Metadata panes are cached", "medium", REF)
@@ -103,11 +107,22 @@ def test_outside_allow_list_not_cached(node: Host, proxy: Proxy, public_cookies:
 @control("IDR-CACHE-10", "Set-Cookie from the backend never reaches clients of cached URIs", "critical",
          "seed 000: private tokens may inadvertently be cached")
 def test_set_cookie_hidden(node: Host, proxy: Proxy) -> None:
-    """Anonymous thumbnail requests make OMERO.web set a session cookie; a
-    cached copy carrying it would hand one session to every visitor."""
-    r = proxy.get(f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/")
-    assert r.status_code == 200, f"{node.name}: thumbnail answered {r.status_code}"
-    assert "Set-Cookie" not in r.headers, f"{node.name}: cached URI passed Set-Cookie to the client"
+    """Anonymous requests make OMERO.web set a session cookie; a cached copy
+    carrying it would hand one session to every visitor. Checked on one URI
+    of each cached kind (thumbnails, api, metadata panes, viewer pages), each
+    of which may be served by a location of its own."""
+    image = expect(node, "test_image")["id"]
+    passed, failed = [], []
+    for what, path in (("thumbnail", f"/webgateway/render_thumbnail/{image}/"), ("api", f"/api/v0/m/images/{image}/"),
+                       ("metadata pane", f"/webclient/metadata_details/image/{image}/"),
+                       ("viewer page", f"/webclient/img_detail/{image}/")):
+        r = proxy.get(path)
+        if r.status_code != 200:
+            failed.append(f"{what} {path} answered {r.status_code}")
+        elif "Set-Cookie" in r.headers:
+            passed.append(f"{what} {path}")
+    assert not failed, f"{node.name}: " + "; ".join(failed)
+    assert not passed, f"{node.name}: cached URIs passed Set-Cookie to the client: " + ", ".join(passed)
 
 
 @control("IDR-CACHE-11", "Only successful answers are cached: a 404 render is not", "medium",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("omeroreadwrite")
-READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir")
+READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir", "pg_data_dir")
 
 
 def _writable_by(host: testinfra.host.Host, user: str, path: str) -> bool:
@@ -33,12 +33,22 @@ def _writable_by(host: testinfra.host.Host, user: str, path: str) -> bool:
 @pytest.mark.hosts("omeroreadwrite", "database")
 def test_data_dirs_are_mount_points(node: Host, host: testinfra.host.Host) -> None:
     """A separate volume is backed up, restored and carried over an upgrade
-    on its own; data in a host's root file system goes with the host."""
+    on its own; data in a host's root file system goes with the host. The
+    data directories themselves (the binary repository, the PostgreSQL data),
+    symlinks followed, must live on such a volume, not on the root file system."""
     paths = expect(node, "data_mounts")
     if not paths:
         pytest.skip(f"{node.name}: inventory lists no data_mounts")
     not_mounted = [p for p in paths if not hostfacts.path(node, p).mount_point]
     assert not not_mounted, f"{node.name}: {not_mounted} are not mount points; expected separate volumes"
+    data_dirs = [expect(node, "omero_data_dir")] if node.has_role("omeroreadwrite") else []
+    data_dirs += [expect(node, "pg_data_dir")] if node.has_role("database") else []
+    on_root = []
+    for d in filter(None, data_dirs):
+        fs = host.run(f"stat -L -c %m {shlex.quote(d)}").stdout.strip()
+        if fs in ("", "/"):
+            on_root.append(f"{d} ({'missing' if not fs else 'on /'})")
+    assert not on_root, f"{node.name}: data directories not on a separate volume: {on_root}"
 
 
 @control("IDR-DATA-02", "The Bio-Formats cache directory exists on the read-write server", "medium",

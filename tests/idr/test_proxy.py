@@ -9,6 +9,7 @@ status and serves rsync read-only."""
 from __future__ import annotations
 
 import re
+import shlex
 from typing import TYPE_CHECKING
 
 import pytest
@@ -66,12 +67,18 @@ def test_cache_dir_is_volume(node: Host, host: testinfra.host.Host) -> None:
 @control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF)
 def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
     """A worker that cannot write the cache serves every request from the
-    backends, silently."""
+    backends, silently. So does one that cannot write a cache zone's own
+    directory (each proxy_cache_path of the configuration)."""
     path = expect(node, "nginx_cache_dir")
-    user = nginx.worker_user(nginx.dump(node))
+    config = nginx.dump(node)
+    user = nginx.worker_user(config)
     f = hostfacts.path(node, path)
     assert f.is_directory, f"{node.name}: {path} does not exist"
     assert f.user == user, f"{node.name}: {path} belongs to {f.user}; expected the worker user {user}"
+    zones = sorted(set(re.findall(r"^\s*proxy_cache_path\s+([^\s;]+)", config, re.MULTILINE)))
+    wrong = [f"{z} ({zf.user if zf.is_directory else 'missing'})" for z in zones
+             if not (zf := hostfacts.path(node, z)).is_directory or zf.user != user]
+    assert not wrong, f"{node.name}: cache zone directories not owned by the worker user {user}: {wrong}"
 
 
 @control("IDR-PROXY-05", "Every read-only server of the inventory is in the proxy's /etc/hosts", "medium",
@@ -85,16 +92,26 @@ def test_hosts_lists_readonly_servers(node: Host, host: testinfra.host.Host, inv
     assert not missing, f"{node.name}: /etc/hosts lacks {missing}; operators list servers from it"
 
 
+def _down_servers(config: str, name: str) -> set[str]:
+    """Servers of ``upstream NAME`` marked ``down`` (as upstream_servers names them)."""
+    block = re.search(rf"upstream\s+{re.escape(name)}\s*\{{(.*?)\}}", config, re.DOTALL)
+    found = re.findall(r"^\s*server\s+([^\s;]+)[^;]*\sdown\s*;", block.group(1) if block else "", re.MULTILINE)
+    return {s.rsplit(":", 1)[0] if s.count(":") == 1 else s for s in found}
+
+
 @control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF)
 def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
     """A stale server in the upstream gets a share of the visitors; a
     missing one carries no load. Servers may be named by host name or by
     address (IDR writes addresses); where the deployment reserves the first
     N read-only servers for the web (IDR's idr_backend_reserved_offset),
-    exactly that many of them are in it."""
+    exactly that many of them are in it. A server marked ``down`` serves
+    nothing and does not count."""
     name = expect(node, "readonly_upstream")
-    servers = nginx.upstream_servers(nginx.dump(node), name)
+    config = nginx.dump(node)
+    servers = nginx.upstream_servers(config, name)
     assert servers is not None, f"{node.name}: no nginx upstream '{name}'"
+    servers = [s for s in servers if s not in _down_servers(config, name)]  # marked down: carries no load
     readonly = inventory.group("omeroreadonly")
     known = {h.name: {h.name, h.address, *hostfacts.output(h, "hostname -I").split()} for h in readonly}
     stale = sorted(s for s in servers if not any(s in names for names in known.values()))
@@ -121,16 +138,31 @@ def test_access_log_has_cache_status(node: Host) -> None:
     assert not without, f"{node.name}: {log} uses format(s) {without} without $upstream_cache_status"
 
 
+def _rsync_daemon_config(node: Host) -> str:
+    """The config file of the running rsync daemon (its --config argument), else rsync's default."""
+    pids = " ".join(str(pid) for sock in listening_tcp(node) if sock.port == 873 for name, pid in sock.processes
+                    if name == "rsync")
+    args = hostfacts.output(node, f"for p in {pids}; do tr '\\0' '\\n' < /proc/$p/cmdline; done; true").split()
+    for i, arg in enumerate(args):
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+        if arg == "--config" and i + 1 < len(args):
+            return args[i + 1]
+    return "/etc/rsyncd.conf"
+
+
 @control("IDR-PROXY-08", "The public rsync daemon serves read-only modules", "high",
          "seed 000: external ports (rsync on idr-proxy)")
 def test_rsync_modules_read_only(node: Host, host: testinfra.host.Host) -> None:
     """rsync is open to the world for downloads; a writable module lets
-    anyone upload to the proxy."""
-    if not hostfacts.path(node, "/etc/rsyncd.conf").exists:
-        pytest.skip(f"{node.name}: no /etc/rsyncd.conf")
+    anyone upload to the proxy. Judges the file the running daemon reads
+    (its --config), not only the default /etc/rsyncd.conf."""
+    config = _rsync_daemon_config(node)
+    if not hostfacts.path(node, config).exists:
+        pytest.skip(f"{node.name}: no {config}")
     module, writable = None, []
     global_read_only = True
-    for raw in hostfacts.output(node, "cat /etc/rsyncd.conf").splitlines():
+    for raw in hostfacts.output(node, f"cat {shlex.quote(config)}").splitlines():
         line = raw.split("#", 1)[0].strip()
         if m := re.match(r"^\[(.+)\]$", line):
             module = m.group(1)
@@ -140,4 +172,5 @@ def test_rsync_modules_read_only(node: Host, host: testinfra.host.Host) -> None:
                 global_read_only = ro
             elif not ro:
                 writable.append(module)
-    assert global_read_only and not writable, f"{node.name}: writable rsync module(s) {writable or ['(global)']}"
+    assert global_read_only and not writable, \
+        f"{node.name}: writable rsync module(s) in {config}: {writable or ['(global)']}"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
-READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port")
+READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port", "test_image")
 
 REF = "seed 003: Configuring and Running the Server"
 
@@ -45,8 +45,9 @@ def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> N
 def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     """The microservice authenticates every render with the visitor's
     OMERO.web session; sessions kept anywhere else make every render 403.
-    Opens a public session on the host's own OMERO.web, then looks for it
-    under Django's cache-session key in Redis."""
+    Opens a public session on the host's own OMERO.web, looks for it under
+    Django's cache-session key in Redis, then renders on the microservice's
+    own port with that session cookie alone."""
     url = "http://127.0.0.1" + expect(node, "public_entry_path")
     name = expect(node, "session_cookie_name")
     r = hostcurl.get(node, url, timeout=10, follow=True)
@@ -56,13 +57,23 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     key = omeroweb.session_cache_key(session_id)
     assert omeroweb.session_in_redis(node, session_id), \
         f"{node.name}: session {key[:40]}... not in Redis db 0; OMERO.web sessions live elsewhere"
+    # ...and the microservice reads it there: a render with that cookie alone is accepted
+    port, image = int(expect(node, "ms_port")), expect(node, "test_image")["id"]
+    render = f"http://127.0.0.1:{port}/webgateway/render_image_region/{int(image)}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
+             "&region=0,0,8,8"
+    status = host.run(f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(f'{name}={session_id}')} "
+                      f"{shlex.quote(render)}").stdout.strip()
+    assert status == "200", (f"{node.name}: the microservice answered {status or 'nothing'} to a render with "
+                             f"OMERO.web's session cookie; it does not find the sessions OMERO.web keeps")
 
 
 @control("MSIR-HOST-03", "The host's nginx sends the render routes to the microservice", "high",
          "seed 003: Redirecting OMERO.web to the Server")
 def test_nginx_routes_to_ms(node: Host) -> None:
     """Without the location blocks, renders silently fall back to OMERO.web
-    and the microservice serves nothing."""
+    and the microservice serves nothing. Besides the configuration, an
+    OPTIONS on a render route through the host's nginx (port 80) must reach
+    the microservice: another location can win over the render routes."""
     config = nginx.dump(node)
     port = int(expect(node, "ms_port"))
     upstreams = {m.group(1) for m in re.finditer(
@@ -71,6 +82,14 @@ def test_nginx_routes_to_ms(node: Host) -> None:
     routed = [m for m in re.finditer(r"location\s+~\s+(\S*render_\S*)\s*\{([^}]*)\}", config)
               if "image_region" in m.group(1) and any(f"http://{t}" in m.group(2) for t in targets)]
     assert routed, f"{node.name}: no nginx location sends render_image_region to port {port}"
+    # another location (a ^~ prefix, an earlier regex) may still win: ask the host's nginx itself
+    r = hostcurl.loopback(node, 80, "/webgateway/render_image_region/1/0/0/", method="OPTIONS", timeout=10)
+    try:
+        provider = json.loads(r.text).get("provider")
+    except ValueError:
+        provider = None
+    assert provider == "ImageRegionMicroservice", (f"{node.name}: OPTIONS on render_image_region through the host's "
+                                                   f"nginx gave {r.status} {r.text[:80]!r}, not the microservice")
 
 
 @control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF)
