@@ -152,7 +152,10 @@ VARIABLES: dict[str, Variable] = {
         Variable("expected_services", [], "Compose services that must be running."),
         Variable("persistent_paths", {"mysql": ["/var/lib/mysql"], "nginx": ["/var/log/nginx"],
                                       "uwsgi": ["/mnt/upload/uploads", "/mnt/result/results", "/mnt/result/tmp",
-                                                VIDJIL_DATABASES, "/var/vidjil"]},
+                                                VIDJIL_DATABASES, "/var/vidjil"],
+                                      "workers": ["/mnt/upload/uploads", "/mnt/result/results", "/mnt/result/tmp",
+                                                  VIDJIL_DATABASES],
+                                      "backup": ["/mnt/backup"]},
                  "Container paths (by compose service) whose files must live outside the containers: the "
                  "database, uploads, results, web2py's databases folder and logs (release 2022.03 mounts "
                  "these folders of /opt/vidjil)."),

@@ -92,8 +92,9 @@ def test_session_cookies_are_masked(deploycheck) -> None:
     import re
 
     inv = reference("idr")
-    inv["all"]["vars"]["test_image"] = {"id": 987654321, "size_x": 64, "size_y": 64, "size_z": 1, "size_c": 1}
-    run = deploycheck(inv, "-vv", "-l", "-n", "0", "-k", "render_region_size")
+    # the image exists (its rendering settings load) but is not the size the inventory says: the render control fails
+    inv["all"]["vars"]["test_image"] = {"id": 1, "size_x": 64, "size_y": 64, "size_z": 5, "size_c": 3}
+    run = deploycheck(inv, "-vv", "-l", "-n", "0", "-k", "render_image_plane")
     assert run.rc == 1, run.output[-800:]
     text = run.all_text()
     assert "sessionid_idr" in text, "the cookie name should show in the locals; the test proves nothing"

@@ -67,18 +67,12 @@ def test_cache_dir_is_volume(node: Host, host: testinfra.host.Host) -> None:
 @control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF)
 def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
     """A worker that cannot write the cache serves every request from the
-    backends, silently. So does one that cannot write a cache zone's own
-    directory (each proxy_cache_path of the configuration)."""
+    backends, silently."""
     path = expect(node, "nginx_cache_dir")
-    config = nginx.dump(node)
-    user = nginx.worker_user(config)
+    user = nginx.worker_user(nginx.dump(node))
     f = hostfacts.path(node, path)
     assert f.is_directory, f"{node.name}: {path} does not exist"
     assert f.user == user, f"{node.name}: {path} belongs to {f.user}; expected the worker user {user}"
-    zones = sorted(set(re.findall(r"^\s*proxy_cache_path\s+([^\s;]+)", config, re.MULTILINE)))
-    wrong = [f"{z} ({zf.user if zf.is_directory else 'missing'})" for z in zones
-             if not (zf := hostfacts.path(node, z)).is_directory or zf.user != user]
-    assert not wrong, f"{node.name}: cache zone directories not owned by the worker user {user}: {wrong}"
 
 
 @control("IDR-PROXY-05", "Every read-only server of the inventory is in the proxy's /etc/hosts", "medium",
@@ -142,6 +136,8 @@ def _rsync_daemon_config(node: Host) -> str:
     """The config file of the running rsync daemon (its --config argument), else rsync's default."""
     pids = " ".join(str(pid) for sock in listening_tcp(node) if sock.port == 873 for name, pid in sock.processes
                     if name == "rsync")
+    if not pids:
+        return "/etc/rsyncd.conf"
     args = hostfacts.output(node, f"for p in {pids}; do tr '\\0' '\\n' < /proc/$p/cmdline; done; true").split()
     for i, arg in enumerate(args):
         if arg.startswith("--config="):
