@@ -88,6 +88,7 @@ STACKS["idr-shipped"] = StackSpec(
         ("idrs-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
         ("idrs-omeroreadwrite", "ls /mnt/backup_server/omero/rdiff-backup-data/current_mirror.*"),
         ("idrs-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
+        ("idrs-proxy", "iptables -S INPUT | grep -q REJECT"),  # IDR's host firewall is in place
     ),
     images_from="idr",
 )

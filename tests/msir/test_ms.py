@@ -26,6 +26,7 @@ READS = ("ms_port", "test_image", "ms_metric")
 
 REF = "seed 003: Redirecting OMERO.web to the Server"
 REGION = "/webgateway/render_image_region/{id}/0/0/"
+RENDERS = 4
 
 
 def _render_count(inventory: Inventory, metric: str) -> float:
@@ -62,16 +63,20 @@ def test_renders_served_by_ms(node: Host, public_proxy: Proxy, inventory: Invent
                               test_rendering: Rendering) -> None:
     """Renders that fall back to OMERO.web work but tie up its workers and
     the OMERO server. Counts the microservice's own successful render spans
-    around one fresh render."""
+    around a few fresh renders through the proxy: each must add one. (Other
+    controls may render on a microservice's own port meanwhile, which only
+    adds; a few renders keep one such render from passing for them.)"""
     if not inventory.group("omeroreadonly"):
         pytest.skip("inventory has no read-only servers")
     metric = expect(node, "ms_metric")
     before = _render_count(inventory, metric)
-    r = public_proxy.get(REGION.format(id=expect(node, "test_image")["id"]) + test_rendering.query(region="0,0,16,16"))
-    assert r.status_code == 200, f"{node.name}: render answered {r.status_code}"
+    path = REGION.format(id=expect(node, "test_image")["id"]) + test_rendering.query(region="0,0,16,16")
+    for _ in range(RENDERS):
+        r = public_proxy.get(path)
+        assert r.status_code == 200, f"{node.name}: render answered {r.status_code}"
     after = _render_count(inventory, metric)
-    assert after >= before + 1, (f"{node.name}: the microservice's successful render_image_region spans went "
-                                 f"{before:g} -> {after:g}; the render did not reach the microservice")
+    assert after >= before + RENDERS, (f"{node.name}: the microservice's successful render_image_region spans went "
+                                       f"{before:g} -> {after:g} over {RENDERS} renders; they did not reach it")
 
 
 @control("MSIR-MS-03", "The microservice finds the session by header, then bsession, then cookie", "high",
