@@ -4,8 +4,11 @@ stack, as ratios against goals; results in reports/bench.json.
 Measures, in one run: the default suite's wall time against its floor
 (pytest start-up + the longest single control), serial against parallel,
 remote commands and connections per host and worker, the IDR stack with one
-and with four read-only servers, warm `make check` end to end and the cold
-build of the reference images. The stack is left as `make check` wants it.
+and with four read-only servers; every host over SSH with the inner ones
+through the proxy as a jump host, at 0 and at 50 ms round trip (latency),
+against a plain testinfra-style baseline, and with sixteen read-only servers
+(scale16); warm `make check` end to end and the cold build of the reference
+images. The stack is left as `make check` wants it.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.remote import JUMP_ALIAS, Remote, remote_idr
 from deploycheck import stack
 
 ROOT = Path(__file__).resolve().parent.parent
 IDR = f"--inventory={ROOT / 'inventories' / 'reference-idr.yml'}"
 FOUR_READONLY = f"--inventory={ROOT / 'bench' / 'readonly-x4.yml'}"
-GOALS = {"floor_ratio": 1.5, "scaling_ratio": 1.3, "make_check_s": 45.0}
+GOALS = {"floor_ratio": 1.5, "scaling_ratio": 1.3, "make_check_s": 45.0, "latency_added_s": 1.0,
+         "scale16_ratio": 1.3}
+DELAY_MS = 25.0  # each way: a 50 ms round trip
 RUN_TIMEOUT_S = 600
 
 
@@ -82,6 +88,68 @@ def longest(report: dict[str, Any]) -> dict[str, Any]:
     return {"id": slowest["id"], "host": slowest["host"], "duration_s": slowest["duration_s"]}
 
 
+def round_trips(report: dict[str, Any]) -> dict[str, Any]:
+    """Remote commands per host (each a round trip over SSH) and HTTP requests."""
+    run = report["run"]
+    return {"remote_commands_per_host": run.get("remote_commands", {}), "http_requests": run.get("http_requests")}
+
+
+def peer_baseline(remote: Remote, report: dict[str, Any]) -> dict[str, Any]:
+    """The same number of commands per host as the suite ran, each its own
+    ``host.run`` over SSH, one host after the other, as a plain testinfra
+    suite gathers facts (IDR's molecule tests): the round trips it pays."""
+    import testinfra
+
+    commands = report["run"].get("remote_commands", {})
+    started = time.perf_counter()
+    for name, count in commands.items():
+        if name not in remote.ssh_hosts:
+            continue
+        alias = JUMP_ALIAS if name == "idr-proxy" else name
+        host = testinfra.get_host(f"ssh://{alias}", ssh_config=str(remote.ssh_config))
+        for _ in range(int(count)):
+            host.run("true")
+    ran = sum(int(c) for n, c in commands.items() if n in remote.ssh_hosts)
+    return {"commands": ran, "wall_s": round(time.perf_counter() - started, 2)}
+
+
+def measure_remote(times: int) -> dict[str, Any]:
+    """Every host over SSH (inner ones through the proxy as jump host), the
+    site through relays: at 0 and at 50 ms round trip; then 16 read-only
+    servers at 50 ms against 1."""
+    stack.up(stack.STACKS["idr"])
+    say("every host over SSH, inner hosts through the proxy, no added latency")
+    with remote_idr(0.0) as remote:
+        zero, zero_all, _ = repeated(times, f"--inventory={remote.inventory}", "-n", "auto")
+    say(f"the same at {2 * DELAY_MS:.0f} ms round trip")
+    with remote_idr(DELAY_MS) as remote:
+        slow, slow_all, slow_report = repeated(times, f"--inventory={remote.inventory}", "-n", "auto")
+        say("peer baseline: one host.run per command over SSH")
+        peer = peer_baseline(remote, slow_report)
+    added = slow - zero
+    latency = {"zero_s": round(zero, 2), "zero_runs_s": [round(x, 2) for x in zero_all],
+               "rtt_ms": 2 * DELAY_MS, "slow_s": round(slow, 2), "slow_runs_s": [round(x, 2) for x in slow_all],
+               "added_s": round(added, 2), "goal_added_s": GOALS["latency_added_s"],
+               "met": added <= GOALS["latency_added_s"], **round_trips(slow_report),
+               "connections": per_host(slow_report),
+               "peer_baseline": {**peer, "ratio_to_suite": round(peer["wall_s"] / slow, 2)}}
+    say("sixteen read-only servers")
+    started = time.monotonic()
+    stack.up(stack.STACKS["idr-ro16"])
+    scale_up = time.monotonic() - started
+    sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
+    with remote_idr(DELAY_MS, readonly=sixteen) as remote:
+        many, many_all, many_report = repeated(times, f"--inventory={remote.inventory}", "-n", "auto")
+    ratio = many / slow
+    scale16 = {"one_readonly_s": round(slow, 2), "sixteen_readonly_s": round(many, 2),
+               "sixteen_runs_s": [round(x, 2) for x in many_all], "ratio": round(ratio, 2),
+               "goal_ratio": GOALS["scale16_ratio"], "met": ratio <= GOALS["scale16_ratio"],
+               "controls": len(many_report["controls"]), "scale_out_s": round(scale_up, 1)}
+    say("back to one read-only server")
+    stack.up(stack.STACKS["idr"])
+    return {"latency": latency, "scale16": scale16}
+
+
 def measure(times: int, cold: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                               "runs_per_median": times, "goals": GOALS}
@@ -116,6 +184,8 @@ def measure(times: int, cold: bool) -> dict[str, Any]:
     say("back to one read-only server")
     stack.up(stack.STACKS["idr"])
 
+    result.update(measure_remote(times))
+
     say("warm `make check` end to end")
     started = time.perf_counter()
     done = subprocess.run(["make", "check"], cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
@@ -132,7 +202,9 @@ def measure(times: int, cold: bool) -> dict[str, Any]:
         "make_check_s": result["make_check"]["wall_s"] <= GOALS["make_check_s"] and done.returncode == 0,
         "one_connection_per_host_per_worker": all(  # a shell, plus at most one database tunnel
             h["connections_per_worker_max"] <= 1 and h["tunnels_per_worker_max"] <= 1
-            for h in result["serial"]["per_host_parallel"].values()),
+            for h in [*result["serial"]["per_host_parallel"].values(), *result["latency"]["connections"].values()]),
+        "latency_added_s": result["latency"]["met"],
+        "scale16_ratio": result["scale16"]["met"],
     }
     return result
 
@@ -149,6 +221,13 @@ def table(result: dict[str, Any]) -> str:
         ("4 read-only hosts / 1", f"{scaling['four_readonly_s']} / {scaling['one_readonly_s']} s = "
          f"{scaling['scaling_ratio']} x", f"<= {GOALS['scaling_ratio']} x"),
         ("warm make check", f"{result['make_check']['wall_s']} s", f"<= {GOALS['make_check_s']:.0f} s"),
+        (f"SSH + jump, {result['latency']['rtt_ms']:.0f} ms RTT - 0 ms",
+         f"{result['latency']['slow_s']} - {result['latency']['zero_s']} = {result['latency']['added_s']} s",
+         f"<= {GOALS['latency_added_s']} s"),
+        ("peer baseline (host.run per command)", f"{result['latency']['peer_baseline']['wall_s']} s = "
+         f"{result['latency']['peer_baseline']['ratio_to_suite']} x the suite", ""),
+        ("16 read-only hosts / 1 (50 ms RTT)", f"{result['scale16']['sixteen_readonly_s']} / "
+         f"{result['scale16']['one_readonly_s']} s = {result['scale16']['ratio']} x", f"<= {GOALS['scale16_ratio']} x"),
     ]
     if "cold_build_s" in result:
         cold = result["cold_build_s"]

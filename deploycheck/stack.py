@@ -77,6 +77,10 @@ STACKS = {
 STACKS["idr-ro4"] = replace(
     STACKS["idr"], name="idr-ro4", overrides=(FIXTURES / "idr" / "readonly-x4.yml",),
     containers=(*STACKS["idr"].containers, "idr-omeroreadonly-2", "idr-omeroreadonly-3", "idr-omeroreadonly-4"))
+# ... and to sixteen, each a full host (make bench: scale16).
+STACKS["idr-ro16"] = replace(
+    STACKS["idr"], name="idr-ro16", overrides=(FIXTURES / "idr" / "readonly-x16.yml",),
+    containers=(*STACKS["idr"].containers, *(f"idr-omeroreadonly-{i}" for i in range(2, 17))))
 # IDR as it ships (IDR/deployment's production settings), on the IDR images.
 STACKS["idr-shipped"] = StackSpec(
     "idr-shipped", "deploycheck-idr-shipped", FIXTURES / "idr-shipped" / "docker-compose.yml",
