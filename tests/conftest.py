@@ -64,7 +64,9 @@ def proxy(node: Host, proxy_node: Host, proxy_client: Client) -> Proxy:
     return Proxy(node, proxy_node, proxy_client)
 
 
-@pytest.fixture
-def test_rendering(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> Rendering:
-    """The inventory's test_image as a viewer sees it, to send full renders."""
-    return read_rendering(proxy.with_cookies(public_cookies), int(expect(node, "test_image")["id"]))
+@pytest.fixture(scope="session")
+def test_rendering(proxy_node: Host, proxy_client: Client, public_cookies: dict[str, str]) -> Rendering:
+    """The inventory's test_image as a viewer sees it, to send full renders:
+    read once per process (a request per render control would cost a round trip each)."""
+    viewer = Proxy(proxy_node, proxy_node, proxy_client).with_cookies(public_cookies)
+    return read_rendering(viewer, int(expect(proxy_node, "test_image")["id"]))

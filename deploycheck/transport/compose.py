@@ -42,10 +42,11 @@ def service(node: Host, name: str) -> Container:
     return found
 
 
-def run(node: Host, name: str, command: str) -> tuple[int, str]:
-    """(exit code, output) of a shell command inside a service's container."""
+def run(node: Host, name: str, command: str, environment: dict[str, str] | None = None) -> tuple[int, str]:
+    """(exit code, output) of a shell command inside a service's container;
+    ``environment`` reaches it through the Docker API, never in a command line."""
     container = service(node, name)
     if container.status != "running":
         raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{command[:40]}'")
-    code, out = container.exec_run(["sh", "-c", command], demux=False)
+    code, out = container.exec_run(["sh", "-c", command], demux=False, environment=environment)
     return int(code), (out or b"").decode(errors="replace")

@@ -12,6 +12,10 @@ from deploycheck.transport import http
 from deploycheck.transport.remote import testinfra_host
 
 
+class NoAnswerError(AssertionError):
+    """curl got no HTTP answer (nothing listens, a timeout, an empty reply)."""
+
+
 @dataclass
 class HostResponse:
     status: int
@@ -43,7 +47,7 @@ def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: st
         cmd += ["--location"]
     result = testinfra_host(node).run(" ".join(shlex.quote(c) for c in [*cmd, url]))
     if result.rc != 0:
-        raise AssertionError(f"{node.name}: curl {url} failed: {result.stderr.strip()[:160]}")
+        raise NoAnswerError(f"{node.name}: curl {url} failed: {result.stderr.strip()[:160]}")
     raw = result.stdout
     head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
     while head.startswith("HTTP/") and body.startswith("HTTP/"):  # 100-continue, followed redirects

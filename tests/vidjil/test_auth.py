@@ -35,8 +35,11 @@ def test_default_credentials(node: Host, vidjil_https: Client) -> None:
         working = login(vidjil_https, email, password)
         assert working is Login.ACCEPTED, \
             f"{node.name}: the inventory's working login was {working.value}; cannot judge the default credentials"
+    defaults = expect(node, "default_logins")
+    if not defaults:
+        pytest.skip(f"{node.name}: the inventory lists no default logins to try")
     accepted, unjudged = [], []
-    for default_email, default_password in expect(node, "default_logins"):
+    for default_email, default_password in defaults:
         outcome = login(vidjil_https, default_email, default_password)
         shown = f"{default_email} / {'*' * len(default_password)}"
         if outcome is Login.ACCEPTED:

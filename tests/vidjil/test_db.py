@@ -26,12 +26,15 @@ def test_db_passwords_changed(node: Host) -> None:
     """The shipped passwords are public in Vidjil's repository, and it has
     shipped several over the years; anyone who reaches MySQL with one of
     them owns every sample."""
+    shipped = expect(node, "shipped_db_passwords")
+    if not shipped:
+        pytest.skip(f"{node.name}: the inventory lists no shipped passwords to try")
     accepted = []
-    for user, passwords in expect(node, "shipped_db_passwords").items():
+    for user, passwords in shipped.items():
         for number, password in enumerate([passwords] if isinstance(passwords, str) else passwords, 1):
-            # the password goes in the environment, not on the command line
-            code, out = compose.run(node, "mysql", f"MYSQL_PWD={shlex.quote(password)} mysql --protocol=TCP "
-                                                   f"-h 127.0.0.1 -u {shlex.quote(user)} -N -e 'SELECT 1' 2>&1")
+            # the password goes in the environment, not in a command line
+            code, out = compose.run(node, "mysql", f"mysql --protocol=TCP -h 127.0.0.1 -u {shlex.quote(user)} "
+                                                   "-N -e 'SELECT 1' 2>&1", environment={"MYSQL_PWD": password})
             if code == 0:
                 accepted.append(f"{user} (shipped password #{number})")
             elif "denied" not in out.lower():
