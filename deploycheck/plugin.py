@@ -14,6 +14,7 @@ import pytest
 
 from deploycheck import readiness
 from deploycheck.control import control_of
+from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import validate
@@ -191,6 +192,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Ask the selected controls' hosts ahead, all at once, while the first controls start."""
+    if session.config.option.collectonly or not session.items:
+        return
+    nodes = [item.callspec.params["node"] for item in session.items if getattr(item, "callspec", None) is not None
+             and isinstance(item.callspec.params.get("node"), Host)]
+    warmup.start(nodes)
+
+
+_REPORTED = RunCounters()  # this process's counts already sent with a report
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[COUNTERS_KEY] = COUNTERS.copy()
@@ -204,7 +217,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     redact = item.config.stash.get(REDACTOR_KEY, None)
     recorder.redact_report(redact, report)
     if report.when == "teardown":
-        recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())))
+        global _REPORTED
+        recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())),
+                             COUNTERS.since(_REPORTED))
+        _REPORTED = COUNTERS.copy()
     meta = control_of(item)
     if meta is not None:
         node = getattr(item, "callspec", None) and item.callspec.params.get("node")

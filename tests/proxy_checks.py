@@ -9,11 +9,12 @@ from dataclasses import dataclass, replace
 
 import requests
 
-from deploycheck.facts.accesslog import LogEntry, entry_for
+from deploycheck.facts.accesslog import LogEntry, entries_for, entry_for
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
 from deploycheck.transport.remote import testinfra_host
+from deploycheck.transport.together import at_once
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ class Proxy:
         """The answer to one request for ``path`` on a URL new to the cache."""
         return self.send(self.fresh(path), cookies, headers, method).response
 
+    def get_all(self, paths: list[str], cookies: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> list[requests.Response]:
+        """The answers to requests for several paths, each on a URL new to the
+        cache, sent at the same time (they do not depend on each other)."""
+        return at_once(lambda path: self.get(path, cookies, headers), paths)
+
     def log_entry(self, marker: str) -> LogEntry:
         """The proxy's access-log entry of the request carrying ``marker``."""
         return entry_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), marker)
@@ -57,11 +64,20 @@ class Proxy:
             return sent.response.headers.get(header, "-")
         return self.log_entry(sent.marker).cache
 
+    def statuses(self, *sent: Sent) -> list[str]:
+        """How the proxy's cache served each of those requests (the log read once)."""
+        header = expect(self.via, "cache_status_header")
+        if header:
+            return [s.response.headers.get(header, "-") for s in sent]
+        entries = entries_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
+        return [e.cache for e in entries]
+
     def twice(self, path: str, cookies: dict[str, str] | None = None) -> tuple[str, str, int]:
         """Cache status of two requests for one fresh URL, and the second one's HTTP status."""
         url = self.fresh(path)
         first, second = self.send(url, cookies), self.send(url, cookies)
-        return self.status(first), self.status(second), second.response.status_code
+        one, two = self.statuses(first, second)
+        return one, two, second.response.status_code
 
     def assert_cached(self, what: str, path: str, cookies: dict[str, str] | None = None) -> None:
         first, second, status = self.twice(path, cookies)

@@ -40,17 +40,33 @@ def parse_line(line: str) -> LogEntry | None:
 def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogEntry:
     """The access-log entry of the request with ``marker``; polls briefly,
     since nginx writes the line after the response is sent."""
+    return entries_for(host, log_path, [marker], deadline_s)[0]
+
+
+def entries_for(host, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry]:
+    """The entries of several requests, in the order of ``markers``, read
+    with one command (one round trip) while they are all there."""
     end = time.monotonic() + deadline_s
-    needle = shlex.quote(marker + '"')
-    command = f"grep -F -- {needle} {shlex.quote(log_path)} | tail -n 1"
+    patterns = " ".join(f"-e {shlex.quote(m + chr(34))}" for m in markers)  # the marker ends the quoted User-Agent
+    command = f"grep -F {patterns} -- {shlex.quote(log_path)} | tail -n {4 * len(markers)}"
+    found: dict[str, str] = {}
     for _ in range(100):
-        out = host.run(command).stdout.strip()
-        if out:
-            entry = parse_line(out)
-            if entry is None:
-                raise LogLineNotFoundError(f"access log line for {marker} has an unknown format: {out[:200]}")
-            return entry
-        if time.monotonic() > end:
+        for line in host.run(command).stdout.splitlines():
+            for m in markers:
+                if m + '"' in line:
+                    found[m] = line  # the last line carrying the marker wins
+        if all(m in found for m in markers):
             break
+        if time.monotonic() > end:
+            missing = [m for m in markers if m not in found]
+            raise LogLineNotFoundError(f"no line for request {missing[0]} in {log_path} within {deadline_s:.0f} s")
         time.sleep(0.05)
-    raise LogLineNotFoundError(f"no line for request {marker} in {log_path} within {deadline_s:.0f} s")
+    else:
+        raise LogLineNotFoundError(f"no line for request {markers[0]} in {log_path}")
+    entries = []
+    for m in markers:
+        entry = parse_line(found[m])
+        if entry is None:
+            raise LogLineNotFoundError(f"access log line for {m} has an unknown format: {found[m][:200]}")
+        entries.append(entry)
+    return entries

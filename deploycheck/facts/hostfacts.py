@@ -13,11 +13,17 @@ from deploycheck.transport.remote import HostUnreachableError, reachability, tes
 
 _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 _LOCK = threading.Lock()
+_AHEAD: dict[str, threading.Event] = {}  # hosts whose facts are being asked ahead, by name
+AHEAD_WAIT_S = 120.0  # a control waits this long at most for the warm-up before asking itself
+ASKER = threading.local()  # ``ASKER.ahead`` is true in the threads that ask ahead: they never wait on themselves
 
 
 def command(node: Host, cmd: str) -> tuple[int, str, str]:
     """(rc, stdout, stderr) of ``cmd`` on the host, run at most once per process."""
     key = (node.name, cmd)
+    pending = _AHEAD.get(node.name)
+    if pending is not None and not getattr(ASKER, "ahead", False):
+        pending.wait(AHEAD_WAIT_S)  # the answer is probably on its way already
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -31,11 +37,42 @@ def command(node: Host, cmd: str) -> tuple[int, str, str]:
     return value
 
 
+def asking_ahead(node: Host) -> threading.Event:
+    """Mark the host's facts as being asked ahead; ``command`` waits until the event is set."""
+    with _LOCK:
+        return _AHEAD.setdefault(node.name, threading.Event())
+
+
+def store(node: Host, answers: dict[str, tuple[int, str, str]]) -> None:
+    """Keep answers asked ahead; a command already answered keeps its answer."""
+    with _LOCK:
+        for cmd, value in answers.items():
+            _CACHE.setdefault((node.name, cmd), value)
+
+
+def known(node: Host, cmd: str) -> bool:
+    with _LOCK:
+        return (node.name, cmd) in _CACHE
+
+
 def output(node: Host, cmd: str) -> str:
     rc, out, err = command(node, cmd)
     if rc != 0:
         raise AssertionError(f"{node.name}: '{cmd}' failed ({rc}): {err.strip()[:200]}")
     return out
+
+
+ADDRESSES = "hostname -I"
+HOSTS_FILE = "cat /etc/hosts"
+
+
+def addresses(node: Host) -> list[str]:
+    """The host's own addresses."""
+    return output(node, ADDRESSES).split()
+
+
+def hosts_file(node: Host) -> str:
+    return output(node, HOSTS_FILE)
 
 
 def forget(node: Host) -> None:
@@ -83,11 +120,14 @@ def inventory_paths(node: Host) -> list[str]:
     return found
 
 
-def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
+def stat_command(paths: list[str]) -> str:
     quoted = " ".join(shlex.quote(p) for p in paths)
-    cmd = (f"for p in {quoted}; do stat -c '%n|%U|%G|%a|%F|%Y|%s' \"$p\" 2>/dev/null || echo \"$p|-\"; done; "
-           "echo '--mounts--'; cat /proc/self/mounts")
-    out = output(node, cmd)
+    return (f"for p in {quoted}; do stat -c '%n|%U|%G|%a|%F|%Y|%s' \"$p\" 2>/dev/null || echo \"$p|-\"; done; "
+            "echo '--mounts--'; cat /proc/self/mounts")
+
+
+def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
+    out = output(node, stat_command(paths))
     stats, _, mounts = out.partition("--mounts--")
     mounted = {line.split()[1].replace("\\040", " ") for line in mounts.splitlines() if len(line.split()) > 1}
     found: dict[str, PathInfo] = {}
@@ -106,13 +146,14 @@ _PATHS: dict[tuple[str, str], PathInfo] = {}
 
 
 def path(node: Host, wanted: str) -> PathInfo:
-    """Facts of ``wanted``; the first call on a host stats every inventory path at once."""
+    """Facts of ``wanted``; the first call on a host stats every inventory path
+    at once (the same command the warm-up asks ahead), other paths one by one."""
     key = (node.name, wanted)
     with _LOCK:
         if key in _PATHS:
             return _PATHS[key]
-    batch = [wanted, *[p for p in inventory_paths(node) if (node.name, p) not in _PATHS and p != wanted]]
-    infos = _stat_many(node, batch)
+    every = inventory_paths(node)
+    infos = _stat_many(node, every if wanted in every else [wanted])
     with _LOCK:
         for name, info in infos.items():
             _PATHS[(node.name, name)] = info

@@ -9,6 +9,7 @@ from deploycheck.facts import hostfacts
 from deploycheck.inventory.loader import Host
 
 _PID = re.compile(r'\("([^"]*)",pid=(\d+)')
+COMMAND = "ss -Htlnp"
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Listener:
 def listening_tcp(node: Host) -> list[Listener]:
     """Every listening TCP socket; ``*``, ``0.0.0.0`` and ``[::]`` count as public."""
     found: list[Listener] = []
-    for line in hostfacts.output(node, "ss -Htlnp").splitlines():
+    for line in hostfacts.output(node, COMMAND).splitlines():
         cols = line.split()
         if len(cols) < 4:
             continue
@@ -37,17 +38,22 @@ def listening_tcp(node: Host) -> list[Listener]:
     return found
 
 
+def cgroups_command(pids: list[int]) -> str:
+    return ("for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
+            "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup 2>/dev/null || echo gone; done")
+
+
 def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
     """The systemd cgroup path of each process (``gone`` when it has exited),
     in one command: a process in a service unit has a path ending ``/<unit>.service``."""
     if not pids:
         return {}
-    out = hostfacts.output(node, "for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
-                       "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup"
-                       " 2>/dev/null || echo gone; done")
+    every = [pid for sock in listening_tcp(node) for _, pid in sock.processes]
+    asked = every if set(pids) <= set(every) else pids  # one command for all of a host's listeners
+    out = hostfacts.output(node, cgroups_command(asked))
     found = {}
     for line in out.splitlines():
         pid, _, cgroup = line.partition(" ")
-        if pid.isdigit():
+        if pid.isdigit() and int(pid) in pids:
             found[int(pid)] = cgroup.rsplit(":", 1)[-1].strip() if cgroup.strip() != "gone" else "gone"
     return found

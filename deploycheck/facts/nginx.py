@@ -7,10 +7,12 @@ import re
 from deploycheck.facts import hostfacts
 from deploycheck.inventory.loader import Host
 
+COMMAND = "nginx -T 2>/dev/null"
+
 
 def dump(node: Host) -> str:
     """The full configuration nginx would load (``nginx -T``), without comments."""
-    text = hostfacts.output(node, "nginx -T 2>/dev/null")
+    text = hostfacts.output(node, COMMAND)
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 

@@ -40,9 +40,13 @@ def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
     report.sections = [(name, redact(content)) for name, content in report.sections]
 
 
-def attach_cost(report: pytest.TestReport, cost: RunCounters) -> None:
-    """A control's remote commands, connections and HTTP requests, sent with its teardown report."""
+def attach_cost(report: pytest.TestReport, cost: RunCounters, process: RunCounters) -> None:
+    """A control's remote commands, connections and HTTP requests, sent with
+    its teardown report; with them, the process's round trips and commands
+    asked ahead since its previous report (they belong to no one control)."""
     report.user_properties.append(("deploycheck_commands", dict(cost.commands)))
+    report.user_properties.append(("deploycheck_process", {"round_trips": dict(process.round_trips),
+                                                           "prefetched": dict(process.prefetched)}))
     report.user_properties.append(("deploycheck_links", (os.environ.get("PYTEST_XDIST_WORKER", "main"),
                                                          cost.links())))
     report.user_properties.append(("deploycheck_requests", cost.http_requests))
@@ -93,12 +97,16 @@ class RunRecorder:
         self.commands: dict[str, int] = {}
         self.links: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in LINK_KINDS}  # kind->host->worker
         self.requests = 0
+        self.process: dict[str, dict[str, int]] = {"round_trips": {}, "prefetched": {}}  # kind -> host -> count
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props_all = dict(report.user_properties)
         for host, n in props_all.get("deploycheck_commands", {}).items():
             self.commands[host] = self.commands.get(host, 0) + n
         self.requests += int(props_all.get("deploycheck_requests", 0))
+        for kind, by_host in props_all.get("deploycheck_process", {}).items():
+            for host, n in by_host.items():
+                self.process[kind][host] = self.process[kind].get(host, 0) + n
         worker, opened = props_all.get("deploycheck_links", ("main", {}))
         for kind, by_host in opened.items():
             for host, n in by_host.items():
@@ -156,6 +164,8 @@ class RunRecorder:
             **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
                for kind, by_host in self.links.items()},
             "http_requests": self.requests,
+            "round_trips": dict(sorted(self.process["round_trips"].items())),
+            "prefetched_commands": dict(sorted(self.process["prefetched"].items())),
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records,
                   step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))

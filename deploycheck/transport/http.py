@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from deploycheck import __version__
 from deploycheck.transport.counters import COUNTERS
 
 _counter = itertools.count(1)
+_COUNT_LOCK = threading.Lock()
 RUN_ID = uuid.uuid4().hex[:12]
 
 
@@ -25,7 +27,8 @@ def next_marker() -> str:
 
 
 def count_request() -> None:
-    COUNTERS.http_requests += 1
+    with _COUNT_LOCK:  # requests may be sent from several threads at once
+        COUNTERS.http_requests += 1
 
 
 class _NoCookies(RequestsCookieJar):

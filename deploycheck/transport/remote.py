@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import threading
 
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
@@ -40,6 +41,15 @@ def testinfra_host(host: Host) -> TestinfraHost:
     return _cached(None if argv is None else tuple(argv), host.name, become, str(become_user) if become_user else None)
 
 
+def run_many(host: Host, commands: list[str]) -> list[tuple[int, str, str]]:
+    """(rc, stdout, stderr) of each command, in order, in one round trip over
+    the host's connection; counted as commands asked ahead (see facts.warmup)."""
+    backend = testinfra_host(host).backend
+    COUNTERS.prefetched[host.name] += len(commands)
+    results = backend.run_many(commands) if isinstance(backend, ShellBackend) else [backend.run(c) for c in commands]
+    return [(r.rc, r.stdout, r.stderr) for r in results]
+
+
 def run_with_input(host: Host, command: str, stdin: str, timeout: float = 60) -> tuple[int, str, str]:
     """(rc, stdout, stderr) of ``command`` with ``stdin`` on its standard input:
     how secrets reach a remote command, never in its command line."""
@@ -57,13 +67,19 @@ class HostUnreachableError(Exception):
 
 
 _REACHABILITY: dict[str, str | None] = {}
+_PROBING: dict[str, threading.Lock] = {}
+_PROBING_LOCK = threading.Lock()
 
 
 def reachability(host: Host) -> str | None:
-    """None when the host runs a command, else a one-line cause (asked once per process)."""
-    if host.name not in _REACHABILITY:
-        _REACHABILITY[host.name] = _probe(host)
-    return _REACHABILITY[host.name]
+    """None when the host runs a command, else a one-line cause (asked once
+    per process, also when several threads ask at once)."""
+    with _PROBING_LOCK:
+        lock = _PROBING.setdefault(host.name, threading.Lock())
+    with lock:
+        if host.name not in _REACHABILITY:
+            _REACHABILITY[host.name] = _probe(host)
+        return _REACHABILITY[host.name]
 
 
 def probe(host: Host, timeout: float | None = None) -> str | None:

@@ -78,3 +78,31 @@ def test_become_wraps_commands_in_sudo() -> None:
     assert backend.get_command("id -u") == "sudo -u postgres /bin/sh -c 'id -u'"
     plain = remote.testinfra_host(Host("unit-plain", {"ansible_connection": "docker"})).backend
     assert plain.get_command("id -u") == "id -u"
+
+
+def test_run_many_answers_each_command_in_order_in_one_round_trip(shell: PersistentShell) -> None:
+    before = COUNTERS.round_trips["unit-local"]
+    commands = ["printf a; exit 1", "printf 'b\\n' >&2", "head -c 5 /dev/zero", "cat", "printf '%s' deploycheck-x"]
+    assert shell.run_many(commands) == [(1, b"a", b""), (0, b"", b"b\n"), (0, b"\0" * 5, b""), (0, b"", b""),
+                                        (0, b"deploycheck-x", b"")]
+    assert COUNTERS.round_trips["unit-local"] - before == 1
+    assert shell.run("echo after") == (0, b"after\n", b"")  # the stream is where it should be
+
+
+def test_run_many_splits_a_long_batch_and_keeps_the_order(shell: PersistentShell) -> None:
+    from deploycheck.transport.shell import PIPELINE_BYTES
+
+    padding = "#" + "x" * 500
+    commands = [f"echo {i} {padding}" for i in range(3 * PIPELINE_BYTES // 500)]
+    answers = shell.run_many(commands)
+    assert [out for _, out, _ in answers] == [f"{i}\n".encode() for i in range(len(commands))]
+    assert shell.run_many([]) == []
+
+
+def test_backend_run_many_keeps_testinfra_results() -> None:
+    backend = ShellBackend(PersistentShell(["/bin/sh"], "unit-many"))
+    try:
+        results = backend.run_many(["echo one", "echo two >&2; exit 4"])
+        assert [(r.rc, r.stdout, r.stderr) for r in results] == [(0, "one\n", ""), (4, "", "two\n")]
+    finally:
+        backend.shell.close()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts.hostfacts import output
+from deploycheck.facts import hostfacts
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
 from deploycheck.transport.database import connect
@@ -49,7 +49,7 @@ def test_cachebuster_uses_readwrite(node: Host, busted: Busted, inventory: Inven
     has first; the read-only servers may not have it yet."""
     _, _, entry = busted
     rw = [h.name for h in inventory.group("omeroreadwrite")]
-    hosts = output(node, "cat /etc/hosts")
+    hosts = hostfacts.hosts_file(node)
     addresses = {line.split()[0] for line in hosts.splitlines()
                  if line.strip() and any(name in line.split()[1:] for name in rw)}
     upstream = entry.upstream.rsplit(":", 1)[0]

@@ -80,7 +80,7 @@ def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
 def test_hosts_lists_readonly_servers(node: Host, host: testinfra.host.Host, inventory: Inventory) -> None:
     """Operators list the internal servers from the proxy's /etc/hosts; a
     server missing there is forgotten in maintenance."""
-    names = {n for line in hostfacts.output(node, "cat /etc/hosts").splitlines()
+    names = {n for line in hostfacts.hosts_file(node).splitlines()
              if line.strip() and not line.lstrip().startswith("#") for n in line.split()[1:]}
     missing = [h.name for h in inventory.group("omeroreadonly") if h.name not in names]
     assert not missing, f"{node.name}: /etc/hosts lacks {missing}; operators list servers from it"
@@ -107,7 +107,7 @@ def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
     assert servers is not None, f"{node.name}: no nginx upstream '{name}'"
     servers = [s for s in servers if s not in _down_servers(config, name)]  # marked down: carries no load
     readonly = inventory.group("omeroreadonly")
-    known = {h.name: {h.name, h.address, *hostfacts.output(h, "hostname -I").split()} for h in readonly}
+    known = {h.name: {h.name, h.address, *hostfacts.addresses(h)} for h in readonly}
     stale = sorted(s for s in servers if not any(s in names for names in known.values()))
     present = sorted(h for h, names in known.items() if names & set(servers))
     reserved = expect(node, "readonly_web_servers")

@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts
+from deploycheck.facts.sshd import OUTSIDE_CONNECTIONS, settings
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()
-# connections sshd's Match blocks are resolved for (sshd -T -C): an outside address (TEST-NET-3)
-CONNECTIONS = ("user=root,host=outside.invalid,addr=203.0.113.7",
-               "user=deploycheck-probe,host=outside.invalid,addr=203.0.113.7")
 
 
 @control("IDR-SSH-01", "SSH on the proxy accepts keys only, no passwords", "high",
@@ -28,14 +25,12 @@ def test_ssh_keys_only(node: Host) -> None:
     the settings are read as sshd resolves them for connections from an
     outside address, as root and as an ordinary user."""
     bad = {}
-    for who in ("", *CONNECTIONS):  # the global settings, then as Match blocks resolve them for a connection
-        option = f" -C {who}" if who else ""
-        settings = dict(line.split(" ", 1) for line in
-                        hostfacts.output(node, f"sshd -T{option} 2>/dev/null").splitlines() if " " in line)
-        assert settings, f"{node.name}: sshd -T{option} printed nothing; cannot read sshd's settings"
+    for who in ("", *OUTSIDE_CONNECTIONS):  # the global settings, then as Match blocks resolve them
+        found = settings(node, who)
+        assert found, f"{node.name}: sshd -T{f' -C {who}' if who else ''} printed nothing; cannot read sshd's settings"
         label = f" ({who})" if who else ""
-        bad |= {f"{k}{label}": settings.get(k) for k in ("passwordauthentication", "permitemptypasswords")
-                if settings.get(k) != "no"}
-        if settings.get("permitrootlogin") not in ("no", "prohibit-password", "without-password"):
-            bad[f"permitrootlogin{label}"] = settings.get("permitrootlogin")
+        bad |= {f"{k}{label}": found.get(k) for k in ("passwordauthentication", "permitemptypasswords")
+                if found.get(k) != "no"}
+        if found.get("permitrootlogin") not in ("no", "prohibit-password", "without-password"):
+            bad[f"permitrootlogin{label}"] = found.get("permitrootlogin")
     assert not bad, f"{node.name}: sshd allows passwords: {bad}"

@@ -12,7 +12,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts.listeners import listening_tcp, service_cgroups
-from deploycheck.facts.systemd import unit_properties
+from deploycheck.facts.systemd import system_state, unit_names, unit_properties
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -28,13 +28,9 @@ DOCKER_DNS = "127.0.0.11"  # the engine's resolver: a socket in the namespace, i
 REF = "seed 000: idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl, not omero admin)"
 
 
-def _unit_names(units: list[str]) -> list[str]:
-    return [u if "." in u else f"{u}.service" for u in units]
-
-
 def _units(node: Host) -> dict[str, dict[str, str]]:
     """State of every unit the inventory names for the host, in one command."""
-    units = sorted(set(_unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
+    units = sorted(set(unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
     return unit_properties(node, units, ("ActiveState", "UnitFileState", "LoadState", "Restart"))
 
 
@@ -47,7 +43,7 @@ def test_expected_units_enabled_and_active(node: Host, host: testinfra.host.Host
         pytest.skip(f"{node.name}: inventory lists no expected_units")
     states = _units(node)
     bad = []
-    for unit in _unit_names(units):
+    for unit in unit_names(units):
         f = states.get(unit, {})
         if f.get("LoadState") != "loaded":
             bad.append(f"{unit} not found")
@@ -82,7 +78,7 @@ def test_restart_policy(node: Host, host: testinfra.host.Host) -> None:
     if not units:
         pytest.skip(f"{node.name}: inventory lists no restart_units")
     props = _units(node)
-    bad = [f"{u} Restart={props.get(u, {}).get('Restart', '?')}" for u in _unit_names(units)
+    bad = [f"{u} Restart={props.get(u, {}).get('Restart', '?')}" for u in unit_names(units)
            if props.get(u, {}).get("Restart") not in ("on-failure", "always", "on-abnormal", "on-abort")]
     assert not bad, f"{node.name}: expected Restart=on-failure or always; found " + ", ".join(bad)
 
@@ -91,9 +87,5 @@ def test_restart_policy(node: Host, host: testinfra.host.Host) -> None:
 def test_no_failed_units(node: Host, host: testinfra.host.Host) -> None:
     """A failed unit is a service that is down or a job that did not run,
     whether or not anyone listed it."""
-    out = host.run("systemctl is-system-running; echo '--failed--'; "
-                   "systemctl list-units --state=failed --no-legend --plain").stdout
-    state, _, failed = out.partition("--failed--")
-    state = state.strip()
-    names = [line.split()[0] for line in failed.splitlines() if line.strip()]
+    state, names = system_state(node)
     assert state == "running" and not names, f"{node.name}: system is {state}; failed units: {names or 'none'}"

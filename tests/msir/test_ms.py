@@ -14,6 +14,7 @@ from deploycheck.control import control
 from deploycheck.facts.msmetrics import read_metrics, served_renders
 from deploycheck.facts.omeroweb import omero_session_key
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.together import at_once
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host, Inventory
@@ -33,12 +34,13 @@ def _render_count(inventory: Inventory, metric: str) -> float:
     """Sum over the read-only servers of the microservice's successful
     render_image_region spans. Fails when a server's /metrics cannot tell."""
     total = 0.0
-    for node in inventory.group("omeroreadonly"):
+    nodes = inventory.group("omeroreadonly")
+    try:  # every server's /metrics read at the same time
+        counts = at_once(lambda n: served_renders(read_metrics(n, int(expect(n, "ms_port"))), metric), nodes)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    for node, count in zip(nodes, counts, strict=True):
         port = int(expect(node, "ms_port"))
-        try:
-            count = served_renders(read_metrics(node, port), metric)
-        except RuntimeError as exc:
-            pytest.fail(str(exc), pytrace=False)
         if count is None:
             pytest.fail(f"{node.name}: the microservice's /metrics on port {port} has no {metric} summary "
                         "(http tracing off?); it cannot show which renders it served", pytrace=False)
@@ -71,8 +73,7 @@ def test_renders_served_by_ms(node: Host, public_proxy: Proxy, inventory: Invent
     metric = expect(node, "ms_metric")
     before = _render_count(inventory, metric)
     path = REGION.format(id=expect(node, "test_image")["id"]) + test_rendering.query(region="0,0,16,16")
-    for _ in range(RENDERS):
-        r = public_proxy.get(path)
+    for r in public_proxy.get_all([path] * RENDERS):
         assert r.status_code == 200, f"{node.name}: render answered {r.status_code}"
     after = _render_count(inventory, metric)
     assert after >= before + RENDERS, (f"{node.name}: the microservice's successful render_image_region spans went "
@@ -101,8 +102,9 @@ def test_session_lookup_order(node: Host, public_proxy: Proxy, public_cookies: d
         ("good header before bad bsession", {"X-OMERO-Session-Key": key}, f"&bsession={bad}", {}, 200),
     ]
     wrong = []
-    for name, headers, query, cookies, want in cases:
-        got = public_proxy.get(path + query, cookies=cookies, headers=headers).status_code
+    answers = at_once(lambda case: public_proxy.get(path + case[2], cookies=case[3], headers=case[1]), cases)
+    for (name, _, _, _, want), answer in zip(cases, answers, strict=True):
+        got = answer.status_code
         if got != want:
             wrong.append(f"{name}: {got} (expected {want})")
     assert not wrong, f"{node.name}: " + "; ".join(wrong)

@@ -82,11 +82,13 @@ def test_pyramid_levels(node: Host, public_proxy: Proxy) -> None:
     if rendering.tile_size is None:
         pytest.fail(f"{node.name}: imgData of image {big['id']} gives no tile_size", pytrace=False)
     wrong = []
-    for level, scale in enumerate(rendering.scaling):
+    tile = REGION.format(id=big["id"], z=0)
+    answers = public_proxy.get_all([tile + rendering.query(1, model="g", tile=f"{level},0,0")
+                                    for level in range(levels)])
+    for (level, scale), r in zip(enumerate(rendering.scaling), answers, strict=True):
         # tile=L,x,y without w,h: the image's own tile size, cut at the level's edge
         width, height = round(big["size_x"] * scale), round(big["size_y"] * scale)
         want = (min(rendering.tile_size[0], width), min(rendering.tile_size[1], height))
-        r = public_proxy.get(REGION.format(id=big["id"], z=0) + rendering.query(1, model="g", tile=f"{level},0,0"))
         img = decode(r.content, r.headers.get("Content-Type", "")) if r.status_code == 200 else None
         if img is None or img.size != want:
             wrong.append(f"level {level}: {r.status_code} {img.size if img else ''} (want {want})")
@@ -99,12 +101,13 @@ def test_rdef_variants(node: Host, public_proxy: Proxy, test_rendering: Renderin
     reach the same renderer."""
     image = expect(node, "test_image")
     q = test_rendering.query(1, colours={1: "FF0000"}, region="0,0,40,30")
-    plain = public_proxy.get(f"/webgateway/render_image_region/{image['id']}/0/0/{q}")
-    rdef = public_proxy.get(f"/webgateway/render_image_region_rdef/{image['id']}/0/0/{q}")
+    plain, rdef, whole = public_proxy.get_all([
+        f"/webgateway/render_image_region/{image['id']}/0/0/{q}",
+        f"/webgateway/render_image_region_rdef/{image['id']}/0/0/{q}",
+        f"/webgateway/render_image_rdef/{image['id']}/0/0/" + test_rendering.query(1, model="g")])
     a, b = ok_image(node, plain, "render_image_region"), ok_image(node, rdef, "render_image_region_rdef")
     assert a.size == b.size == (40, 30), f"{node.name}: sizes {a.size} and {b.size}; expected (40, 30)"
-    img = ok_image(node, public_proxy.get(f"/webgateway/render_image_rdef/{image['id']}/0/0/"
-                                          + test_rendering.query(1, model="g")), "render_image_rdef")
+    img = ok_image(node, whole, "render_image_rdef")
     assert img.size == (image["size_x"], image["size_y"]), f"{node.name}: render_image_rdef is {img.size}"
 
 
@@ -127,9 +130,10 @@ def test_channel_colours(node: Host, public_proxy: Proxy, test_rendering: Render
     ignored colours show the wrong biology."""
     image = expect(node, "test_image")
     means = {}
-    for colour in ("FF0000", "00FF00", "0000FF"):
-        query = test_rendering.query(1, colours={1: colour}, region="0,0,128,128", format="png")
-        r = public_proxy.get(REGION.format(id=image["id"], z=0) + query)
+    colours = ("FF0000", "00FF00", "0000FF")
+    answers = public_proxy.get_all([REGION.format(id=image["id"], z=0) + test_rendering.query(
+        1, colours={1: colour}, region="0,0,128,128", format="png") for colour in colours])
+    for colour, r in zip(colours, answers, strict=True):
         means[colour] = ImageStat.Stat(ok_image(node, r, f"${colour}", "image/png").convert("RGB")).mean
     wrong = [f"${c} gave RGB means {[round(v) for v in m]}" for c, m in means.items()
              if max(range(3), key=lambda i: m[i]) != ("FF0000", "00FF00", "0000FF").index(c)
@@ -143,8 +147,10 @@ def test_formats(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> 
     place alters the pixel values."""
     image = expect(node, "test_image")
     base = REGION.format(id=image["id"], z=0) + test_rendering.query(1, model="g", region="0,0,32,16")
-    for fmt, ctype in (("png", "image/png"), ("tif", "image/tiff")):
-        img = ok_image(node, public_proxy.get(f"{base}&format={fmt}"), f"format={fmt}", ctype)
+    formats = (("png", "image/png"), ("tif", "image/tiff"))
+    answers = public_proxy.get_all([f"{base}&format={fmt}" for fmt, _ in formats])
+    for (fmt, ctype), r in zip(formats, answers, strict=True):
+        img = ok_image(node, r, f"format={fmt}", ctype)
         assert img.size == (32, 16), f"{node.name}: format={fmt} is {img.size}; expected (32, 16)"
 
 
@@ -154,7 +160,7 @@ def test_quality(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> 
     every visitor downloads full-quality images."""
     image = expect(node, "test_image")
     base = REGION.format(id=image["id"], z=0) + test_rendering.query(region="0,0,200,200")
-    low, high = public_proxy.get(f"{base}&q=0.1"), public_proxy.get(f"{base}&q=0.95")
+    low, high = public_proxy.get_all([f"{base}&q=0.1", f"{base}&q=0.95"])
     ok_image(node, low, "q=0.1")
     ok_image(node, high, "q=0.95")
     assert len(low.content) < len(high.content), \
@@ -171,10 +177,11 @@ def test_projection(node: Host, public_proxy: Proxy, test_rendering: Rendering) 
         pytest.skip(f"{node.name}: test_image has a single Z plane")
     base = REGION.format(id=image["id"], z=0) + test_rendering.query(1, colours={1: "FFFFFF"}, region="0,0,128,128",
                                                                      format="png")
-    planes = [ImageStat.Stat(ok_image(node, public_proxy.get(base.replace("/0/0/", f"/{z}/0/")), f"z={z}",
-                                      "image/png").convert("L")).mean[0] for z in range(image["size_z"])]
-    proj = ImageStat.Stat(ok_image(node, public_proxy.get(f"{base}&p=intmax"), "p=intmax",
-                                   "image/png").convert("L")).mean[0]
+    *answers, projected = public_proxy.get_all([base.replace("/0/0/", f"/{z}/0/") for z in range(image["size_z"])]
+                                               + [f"{base}&p=intmax"])
+    planes = [ImageStat.Stat(ok_image(node, r, f"z={z}", "image/png").convert("L")).mean[0]
+              for z, r in enumerate(answers)]
+    proj = ImageStat.Stat(ok_image(node, projected, "p=intmax", "image/png").convert("L")).mean[0]
     assert proj >= max(planes) - 1, f"{node.name}: intmax mean {proj:.1f} below brightest plane {max(planes):.1f}"
     assert proj > min(planes) + 1, f"{node.name}: intmax mean {proj:.1f} equals a single plane; not projected"
 
@@ -188,8 +195,9 @@ def test_flip(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> Non
     image = expect(node, "test_image")
     region = f"0,0,{image['size_x']},{min(32, image['size_y'])}"
     base = REGION.format(id=image["id"], z=0) + test_rendering.query(region=region, format="png")
-    plain = ok_image(node, public_proxy.get(base), "plain", "image/png").convert("RGB")
-    flipped = ok_image(node, public_proxy.get(f"{base}&flip=h"), "flip=h", "image/png").convert("RGB")
+    plain_r, flipped_r = public_proxy.get_all([base, f"{base}&flip=h"])
+    plain = ok_image(node, plain_r, "plain", "image/png").convert("RGB")
+    flipped = ok_image(node, flipped_r, "flip=h", "image/png").convert("RGB")
     mirrored = plain.transpose(0)  # FLIP_LEFT_RIGHT
     diff = ImageChops.difference(mirrored, flipped).getextrema()
     assert max(hi for _, hi in diff) == 0, f"{node.name}: flip=h is not the mirror image of the plain render"

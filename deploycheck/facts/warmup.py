@@ -1,0 +1,83 @@
+"""Asking each host, when the run starts, what its controls will ask.
+
+Over a slow link every remote command is a round trip, and controls run one
+after the other. Here, before the first control runs, one thread per host
+opens the host's connection and sends the facts most controls read (its
+listeners, its units, its paths, its nginx and sshd settings) in one
+pipelined exchange, then those that depend on the answers (the cgroups of
+the listeners) in a second. The hosts are asked at the same time, so the
+waiting overlaps; controls then find the answers in ``hostfacts``' cache,
+waiting for them if they are still on their way. Only read-only commands
+are asked ahead, and a failure here is left for the controls to report.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+from deploycheck.facts import hostfacts, listeners, nginx, sshd, systemd
+from deploycheck.inventory.loader import Host, RenderError
+from deploycheck.transport.remote import reachability, run_many
+
+
+def first_questions(node: Host) -> list[str]:
+    """Facts that depend on nothing but the inventory."""
+    units = systemd.inventory_units(node)
+    asked = [listeners.COMMAND, systemd.STATE_COMMAND, hostfacts.ADDRESSES, hostfacts.HOSTS_FILE]
+    if units:
+        asked.append(systemd.properties_command(units, systemd.PROPERTIES))
+    paths = hostfacts.inventory_paths(node)
+    if paths:
+        asked.append(hostfacts.stat_command(paths))
+    if "nginx.service" in units:
+        asked.append(nginx.COMMAND)
+    if node.has_role("proxy"):
+        asked += sshd.commands()
+    return asked
+
+
+def second_questions(node: Host) -> list[str]:
+    """Facts that depend on the first answers."""
+    if not hostfacts.known(node, listeners.COMMAND):
+        return []
+    try:
+        pids = [pid for sock in listeners.listening_tcp(node) for _, pid in sock.processes]
+    except AssertionError:  # ss failed; its control says so
+        return []
+    return [listeners.cgroups_command(pids)] if pids else []
+
+
+STAGES: tuple[Callable[[Host], list[str]], ...] = (first_questions, second_questions)
+
+
+def _ask(node: Host, done: threading.Event) -> None:
+    hostfacts.ASKER.ahead = True
+    try:
+        if reachability(node) is not None:  # opens the connection; the controls report the cause
+            return
+        for stage in STAGES:
+            try:
+                questions = [q for q in dict.fromkeys(stage(node)) if not hostfacts.known(node, q)]
+            except RenderError:
+                continue
+            if questions:
+                answers = run_many(node, questions)
+                hostfacts.store(node, dict(zip(questions, answers, strict=True)))
+    except (RuntimeError, OSError, TimeoutError):
+        pass  # the connection failed mid-way: each control asks again and reports it
+    finally:
+        done.set()
+
+
+def start(nodes: Iterable[Host]) -> list[threading.Thread]:
+    """Ask every host ahead, each in its own thread, all at once."""
+    threads = []
+    for node in {n.name: n for n in nodes}.values():
+        done = hostfacts.asking_ahead(node)
+        if done.is_set():
+            continue
+        thread = threading.Thread(target=_ask, args=(node, done), name=f"warmup-{node.name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads

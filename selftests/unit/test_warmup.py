@@ -1,0 +1,105 @@
+"""Facts asked ahead: answers stored once are what controls read, a control
+waits for answers on their way instead of asking twice, and independent
+requests sent together come back in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from deploycheck.facts import hostfacts, warmup
+from deploycheck.facts.accesslog import LogLineNotFoundError, entries_for
+from deploycheck.inventory import roles
+from deploycheck.inventory.loader import Host, load
+from deploycheck.transport.together import at_once
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE = ('172.19.0.1 - - [24/Nov/2026:05:25:58 +0000] "GET /x HTTP/1.1" 200 1013 "-" "deploycheck/0.1.0 {m}" "-" '
+        '0.021 {cache} 172.18.0.4:80')
+
+
+def test_stored_answers_are_read_without_asking_the_host() -> None:
+    node = Host("unit-stored", {"ansible_connection": "docker"})  # no such container: asking would fail
+    hostfacts.store(node, {"ss -Htlnp": (0, "LISTEN 0 0 0.0.0.0:80 0.0.0.0:* users:((\"nginx\",pid=7,fd=6))", "")})
+    assert hostfacts.output(node, "ss -Htlnp").startswith("LISTEN")
+    hostfacts.store(node, {"ss -Htlnp": (1, "", "later")})  # the first answer stays
+    assert hostfacts.command(node, "ss -Htlnp")[0] == 0
+    hostfacts.forget(node)
+    assert not hostfacts.known(node, "ss -Htlnp")
+
+
+def test_a_control_waits_for_answers_on_their_way() -> None:
+    node = Host("unit-waits", {"ansible_connection": "docker"})
+    done = hostfacts.asking_ahead(node)
+
+    def answer_later() -> None:
+        time.sleep(0.2)
+        hostfacts.store(node, {"hostname -I": (0, "10.0.0.5\n", "")})
+        done.set()
+
+    threading.Thread(target=answer_later).start()
+    assert hostfacts.addresses(node) == ["10.0.0.5"]
+
+
+def test_questions_follow_the_inventory() -> None:
+    inv = load([ROOT / "inventories" / "reference-idr.yml"])
+    roles.assign(inv, {})
+    proxy, database = inv.group("proxy")[0], inv.group("database")[0]
+    asked = warmup.first_questions(proxy)
+    assert "nginx -T 2>/dev/null" in asked and "sshd -T 2>/dev/null" in asked
+    assert any(q.startswith("systemctl show --property=Id,") and "nginx.service" in q for q in asked)
+    assert hostfacts.stat_command(hostfacts.inventory_paths(proxy)) in asked
+    on_database = warmup.first_questions(database)
+    assert "nginx -T 2>/dev/null" not in on_database and "sshd -T 2>/dev/null" not in on_database
+    assert not warmup.second_questions(database)  # nothing known yet: nothing depends on it
+
+
+def test_at_once_keeps_order_and_overlaps_the_waits() -> None:
+    started = time.monotonic()
+    assert at_once(lambda x: (time.sleep(0.2), x * 2)[1], range(6)) == [0, 2, 4, 6, 8, 10]
+    assert time.monotonic() - started < 1.0  # six waits of 0.2 s overlapped, not added
+
+
+def test_at_once_raises_the_first_error_after_all_ended() -> None:
+    ended = []
+
+    def call(x: int) -> int:
+        time.sleep(0.05 * x)
+        ended.append(x)
+        if x == 1:
+            raise ValueError("one")
+        return x
+
+    with pytest.raises(ValueError, match="one"):
+        at_once(call, range(4))
+    assert sorted(ended) == [0, 1, 2, 3]
+
+
+class _Log:
+    """A host whose access log gains lines as it is read."""
+
+    def __init__(self, batches: list[list[str]]) -> None:
+        self.batches, self.commands = batches, []
+
+    def run(self, command: str):
+        self.commands.append(command)
+        lines = self.batches.pop(0) if len(self.batches) > 1 else self.batches[0]
+        return type("R", (), {"stdout": "\n".join(lines) + "\n"})()
+
+
+def test_entries_for_reads_several_requests_in_one_command() -> None:
+    log = _Log([[LINE.format(m="dc-1", cache="MISS"), LINE.format(m="dc-2", cache="HIT")]])
+    entries = entries_for(log, "/var/log/nginx/access.log", ["dc-1", "dc-2"])
+    assert [e.cache for e in entries] == ["MISS", "HIT"]
+    assert len(log.commands) == 1 and "-e 'dc-1\"'" in log.commands[0]
+
+
+def test_entries_for_waits_for_the_late_line_and_never_confuses_markers() -> None:
+    log = _Log([[LINE.format(m="dc-10", cache="HIT")],
+                [LINE.format(m="dc-10", cache="HIT"), LINE.format(m="dc-1", cache="MISS")]])
+    assert [e.cache for e in entries_for(log, "/log", ["dc-1", "dc-10"])] == ["MISS", "HIT"]
+    with pytest.raises(LogLineNotFoundError, match="dc-3"):
+        entries_for(_Log([[LINE.format(m="dc-1", cache="MISS")]]), "/log", ["dc-1", "dc-3"], deadline_s=0.2)
