@@ -8,6 +8,7 @@ import ssl
 from deploycheck.facts import tls
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.together import at_once
 
 
 def assert_certificate_valid(node: Host) -> None:
@@ -24,7 +25,9 @@ def assert_certificate_valid(node: Host) -> None:
 
 def assert_old_protocols_refused(node: Host) -> None:
     """TLS 1.0 and 1.1 handshakes fail while 1.2 or 1.3 succeeds."""
-    accepted = [v.name for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1) if tls.handshake(node, v)]
+    versions = (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
+    done = dict(zip(versions, at_once(lambda v: tls.handshake(node, v), versions), strict=True))  # all at once
+    accepted = [v.name for v in versions[:2] if done[v]]
     assert not accepted, f"{node.name}: the site accepts {accepted}; expected TLS 1.2 or newer only"
-    assert tls.handshake(node, ssl.TLSVersion.TLSv1_2) or tls.handshake(node, ssl.TLSVersion.TLSv1_3), \
+    assert done[ssl.TLSVersion.TLSv1_2] or done[ssl.TLSVersion.TLSv1_3], \
         f"{node.name}: no TLS 1.2/1.3 handshake either; is HTTPS up?"

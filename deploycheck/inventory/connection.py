@@ -11,7 +11,9 @@ import functools
 import os
 import shlex
 import shutil
+import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from deploycheck.inventory.loader import Host, InventoryError
@@ -44,10 +46,13 @@ class Ssh:
     its relays share one connection per process (``ControlMaster``)."""
 
     def shell_argv(self, host: Host) -> list[str] | None:
-        return ["ssh", "-T", *self.options(host), "--", host.address, "/bin/sh"]
+        options = self.options(host)
+        return ["ssh", "-T", *options, *_shared_jump(tuple(options), host.address), "--", host.address, "/bin/sh"]
 
     def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
-        return ["ssh", *self.options(host), "-W", f"{target}:{port}", "--", host.address]
+        options = self.options(host)
+        return ["ssh", *options, *_shared_jump(tuple(options), host.address), "-W", f"{target}:{port}", "--",
+                host.address]
 
     @staticmethod
     def options(host: Host) -> list[str]:
@@ -58,8 +63,7 @@ class Ssh:
         argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
                 for arg in shlex.split(str(host.vars.get(name) or ""))]
         timeout = int(host.vars.get("ansible_timeout", CONNECT_TIMEOUT))
-        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", "-o", "ControlMaster=auto",
-                 "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
+        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", *_control_options()]
         if host.vars.get("ansible_port") is not None:
             argv += ["-p", str(host.vars["ansible_port"])]
         if host.vars.get("ansible_user"):
@@ -67,6 +71,39 @@ class Ssh:
         if host.vars.get("ansible_ssh_private_key_file"):
             argv += ["-i", os.path.expanduser(str(host.vars["ansible_ssh_private_key_file"]))]
         return argv
+
+
+def _control_options() -> list[str]:
+    return ["-o", "ControlMaster=auto", "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
+
+
+@functools.cache
+def _shared_jump(options: tuple[str, ...], address: str) -> list[str]:
+    """Where ssh's configuration reaches the host through one jump host
+    (``ProxyJump``), the same hop as a ``ProxyCommand`` that shares this
+    process's connection to the jump host (``ControlPath``): inner hosts
+    then cost the jump host a channel, not a login each, and a burst of
+    them is not cut off by its sshd's MaxStartups. Chains, ProxyCommand and
+    anything ``ssh -G`` cannot resolve are left to ssh as configured."""
+    try:
+        done = subprocess.run(["ssh", "-G", *options, "--", address], capture_output=True, text=True,
+                              timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    settings = dict(line.partition(" ")[::2] for line in done.stdout.splitlines()) if done.returncode == 0 else {}
+    jump = settings.get("proxyjump", "none")
+    if jump == "none" or not jump or "," in jump or settings.get("proxycommand", "none") != "none":
+        return []
+    user, _, rest = jump.rpartition("@")
+    name, _, port = rest.partition(":")
+    if not name or name.startswith("-") or (port and not port.isdigit()) or user.startswith("-"):
+        return []
+    config = [a for i, a in enumerate(options) if a.startswith("-F") or (i and options[i - 1] == "-F")]
+    argv = ["ssh", *config, "-o", "BatchMode=yes", *_control_options(), *(["-l", user] if user else []),
+            *(["-p", port] if port else [])]
+    # ssh expands %-tokens in a ProxyCommand: ours (%C of the ControlPath) are escaped, the target's are not
+    escaped = " ".join(shlex.quote(a).replace("%", "%%") for a in argv)
+    return ["-o", f"ProxyCommand={escaped} -W '[%h]:%p' -- {shlex.quote(name).replace('%', '%%')}"]
 
 
 Connection = Local | Docker | Ssh
@@ -94,10 +131,19 @@ def problems(host: Host) -> list[str]:
     return []
 
 
-@functools.cache
+_ONCE = threading.Lock()
+
+
 def _control_dir() -> Path:
     """This process's own folder for SSH control sockets (made private by
-    mkdtemp, removed at exit): no other user or process can plant one there."""
+    mkdtemp, removed at exit): no other user or process can plant one there.
+    One per process, also when threads ask for it at once."""
+    with _ONCE:
+        return _make_control_dir()
+
+
+@functools.cache
+def _make_control_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="deploycheck-ssh-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path

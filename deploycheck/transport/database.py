@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +22,9 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import HostUnreachableError, reachability
 from deploycheck.transport.tunnel import Tunnel
 
-_IDLE: dict[tuple[str, str], tuple[Tunnel, Any]] = {}  # sessions not in use by a control
+_IDLE: dict[tuple[str, str], tuple[Tunnel, Any, float]] = {}  # sessions not in use by a control, parked when
 _LOCK = threading.Lock()
+FRESH_S = 10.0  # a session parked this recently is reused without asking the server first (one round trip less)
 
 
 @contextlib.contextmanager
@@ -34,10 +36,10 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
     key = (db_node.name, user)
     with _LOCK:
         held = _IDLE.pop(key, None)
-    if held is not None and not _alive(held[1]):  # the server or the tunnel went away while idle
-        _close(*held)
+    if held is not None and not _usable(*held):  # the server or the tunnel went away while idle
+        _close(held[0], held[1])
         held = None
-    tunnel, conn = held if held is not None else _open(db_node, user, password)
+    tunnel, conn = held[:2] if held is not None else _open(db_node, user, password)
     try:
         yield conn
         conn.reset()  # roll back, RESET ALL: the next control starts from the role's defaults
@@ -48,7 +50,14 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
         if key in _IDLE:  # another thread parked one meanwhile: keep a single idle session
             _close(tunnel, conn)
         else:
-            _IDLE[key] = (tunnel, conn)
+            _IDLE[key] = (tunnel, conn, time.monotonic())
+
+
+def _usable(tunnel: Tunnel, conn: Any, parked: float) -> bool:
+    """Asks the server only after a pause: reset() just succeeded on it when it was parked."""
+    if conn.closed or not tunnel.running():
+        return False
+    return time.monotonic() - parked < FRESH_S or _alive(conn)
 
 
 def _alive(conn: Any) -> bool:
@@ -87,5 +96,5 @@ def close_all() -> None:
     with _LOCK:
         idle = list(_IDLE.values())
         _IDLE.clear()
-    for tunnel, conn in idle:
+    for tunnel, conn, _ in idle:
         _close(tunnel, conn)

@@ -33,12 +33,18 @@ def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: 
     return host
 
 
+_CREATING = threading.Lock()
+
+
 def testinfra_host(host: Host) -> TestinfraHost:
-    """The host's testinfra view; every command goes over one connection per process."""
+    """The host's testinfra view; every command goes over one connection per
+    process (made under a lock: threads asking at once get the same one)."""
     argv = connection_of(host).shell_argv(host)
     become = str(host.vars.get("ansible_become", False)).lower() in ("true", "yes", "1")
     become_user = host.vars.get("ansible_become_user")
-    return _cached(None if argv is None else tuple(argv), host.name, become, str(become_user) if become_user else None)
+    with _CREATING:
+        return _cached(None if argv is None else tuple(argv), host.name, become,
+                       str(become_user) if become_user else None)
 
 
 def run_many(host: Host, commands: list[str]) -> list[tuple[int, str, str]]:

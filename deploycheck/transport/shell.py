@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import secrets
 import select
 import shlex
@@ -33,6 +34,11 @@ _PRELUDE = ('umask 077; d=$(mktemp -d 2>/dev/null) || { d=/tmp/.deploycheck.$$ &
             "trap 'rm -rf \"$d\"' EXIT\n")
 CONNECT_TIMEOUT = 60.0  # from starting the connection to the shell's first answer
 PIPELINE_BYTES = 16_384  # command text sent ahead of the answers, at most
+# sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once, retry a dropped one
+OPENING_AT_ONCE = 6
+CONNECT_TRIES = 3
+DROPPED_SIGNS = ("Connection closed by", "kex_exchange_identification", "Connection reset by")
+_OPENING = threading.BoundedSemaphore(OPENING_AT_ONCE)
 
 
 class ShellClosedError(RuntimeError):
@@ -125,6 +131,22 @@ class PersistentShell:
             self._stop()
 
     def _start(self, timeout: float) -> None:
+        """Open the connection, a few at a time per process; a connection the
+        server dropped before login (sshd's MaxStartups does that to a burst
+        of connections, through a jump host too) is tried again, briefly."""
+        deadline = time.monotonic() + timeout
+        for attempt in range(1, CONNECT_TRIES + 1):
+            with _OPENING:
+                try:
+                    self._connect(max(1.0, deadline - time.monotonic()))
+                    return
+                except ShellClosedError as exc:
+                    dropped = any(sign in str(exc) for sign in DROPPED_SIGNS)
+                    if attempt == CONNECT_TRIES or not dropped or time.monotonic() > deadline:
+                        raise
+            time.sleep(0.2 * attempt + random.random() * 0.3)
+
+    def _connect(self, timeout: float) -> None:
         """Open the connection and wait for the shell's first answer; whatever
         the login prints before it (a banner, a chatty shell profile) is dropped."""
         self._stop()

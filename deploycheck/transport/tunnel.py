@@ -54,6 +54,11 @@ class Tunnel:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    def running(self) -> bool:
+        """False once a relayed connection's ssh or docker process has ended (the link is gone)."""
+        with self._lock:
+            return all(proc.poll() is None for proc in self._procs)
+
     def describe(self) -> str:
         return shlex.join(self.command) if self.command else f"direct {self.target}:{self.port}"
 

@@ -27,3 +27,28 @@ def test_default_suite_through_the_jump_host() -> None:
     shells = data["run"].get("connections", {})
     assert {"idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database"} <= set(shells), shells
     assert all(count <= 1 for per_worker in shells.values() for count in per_worker.values()), shells
+
+
+def test_sixteen_readonly_servers_through_the_jump_host() -> None:
+    """Sixteen read-only servers (compose scale), each a full host behind the
+    jump host: every one is checked, none is refused a connection (the jump
+    host's sshd sees channels, not a burst of logins), and the suite passes."""
+    from deploycheck import stack
+
+    sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
+    stack.up(stack.STACKS["idr-ro16"])
+    try:
+        with remote_idr(0.0, readonly=sixteen) as remote, \
+                tempfile.TemporaryDirectory(prefix="deploycheck-scale-") as reports:
+            done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={remote.inventory}", "-n", "2",
+                                   "-m", "not disruptive", "-q", f"--reports-dir={reports}"],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=900)
+            data = json.loads((Path(reports) / "controls.json").read_text())
+    finally:
+        stack.up(stack.STACKS["idr"])
+    bad = [(c["id"], c["host"], c["message"][:120]) for c in data["controls"] if c["outcome"] in ("failed", "error")]
+    assert done.returncode == 0 and not bad, (done.stdout[-600:], bad)
+    checked = {c["host"] for c in data["controls"] if c["id"] == "IDR-SYS-01" and c["outcome"] == "passed"}
+    assert set(sixteen) <= checked, sorted(set(sixteen) - checked)
+    shells = data["run"].get("connections", {})
+    assert all(count <= 1 for per_worker in shells.values() for count in per_worker.values()), shells

@@ -113,10 +113,10 @@ def test_set_cookie_hidden(node: Host, proxy: Proxy) -> None:
     of which may be served by a location of its own."""
     image = expect(node, "test_image")["id"]
     passed, failed = [], []
-    for what, path in (("thumbnail", f"/webgateway/render_thumbnail/{image}/"), ("api", f"/api/v0/m/images/{image}/"),
-                       ("metadata pane", f"/webclient/metadata_details/image/{image}/"),
-                       ("viewer page", f"/webclient/img_detail/{image}/")):
-        r = proxy.get(path)
+    kinds = (("thumbnail", f"/webgateway/render_thumbnail/{image}/"), ("api", f"/api/v0/m/images/{image}/"),
+             ("metadata pane", f"/webclient/metadata_details/image/{image}/"),
+             ("viewer page", f"/webclient/img_detail/{image}/"))
+    for (what, path), r in zip(kinds, proxy.get_all([path for _, path in kinds]), strict=True):
         if r.status_code != 200:
             failed.append(f"{what} {path} answered {r.status_code}")
         elif "Set-Cookie" in r.headers:

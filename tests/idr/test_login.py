@@ -12,6 +12,7 @@ from deploycheck.control import control
 from deploycheck.facts.tls import https_client
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
+from deploycheck.transport.together import at_once
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
@@ -39,13 +40,16 @@ def test_login_blocked_public(node: Host, proxy_client: Client) -> None:
     """A session opened through the proxy could be cached and served to
     others; the proxy must not let anyone log in."""
     wrong = []
-    for label, client in (("http", proxy_client), ("https", https_client(node))):
-        for method in ("GET", "POST"):
-            r = client.get("/webclient/login/", method=method, data=FORM if method == "POST" else None).response
-            problem = _problem(f"{label} {method}", r.status_code, r.headers.get("Location", ""),
-                               "Set-Cookie" in r.headers)
-            if problem:
-                wrong.append(problem)
+    tries = [(label, client, method) for label, client in (("http", proxy_client), ("https", https_client(node)))
+             for method in ("GET", "POST")]
+    answers = at_once(lambda t: t[1].get("/webclient/login/", method=t[2], data=FORM if t[2] == "POST" else None),
+                      tries)
+    for (label, _, method), sent in zip(tries, answers, strict=True):
+        r = sent.response
+        problem = _problem(f"{label} {method}", r.status_code, r.headers.get("Location", ""),
+                           "Set-Cookie" in r.headers)
+        if problem:
+            wrong.append(problem)
     assert not wrong, f"{node.name}: " + "; ".join(wrong)
 
 

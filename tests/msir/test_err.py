@@ -11,6 +11,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.together import at_once
 
 if TYPE_CHECKING:
     import requests
@@ -84,11 +85,12 @@ def test_no_or_bad_session(node: Host, public_proxy: Proxy, test_rendering: Rend
     the session can be why it is refused."""
     image = expect(node, "test_image")
     path = REGION.format(id=image["id"]) + test_rendering.query(1, region="0,0,10,10")
-    _expect_status(node, public_proxy.get(path, cookies={}), 403, "no session")
-    _expect_status(node, public_proxy.get(path + "&bsession=00000000-0000-0000-0000-000000000000", cookies={}), 403,
-                   "an invalid bsession")
     cookie = expect(node, "session_cookie_name")
-    _expect_status(node, public_proxy.get(path, cookies={cookie: "notasession"}), 403, "an unknown session cookie")
+    cases = [("no session", "", {}), ("an invalid bsession", "&bsession=00000000-0000-0000-0000-000000000000", {}),
+             ("an unknown session cookie", "", {cookie: "notasession"})]
+    answers = at_once(lambda case: public_proxy.get(path + case[1], cookies=case[2]), cases)
+    for (what, _, _), answer in zip(cases, answers, strict=True):
+        _expect_status(node, answer, 403, what)
 
 
 @control("MSIR-ERR-06", "A tile at a resolution level the image lacks is refused", "low", REF)
