@@ -89,18 +89,23 @@ def longest(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def round_trips(report: dict[str, Any]) -> dict[str, Any]:
-    """Remote commands per host (each a round trip over SSH) and HTTP requests."""
+    """Remote commands per host: asked by controls, asked ahead by the warm-up,
+    and the round trips all of them took over the hosts' connections; HTTP requests."""
     run = report["run"]
-    return {"remote_commands_per_host": run.get("remote_commands", {}), "http_requests": run.get("http_requests")}
+    return {"remote_commands_per_host": run.get("remote_commands", {}),
+            "prefetched_commands_per_host": run.get("prefetched_commands", {}),
+            "round_trips_per_host": run.get("round_trips", {}), "http_requests": run.get("http_requests")}
 
 
 def peer_baseline(remote: Remote, report: dict[str, Any]) -> dict[str, Any]:
-    """The same number of commands per host as the suite ran, each its own
+    """The same number of commands per host as the suite ran (asked ahead too), each its own
     ``host.run`` over SSH, one host after the other, as a plain testinfra
     suite gathers facts (IDR's molecule tests): the round trips it pays."""
     import testinfra
 
-    commands = report["run"].get("remote_commands", {})
+    run = report["run"]
+    commands = {h: run.get("remote_commands", {}).get(h, 0) + run.get("prefetched_commands", {}).get(h, 0)
+                for h in {*run.get("remote_commands", {}), *run.get("prefetched_commands", {})}}
     started = time.perf_counter()
     for name, count in commands.items():
         if name not in remote.ssh_hosts:
@@ -226,6 +231,8 @@ def table(result: dict[str, Any]) -> str:
          f"<= {GOALS['latency_added_s']} s"),
         ("peer baseline (host.run per command)", f"{result['latency']['peer_baseline']['wall_s']} s = "
          f"{result['latency']['peer_baseline']['ratio_to_suite']} x the suite", ""),
+        ("round trips per host (50 ms run)", ", ".join(f"{h} {n}" for h, n in
+                                                      result["latency"].get("round_trips_per_host", {}).items()), ""),
         ("16 read-only hosts / 1 (50 ms RTT)", f"{result['scale16']['sixteen_readonly_s']} / "
          f"{result['scale16']['one_readonly_s']} s = {result['scale16']['ratio']} x", f"<= {GOALS['scale16_ratio']} x"),
     ]

@@ -59,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
     group.addoption("--wait-ready", default="0", metavar="SECONDS",
                     help="First wait up to SECONDS until every host and endpoint of the inventory answers.")
+    group.addoption("--prometheus-textfile", default=None, metavar="PATH",
+                    help="Also write the outcome per control and host to PATH (*.prom) in the Prometheus text "
+                         "format, for node_exporter's textfile collector; written atomically.")
     group.addoption("--waivers", default=None, help="YAML file of accepted exceptions (id, host, justification, "
                     "expires); a waived failure does not fail the run.")
 
@@ -80,6 +83,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         config.stash[INVENTORY_KEY] = inv
         config.stash[WAIT_KEY] = _seconds(config.getoption("--wait-ready"))
         _reports_dir(Path(config.getoption("--reports-dir")))
+        if config.getoption("--prometheus-textfile"):
+            _textfile(Path(config.getoption("--prometheus-textfile")))
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
@@ -109,6 +114,18 @@ def _reports_dir(path: Path) -> None:
             raise InventoryError(f"--reports-dir={path}: not writable")
     except OSError as exc:
         raise InventoryError(f"--reports-dir={path}: {exc.strerror or exc}") from None
+
+
+def _textfile(path: Path) -> None:
+    """--prometheus-textfile: a *.prom file (the collector reads no other) in a folder we may write."""
+    if path.suffix != ".prom":
+        raise InventoryError(f"--prometheus-textfile={path}: must end in .prom (the textfile collector reads "
+                             "only *.prom files)")
+    if path.is_dir():
+        raise InventoryError(f"--prometheus-textfile={path}: is a folder")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InventoryError(f"--prometheus-textfile={path}: {folder} is not a folder we can write to")
 
 
 def _check_waiver_ids(path: str, waivers: list[Waiver]) -> None:

@@ -20,7 +20,7 @@ import pytest
 from deploycheck.control import Control
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.roles import ROLES as ROLE_NAMES
-from deploycheck.report import junit, waivers
+from deploycheck.report import junit, prometheus, waivers
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
 from deploycheck.transport.counters import RunCounters
@@ -47,8 +47,9 @@ def attach_cost(report: pytest.TestReport, cost: RunCounters, process: RunCounte
     report.user_properties.append(("deploycheck_commands", dict(cost.commands)))
     report.user_properties.append(("deploycheck_process", {"round_trips": dict(process.round_trips),
                                                            "prefetched": dict(process.prefetched)}))
+    # connections are the process's: the warm-up opens them before and beside the controls
     report.user_properties.append(("deploycheck_links", (os.environ.get("PYTEST_XDIST_WORKER", "main"),
-                                                         cost.links())))
+                                                         process.links())))
     report.user_properties.append(("deploycheck_requests", cost.http_requests))
 
 
@@ -169,6 +170,9 @@ class RunRecorder:
         }
         write_all(Path(self.config.getoption("--reports-dir")), run, records,
                   step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+        textfile = self.config.getoption("--prometheus-textfile", None)
+        if textfile:
+            prometheus.write_textfile(Path(textfile), {**run, "ended": time.time()}, records)
         nothing = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not self.checked()
         if nothing and not self.config.option.collectonly:
             session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
