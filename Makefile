@@ -80,6 +80,7 @@ bench: $(PY)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 faults: $(PY)
+	@$(PY) -m deploycheck.stack up idr-candidate
 	$(NO_JOB_SUMMARY) $(PY) -m selftests.faults --stack all
 
 lint: $(PY)

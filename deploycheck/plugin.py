@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,7 +18,7 @@ from deploycheck.control import control_of
 from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
-from deploycheck.inventory.variables import validate
+from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
 from deploycheck.report.records import private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
@@ -29,6 +30,7 @@ COUNTERS_KEY = pytest.StashKey[RunCounters]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 WAIT_KEY = pytest.StashKey[float]()
+BASELINE_KEY = pytest.StashKey[str]()
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -59,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports-dir", default="reports", help="Where junit.xml, controls.json, summary.md go.")
     group.addoption("--wait-ready", default="0", metavar="SECONDS",
                     help="First wait up to SECONDS until every host and endpoint of the inventory answers.")
+    group.addoption("--baseline", default=None, metavar="URL|INVENTORY",
+                    help="The deployment this one replaces, by public URL or inventory: the IDR-GATE controls "
+                         "compare the public data of both (default: the inventory's release_baseline_url).")
     group.addoption("--prometheus-textfile", default=None, metavar="PATH",
                     help="Also write the outcome per control and host to PATH (*.prom) in the Prometheus text "
                          "format, for node_exporter's textfile collector; written atomically.")
@@ -83,6 +88,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         config.stash[INVENTORY_KEY] = inv
         config.stash[WAIT_KEY] = _seconds(config.getoption("--wait-ready"))
         _reports_dir(Path(config.getoption("--reports-dir")))
+        if config.getoption("--baseline"):
+            config.stash[BASELINE_KEY] = _baseline(config.getoption("--baseline"), config)
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
         waiver_file = config.getoption("--waivers")
@@ -114,6 +121,30 @@ def _reports_dir(path: Path) -> None:
             raise InventoryError(f"--reports-dir={path}: not writable")
     except OSError as exc:
         raise InventoryError(f"--reports-dir={path}: {exc.strerror or exc}") from None
+
+
+def _baseline(value: str, config: pytest.Config) -> str:
+    """--baseline: a public http(s) URL, or an inventory whose proxy's public_url is taken."""
+    if value.startswith(("http://", "https://")):
+        if not urlsplit(value).hostname:
+            raise InventoryError(f"--baseline={value}: no host in the URL")
+        return value.rstrip("/")
+    if not Path(value).exists():
+        raise InventoryError(f"--baseline={value}: neither an http(s) URL nor an inventory file or folder")
+    inv = loader.load([value], None, config.getoption("--vault-password-file"))
+    roles.assign(inv, {})
+    proxies = inv.group("proxy")
+    if not proxies:
+        raise InventoryError(f"--baseline={value}: the inventory has no proxy host to take public_url from")
+    url = str(expect(proxies[0], "public_url") or "")
+    if not url.startswith(("http://", "https://")):
+        raise InventoryError(f"--baseline={value}: {proxies[0].name} has no http(s) public_url")
+    return url.rstrip("/")
+
+
+def baseline_of(config: pytest.Config) -> str | None:
+    """The --baseline URL, once checked (None when not given)."""
+    return config.stash.get(BASELINE_KEY, None)
 
 
 def _textfile(path: Path) -> None:

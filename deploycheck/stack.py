@@ -47,6 +47,8 @@ class StackSpec:
     overrides: tuple[Path, ...] = ()  # further compose files layered on compose_file
     images_from: str | None = None  # a stack whose images this one runs (it builds none of its own)
     self_signed_dir: Path | None = None  # where a self-signed certificate is made, as Vidjil's docs make one
+    # a stack whose data volumes this one starts from clones of (seed 000: a new release from production's volumes)
+    volumes_from: tuple[str, tuple[str, ...]] | None = None
 
 
 STACKS = {
@@ -105,6 +107,19 @@ STACKS["vidjil-shipped"] = StackSpec(
     data_dir=Path(os.environ.get("VIDJILS_DATA", "/var/lib/deploycheck/vidjil-shipped")),
     images_from="vidjil",
     self_signed_dir=FIXTURES / "vidjil-shipped" / "ssl",
+)
+# A new IDR release beside the reference stack, from clones of its data volumes (the IDR-GATE controls).
+STACKS["idr-candidate"] = StackSpec(
+    "idr-candidate", "deploycheck-idr-candidate", FIXTURES / "idr-candidate" / "docker-compose.yml",
+    ("idrc-proxy", "idrc-omeroreadwrite", "idrc-omeroreadonly-1", "idrc-database", "idrc-outside"),
+    "http://127.0.0.1:17080/webclient/?experimenter=-1",
+    (
+        ("idrc-database", "ls /var/lib/pgsql/backup/database/*.pg_dump"),
+        ("idrc-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
+        ("idrc-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
+    ),
+    images_from="idr",
+    volumes_from=("idr", ("pgsql", "omero-data", "omero-backup")),
 )
 DEFAULT_STACKS = ("idr", "vidjil")  # what `all` means
 
@@ -342,9 +357,41 @@ def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
     raise StackError(f"{spec.name} stack not ready after {deadline_s:.0f} s ({last})")
 
 
+def clone_volumes(spec: StackSpec) -> None:
+    """Fresh clones of the source stack's data volumes, as a new release is
+    provisioned from production's: the source's containers are paused for
+    the copy (a crash-consistent snapshot, as a volume snapshot is) and
+    resumed after, whatever happens."""
+    assert spec.volumes_from is not None
+    source = STACKS[spec.volumes_from[0]]
+    run([*compose_cmd(spec), "down", "-v"], quiet=True)
+    paused = [c for c in source.containers if _running(c)]
+    if not paused:
+        raise StackError(f"{spec.name} is cloned from the {source.name} stack, which is not running")
+    say(f"cloning {', '.join(spec.volumes_from[1])} from {source.project} (paused meanwhile)")
+    run(["docker", "pause", *paused], quiet=True)
+    try:
+        for volume in spec.volumes_from[1]:
+            target = f"{spec.project}_{volume}"
+            subprocess.run(["docker", "volume", "rm", "-f", target], capture_output=True, timeout=60)
+            run(["docker", "volume", "create", target], quiet=True)
+            run(["docker", "run", "--rm", "--entrypoint", "/bin/sh", "-v", f"{source.project}_{volume}:/from:ro",
+                 "-v", f"{target}:/to", SYSTEMD_IMAGE, "-c", "cp -a /from/. /to/"], quiet=True)
+    finally:
+        run(["docker", "unpause", *paused], quiet=True)
+
+
+def _running(container: str) -> bool:
+    done = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container], capture_output=True,
+                          text=True, timeout=30)
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
 def up(spec: StackSpec) -> None:
     ensure_engine()
     build(spec)
+    if spec.volumes_from is not None:
+        clone_volumes(spec)
     say(f"starting {spec.project}")
     run([*compose_cmd(spec), "up", "-d", "--remove-orphans"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE})
     wait_ready(spec)
@@ -355,6 +402,10 @@ def down(spec: StackSpec, volumes: bool = False) -> None:
         say("no Docker engine answers; nothing to stop")
         return
     run([*compose_cmd(spec), "down", *(["-v"] if volumes else [])], quiet=True)
+    if volumes and spec.volumes_from is not None:  # the clones are external to compose
+        for volume in spec.volumes_from[1]:
+            subprocess.run(["docker", "volume", "rm", "-f", f"{spec.project}_{volume}"], capture_output=True,
+                           timeout=60)
     if volumes and spec.data_dir is not None and spec.data_dir.is_dir():
         shutil.rmtree(spec.data_dir)
     say(f"{spec.project} stopped" + (" and its volumes removed" if volumes else ""))

@@ -145,6 +145,12 @@ VARIABLES: dict[str, Variable] = {
         Variable("ms_metric", "spanDuration",
                  "The microservice's tracing summary on /metrics (omero-ms-core; labels spanName, error)."),
         Variable("private_user", None, "A non-public OMERO user for the leak control (logs in on a backend host)."),
+        Variable("release_baseline_url", None,
+                 "Public URL of the deployment this one replaces (seed 000, New releases): the IDR-GATE controls "
+                 "compare this deployment's public data with it. --baseline=URL|INVENTORY overrides it."),
+        Variable("release_sample", 3,
+                 "How many objects of each kind (projects, datasets, screens, plates, images) the release gate "
+                 "samples on the baseline, 1 to 50."),
         Variable("private_password", None, "Password of private_user (secret)."),
         Variable("docker_host", None, "Docker engine of a compose deployment (e.g. ssh://admin@host); null: local."),
         Variable("compose_project", None, "The compose project name of the deployment.", ("vidjil",)),

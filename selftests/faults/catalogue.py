@@ -966,4 +966,57 @@ VIDJIL: dict[str, list[Fault]] = {
     ],
 }
 
-CATALOGUE: dict[str, dict[str, list[Fault]]] = {"idr": IDR, "vidjil": VIDJIL}  # stack -> control id -> faults
+# The new release beside the reference stack (fixtures/idr-candidate): faults the copy or the upgrade brings
+C_PROXY, C_RW, C_DB = "idrc-proxy", "idrc-omeroreadwrite", "idrc-database"
+PIXELS_1 = "/data/OMERO/Pixels/1"
+
+
+def csql(sql: str) -> str:
+    """Shell: SQL on the candidate's OMERO database, as postgres (foreign keys not enforced, as a bad copy
+    or migration leaves them)."""
+    return psql(f"SET session_replication_role = replica; {sql}")
+
+
+CANDIDATE: dict[str, list[Fault]] = {
+    "IDR-GATE-01": [
+        Fault("gate-image-lost", "an image is lost in the new release (its row gone, its links left dangling)",
+              ["IDR-GATE-01"],
+              apply=[Run(C_DB, csql("CREATE TABLE fault_image AS SELECT * FROM image WHERE id = 2; "
+                                    "DELETE FROM image WHERE id = 2;"))],
+              revert=[Run(C_DB, csql("INSERT INTO image SELECT * FROM fault_image; DROP TABLE fault_image;"))]),
+    ],
+    "IDR-GATE-02": [
+        Fault("gate-dataset-renamed", "a dataset is renamed in the new release", ["IDR-GATE-02"],
+              apply=[Run(C_DB, csql("UPDATE dataset SET name = 'synthetic-cells-renamed' WHERE id = 1;"))],
+              revert=[Run(C_DB, csql("UPDATE dataset SET name = 'synthetic-cells' WHERE id = 1;"))]),
+        Fault("gate-project-lost-a-dataset", "a project's link to one of its datasets is lost (child count 1, not 2)",
+              ["IDR-GATE-02"],
+              apply=[Run(C_DB, csql("CREATE TABLE fault_pdl AS SELECT * FROM projectdatasetlink WHERE child = 2; "
+                                    "DELETE FROM projectdatasetlink WHERE child = 2;"))],
+              revert=[Run(C_DB, csql("INSERT INTO projectdatasetlink SELECT * FROM fault_pdl; "
+                                     "DROP TABLE fault_pdl;"))]),
+    ],
+    "IDR-GATE-03": [
+        Fault("gate-rendering-changed", "an image's second channel is shown magenta instead of green",
+              ["IDR-GATE-03"],
+              apply=[Run(C_DB, csql("UPDATE channelbinding SET red = 255, green = 0, blue = 255 "
+                                    "WHERE renderingdef = 1 AND renderingdef_index = 1;"))],
+              revert=[Run(C_DB, csql("UPDATE channelbinding SET red = 0, green = 255, blue = 0 "
+                                     "WHERE renderingdef = 1 AND renderingdef_index = 1;"))]),
+    ],
+    "IDR-GATE-04": [
+        Fault("gate-pixels-corrupted", "the first rows of an image's first plane are damaged in the cloned binary "
+              "repository", ["IDR-GATE-04"],
+              apply=[Run(C_RW, f"cp -p {PIXELS_1} /root/pixels-1.orig && "
+                               f"head -c 16384 /dev/urandom | dd of={PIXELS_1} conv=notrunc status=none")],
+              revert=[Run(C_RW, f"cp -p /root/pixels-1.orig {PIXELS_1} && rm -f /root/pixels-1.orig")]),
+    ],
+    "IDR-GATE-05": [
+        Fault("gate-cache-off", "the new release's proxy caches nothing (proxy_cache off)", ["IDR-GATE-05"],
+              apply=[Edit(C_PROXY, CACHED_INC, "proxy_cache $cache_zone_name;", "proxy_cache off;",
+                          then="nginx -s reload")]),
+    ],
+}
+
+CATALOGUE: dict[str, dict[str, list[Fault]]] = {"idr": IDR, "vidjil": VIDJIL,  # stack -> control id -> faults
+                                                 "idr-candidate": CANDIDATE}

@@ -26,7 +26,8 @@ from selftests.faults.catalogue import CATALOGUE
 from selftests.faults.steps import Container, Engine, Fault, Resolve, Service, Step
 
 ROOT = Path(__file__).resolve().parents[2]
-INVENTORIES = {"idr": "inventories/reference-idr.yml", "vidjil": "inventories/reference-vidjil.yml"}
+INVENTORIES = {"idr": "inventories/reference-idr.yml", "vidjil": "inventories/reference-vidjil.yml",
+               "idr-candidate": "inventories/reference-idr-candidate.yml"}  # the new release, its baseline: idr
 
 
 @dataclass

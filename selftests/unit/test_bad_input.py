@@ -80,3 +80,29 @@ def test_a_run_that_checks_nothing_is_not_green(tmp_path: Path) -> None:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 5, done.stdout[-800:] + done.stderr[-400:]
     assert len(lines) == 1 and "no control ran" in lines[0] and "--group ROLE=GROUP" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("ftp://idr.example.org", "neither an http(s) URL nor an inventory"),
+    ("http://", "no host in the URL"),
+    ("/nonexistent/inventory.yml", "neither an http(s) URL nor an inventory"),
+    ("{inventory_without_proxy}", "has no proxy host to take public_url from"),
+])
+def test_bad_baseline(tmp_path: Path, value: str, message: str) -> None:
+    inv = tmp_path / "inv.yml"
+    inv.write_text(DB + "}}\n")
+    other = tmp_path / "other.yml"
+    other.write_text(DB + "}}\n")
+    done = _run(tmp_path, f"--inventory={inv}", f"--baseline={value.format(inventory_without_proxy=other)}")
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr[-400:]
+
+
+@pytest.mark.parametrize(("name", "message"), [("out.txt", "must end in .prom"),
+                                               ("missing/x.prom", "is not a folder we can write to")])
+def test_bad_prometheus_textfile(tmp_path: Path, name: str, message: str) -> None:
+    inv = tmp_path / "inv.yml"
+    inv.write_text(DB + "}}\n")
+    done = _run(tmp_path, f"--inventory={inv}", f"--prometheus-textfile={tmp_path / name}")
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1 and message in lines[0], done.stderr[-400:]
