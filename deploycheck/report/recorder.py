@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from deploycheck.control import Control
+from deploycheck.control import NOTE_KEY, Control
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.roles import ROLES as ROLE_NAMES
 from deploycheck.report import junit, prometheus, waivers
@@ -80,6 +80,8 @@ def attach_outcome(report: pytest.TestReport, call: pytest.CallInfo[None], meta:
             report.wasxfail = f"waived: {waiver.justification}"
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    elif report.passed and report.when == "call":  # a pass that needed no check says why (control.note)
+        message = "; ".join(v for k, v in report.user_properties if k == NOTE_KEY)
     report.user_properties.append(("deploycheck", {
         **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
     }))

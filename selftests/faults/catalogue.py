@@ -29,6 +29,7 @@ COMMON_INC = "/etc/nginx/idr/common-server.inc"
 CORS_INC = "/etc/nginx/idr/cors.inc"
 MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
 DUMPS = "/var/lib/pgsql/backup/database"
+CONFIG_BACKUP, OMERO_CLI = "/data/OMERO/backup/omero.config", "/opt/omero/server/OMERO.server/bin/omero"
 MEMO = "/opt/omero/memo-regen"
 HAND_PID = "/run/deploycheck-fault.pid"
 PRIVATE_NET, OUTSIDE = "deploycheck-idr_private", "idr-outside"
@@ -61,6 +62,10 @@ V_BACKUP = Service("vidjil", "backup")
 V_SITE = "/etc/nginx/conf.d/vidjil.conf"
 V_MODEL = "/usr/share/vidjil/server/web2py/applications/vidjil/models/db.py"
 ROOT_SQL = 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" vidjil -e'
+ADMIN_PARAMS = "/usr/share/vidjil/server/web2py/parameters_443.py"  # web2py's admin password (save_password)
+RESTORE_ADMIN_PARAMS = Run(V_UWSGI, f"cp -p /root/parameters_443.orig {ADMIN_PARAMS} && "
+                                    "rm -f /root/parameters_443.orig")
+V_PLAIN_ADMIN = "/etc/nginx/admin-plain.inc"
 V_OVERRIDE = ROOT / "selftests" / "vidjil-fault-override.yml"  # services recreated with other settings
 V_OVERRIDE_2 = ROOT / "selftests" / "vidjil-fault-override-2.yml"  # and a second set of them
 
@@ -761,9 +766,42 @@ IDR: dict[str, list[Fault]] = {
               revert=[Run(RW, f"mv /mnt/backup_server/rdiff-backup-data.fault {BINARY_BACKUP}/rdiff-backup-data")],
               pytest_args=["--allow-disruptive"]),
     ],
+    "OMERO-BACKUP-10": [
+        Fault("config-backup-masked", "the configuration backup was made as the backup docs write it, a plain "
+              "`omero config get`: the database password is saved as ********", ["OMERO-BACKUP-10"],
+              apply=[Run(RW, f"cp -p {CONFIG_BACKUP} /root/omero.config.orig && "
+                             f"{OMERO_CLI} config get > {CONFIG_BACKUP}")],
+              revert=[Run(RW, f"cp -p /root/omero.config.orig {CONFIG_BACKUP} && rm -f /root/omero.config.orig")],
+              pytest_args=["--allow-disruptive"]),
+        Fault("config-backup-stale", "the configuration backup predates a change: it names another database host",
+              ["OMERO-BACKUP-10"],
+              apply=[Run(RW, f"cp -p {CONFIG_BACKUP} /root/omero.config.orig && "
+                             f"sed -i 's/^omero.db.host=.*/omero.db.host=old-database/' {CONFIG_BACKUP}")],
+              revert=[Run(RW, f"cp -p /root/omero.config.orig {CONFIG_BACKUP} && rm -f /root/omero.config.orig")],
+              pytest_args=["--allow-disruptive"]),
+    ],
 }
 
 VIDJIL: dict[str, list[Fault]] = {
+    "VIDJIL-ADM-01": [
+        Fault("vidjil-admin-over-http", "nginx's port 80 serves /admin to web2py as if it were HTTPS (scheme https, "
+              "port 443, as behind a TLS load balancer): web2py's login form over plain HTTP", ["VIDJIL-ADM-01"],
+              apply=[Run(V_NGINX, f"cp -p {V_SITE} /root/vidjil.conf.orig && printf '%s\\n' "
+                                  "'location ^~ /admin { include uwsgi_params; uwsgi_param UWSGI_SCHEME https; "
+                                  "uwsgi_param SERVER_PORT 443; resolver 127.0.0.11 valid=10s; "
+                                  "set $upstream_uwsgi uwsgi; uwsgi_pass $upstream_uwsgi:8000; }' "
+                                  f"> {V_PLAIN_ADMIN} && sed -i '0,/server_name _;/s%%server_name _; include "
+                                  f"{V_PLAIN_ADMIN};%' {V_SITE} && nginx -s reload")],
+              revert=[Run(V_NGINX, f"cp -p /root/vidjil.conf.orig {V_SITE} && rm -f /root/vidjil.conf.orig "
+                                   f"{V_PLAIN_ADMIN} && nginx -s reload")]),
+    ],
+    "VIDJIL-ADM-02": [
+        Fault("vidjil-admin-shipped-password", "web2py's admin password is Vidjil's test password foobartest "
+              "(WEB2PY_ADMIN_PASSWORD copied from the test setup)", ["VIDJIL-ADM-02"],
+              apply=[Run(V_UWSGI, f"cp -p {ADMIN_PARAMS} /root/parameters_443.orig && python3 -c \"from "
+                                  "vidjilstub.admin import save_password; save_password('foobartest', 443)\"")],
+              revert=[RESTORE_ADMIN_PARAMS]),
+    ],
     "VIDJIL-AUTH-01": [
         Fault("vidjil-default-admin", "the documented default admin plop@plop.com / 1234 exists", ["VIDJIL-AUTH-01"],
               apply=[Run(V_UWSGI, "python3 -c \"from vidjilstub import db; c = db.connect(); c.cursor().execute("
@@ -772,15 +810,17 @@ VIDJIL: dict[str, list[Fault]] = {
                                   "db.web2py_hash('1234')))\"")],
               revert=[Run(V_MYSQL, vsql("DELETE FROM auth_user WHERE email = 'plop@plop.com'"))]),
         Fault("vidjil-default-admin-by-form", "the first admin was made with Vidjil's test credentials through "
-              "the real first-admin form (init_db_form)", ["VIDJIL-AUTH-01"],
-              apply=[Run(V_MYSQL, vsql("CREATE TABLE auth_user_fault AS SELECT * FROM auth_user; "
+              "the real first-admin form (init_db_form), which also makes them web2py's admin password",
+              ["VIDJIL-AUTH-01", "VIDJIL-ADM-02"],
+              apply=[Run(V_UWSGI, f"cp -p {ADMIN_PARAMS} /root/parameters_443.orig"),
+                     Run(V_MYSQL, vsql("CREATE TABLE auth_user_fault AS SELECT * FROM auth_user; "
                                        "DELETE FROM auth_user")),
                      Run(V_UWSGI, "python3 -c \"import ssl, urllib.parse, urllib.request; urllib.request.urlopen("
                                   "'https://nginx/vidjil/default/init_db_form', urllib.parse.urlencode({'email': "
                                   "'plop@plop.com', 'password': 'foobartest', 'confirm_password': 'foobartest'})"
                                   ".encode(), timeout=20, context=ssl._create_unverified_context())\"")],
               revert=[Run(V_MYSQL, vsql("DELETE FROM auth_user; INSERT INTO auth_user SELECT * FROM "
-                                        "auth_user_fault; DROP TABLE auth_user_fault"))]),
+                                        "auth_user_fault; DROP TABLE auth_user_fault")), RESTORE_ADMIN_PARAMS]),
     ],
     "VIDJIL-AUTH-02": [
         Fault("vidjil-no-user", "the database has no user yet: init_db is open to anyone", ["VIDJIL-AUTH-02"],

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.hosts("database")
 READS = ("pg_dump_dir", "pg_dump_job", "backup_max_age_h", "config_backup", "omero_data_dir", "backup_tools",
-         "binary_backup_dir", "restore_scratch_db", "db_name", "binary_restore_command", "binary_restore_sample")
+         "binary_backup_dir", "restore_scratch_db", "db_name", "binary_restore_command", "binary_restore_sample",
+         "omero_cli")
 
 REF_DB = "seed 002: Backing up your PostgreSQL database"
 REF_BINARY = "seed 002: Backing up your binary data store"
@@ -225,3 +226,47 @@ def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: py
     differ = sorted(p for p in live if got.get(p) != live[p])
     assert not differ, f"{node.name}: restored copy differs from the repository for {len(differ)} file(s): " \
                        f"{', '.join(differ[:5])}"
+
+
+PASSWORD_KEY = re.compile(r"(pass|password)$", re.IGNORECASE)  # the keys `omero config get` masks
+
+
+def _properties(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+@control("OMERO-BACKUP-10", "The configuration backup restores: loaded into a scratch configuration it equals the "
+         "live one", "high", "seed 002: Restoring your configuration")
+@pytest.mark.disruptive
+@pytest.mark.hosts("omeroreadwrite")
+def test_config_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+    """Restoring is `omero config load` of the backup. The drill loads it
+    with the server's own CLI into a scratch configuration (`--source` an
+    empty file in a folder of its own, always removed) and compares every
+    property with the live configuration, passwords shown on both sides:
+    a backup made with a plain `config get` holds them as ********, and so
+    would the restored server. Values are compared, never printed."""
+    cli, backup = expect(node, "omero_cli"), expect(node, "config_backup")
+    scratch = host.run(f"mktemp -d {SCRATCH_PREFIX}XXXXXX").stdout.strip()
+    assert scratch.startswith(SCRATCH_PREFIX), f"{node.name}: cannot make a scratch folder in /tmp"
+    request.addfinalizer(lambda: host.run(f"rm -rf -- {shlex.quote(scratch)}"))
+    config = f"{scratch}/config.xml"
+    loaded = host.run(f"touch {shlex.quote(config)} && {shlex.quote(cli)} config --source {shlex.quote(config)} "
+                      f"load {shlex.quote(backup)} && {shlex.quote(cli)} config --source {shlex.quote(config)} "
+                      "get --show-password")
+    if loaded.rc != 0:
+        cause = (loaded.stderr.strip().splitlines() or [f"exit status {loaded.rc}"])[-1][:160]
+        pytest.fail(f"{node.name}: `omero config load {backup}` into a scratch configuration failed: {cause}",
+                    pytrace=False)
+    live = host.run(f"{shlex.quote(cli)} config get --show-password")
+    assert live.rc == 0, f"{node.name}: `{cli} config get` failed ({live.rc}); cannot compare"
+    restored, current = _properties(loaded.stdout), _properties(live.stdout)
+    wrong = [f"{k} would be ******** (the backup was made without --show-password)" for k in sorted(current)
+             if PASSWORD_KEY.search(k) and restored.get(k) == "********" != current[k]]
+    masked = {k for k in current if restored.get(k) == "********"}
+    wrong += [f"{k} missing from the backup" for k in sorted(set(current) - set(restored))]
+    wrong += [f"{k} differs from the live value" for k in sorted(set(current) & set(restored) - masked)
+              if restored[k] != current[k]]
+    wrong += [f"{k} is in the backup but not set live" for k in sorted(set(restored) - set(current))]
+    assert not wrong, f"{node.name}: restoring {backup} would not give the live configuration: " + "; ".join(wrong)
+

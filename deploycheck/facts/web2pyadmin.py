@@ -1,0 +1,71 @@
+"""web2py's administration site (the ``admin`` application) as a visitor
+and as the host see it. web2py 2.20 refuses it over plain HTTP ("Admin is
+disabled because insecure channel") and without a password file or with an
+empty password ("admin disabled because ..."), all as 200 pages; otherwise
+``default/index`` is its login form. The password lives as a salted pbkdf2
+hash in ``parameters_<port>.py`` beside web2py (gluon/main.py
+save_password): it is read on the host and tried locally against the
+passwords a deployment must not keep, so no login is attempted (five
+failures lock the admin out for an hour) and the hash never leaves this
+module."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import shlex
+from dataclasses import dataclass
+
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
+from deploycheck.transport import compose
+from deploycheck.transport.http import Client
+
+INDEX = "/admin/default/index"
+LOGIN_FORM = re.compile(r"<input[^>]*type=['\"]?password", re.IGNORECASE)
+DISABLED = re.compile(r"(admin|Admin) (is )?disabled because [a-z ]+")
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    status: int
+    location: str
+    login_form: bool
+    disabled: str | None  # web2py's own reason, when it refuses
+
+
+def page(client: Client) -> AdminPage:
+    r = client.get(INDEX).response
+    text = r.text[:20_000]
+    found = DISABLED.search(text)
+    return AdminPage(r.status_code, r.headers.get("Location", ""), bool(LOGIN_FORM.search(text)),
+                     found.group(0) if found else None)
+
+
+@dataclass(frozen=True)
+class StoredPassword:
+    exists: bool  # the parameters file is there
+    hash: str | None = None  # None: the file sets no password (admin disabled)
+
+    def matches(self, candidates: list[str]) -> bool:
+        """Whether the stored hash is one of ``candidates`` (pbkdf2 as web2py's CRYPT)."""
+        if not self.hash:
+            return False
+        parts = self.hash.split("$")
+        match = re.fullmatch(r"pbkdf2\((\d+),(\d+),(sha\d+)\)", parts[0]) if len(parts) == 3 else None
+        if match is None:
+            return False
+        rounds, length, alg = int(match[1]), int(match[2]), match[3]
+        return any(hmac.compare_digest(hashlib.pbkdf2_hmac(alg, c.encode(), parts[1].encode(), rounds, length).hex(),
+                                       parts[2]) for c in candidates)
+
+
+def stored_password(node: Host) -> StoredPassword:
+    """The admin password web2py checks for requests on ``web2py_admin_port``."""
+    path = f"{expect(node, 'web2py_dir').rstrip('/')}/parameters_{int(expect(node, 'web2py_admin_port'))}.py"
+    code, out = compose.run(node, expect(node, "web2py_service"), f"cat -- {shlex.quote(path)}")
+    if code != 0:
+        return StoredPassword(False)
+    match = re.search(r'^password\s*=\s*["\']([^"\']*)["\']', out, re.MULTILINE)
+    return StoredPassword(True, match.group(1) if match and match.group(1) else None)
