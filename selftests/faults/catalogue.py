@@ -29,6 +29,9 @@ COMMON_INC = "/etc/nginx/idr/common-server.inc"
 CORS_INC = "/etc/nginx/idr/cors.inc"
 MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
 DUMPS = "/var/lib/pgsql/backup/database"
+SERVER_DIR = "/opt/omero/server/OMERO.server"
+GRID_XML, OMERO_LOGDIR = f"{SERVER_DIR}/etc/grid/default.xml", f"{SERVER_DIR}/var/log"
+PROPS, WEB_VERSION = f"{SERVER_DIR}/etc/omero.properties", "/opt/omero/src/omeroweb/version.py"
 CONFIG_BACKUP, OMERO_CLI = "/data/OMERO/backup/omero.config", "/opt/omero/server/OMERO.server/bin/omero"
 MEMO = "/opt/omero/memo-regen"
 HAND_PID = "/run/deploycheck-fault.pid"
@@ -779,6 +782,39 @@ IDR: dict[str, list[Fault]] = {
                              f"sed -i 's/^omero.db.host=.*/omero.db.host=old-database/' {CONFIG_BACKUP}")],
               revert=[Run(RW, f"cp -p /root/omero.config.orig {CONFIG_BACKUP} && rm -f /root/omero.config.orig")],
               pytest_args=["--allow-disruptive"]),
+    ],
+    "OMERO-BACKUP-11": [
+        Fault("default-xml-copy-missing", "the hand-edited etc/grid/default.xml has no copy in the backup folder",
+              ["OMERO-BACKUP-11"],
+              apply=[Run(RW, "mv /data/OMERO/backup/default.xml /root/default.xml.backup")],
+              revert=[Run(RW, "mv /root/default.xml.backup /data/OMERO/backup/default.xml")]),
+        Fault("default-xml-copy-stale", "etc/grid/default.xml was edited again after its copy was made",
+              ["OMERO-BACKUP-11"],
+              apply=[Run(RW, f"cp -p {GRID_XML} /root/default.xml.orig && echo '<!-- edited -->' >> {GRID_XML}")],
+              revert=[Run(RW, f"cp -p /root/default.xml.orig {GRID_XML} && rm -f /root/default.xml.orig")]),
+    ],
+    "OMERO-LOG-01": [
+        Fault("log-not-rotating", "Blitz-0.log has grown to 600 MB: rotation no longer happens", ["OMERO-LOG-01"],
+              apply=[Run(RW, f"mv {OMERO_LOGDIR}/Blitz-0.log /root/Blitz-0.log.orig && "
+                             f"truncate -s 600M {OMERO_LOGDIR}/Blitz-0.log")],
+              revert=[Run(RW, f"mv /root/Blitz-0.log.orig {OMERO_LOGDIR}/Blitz-0.log")]),
+        Fault("rotated-logs-pile-up", "twelve uncompressed rotated Blitz-0.log files: something other than "
+              "OMERO's rotation keeps them", ["OMERO-LOG-01"],
+              apply=[Run(RO, f"for i in $(seq 1 12); do touch {OMERO_LOGDIR}/Blitz-0.log.$i; done")],
+              revert=[Run(RO, f"for i in $(seq 1 12); do rm -f {OMERO_LOGDIR}/Blitz-0.log.$i; done")]),
+    ],
+    "OMERO-VER-01": [
+        Fault("omero-server-5-5", "the read-write server runs OMERO.server 5.5", ["OMERO-VER-01"],
+              apply=[Run(RW, f"cp -p {PROPS} /root/omero.properties.orig && sed -i "
+                             f"'s/^omero.version=.*/omero.version=5.5.1-ice36-b122/' {PROPS}")],
+              revert=[Run(RW, f"cp -p /root/omero.properties.orig {PROPS} && rm -f /root/omero.properties.orig")]),
+    ],
+    "OMERO-VER-02": [
+        Fault("omero-web-5-4", "a read-only server runs OMERO.web 5.4", ["OMERO-VER-02"],
+              apply=[Run(RO, "sed -i 's/^omeroweb_version = .*/omeroweb_version = \"5.4.10\"/' "
+                             f"{WEB_VERSION} && systemctl restart omero-web && " + wait_port(4080))],
+              revert=[Run(RO, "sed -i 's/^omeroweb_version = .*/omeroweb_version = \"5.26.0\"/' "
+                              f"{WEB_VERSION} && systemctl restart omero-web && " + wait_port(4080))]),
     ],
 }
 

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.hosts("database")
 READS = ("pg_dump_dir", "pg_dump_job", "backup_max_age_h", "config_backup", "omero_data_dir", "backup_tools",
          "binary_backup_dir", "restore_scratch_db", "db_name", "binary_restore_command", "binary_restore_sample",
-         "omero_cli")
+         "omero_cli", "omero_server_dir", "grid_default_xml_edited",
+         "default_xml_backup")
 
 REF_DB = "seed 002: Backing up your PostgreSQL database"
 REF_BINARY = "seed 002: Backing up your binary data store"
@@ -269,4 +270,24 @@ def test_config_restore_drill(node: Host, host: testinfra.host.Host, request: py
               if restored[k] != current[k]]
     wrong += [f"{k} is in the backup but not set live" for k in sorted(set(restored) - set(current))]
     assert not wrong, f"{node.name}: restoring {backup} would not give the live configuration: " + "; ".join(wrong)
+
+
+@control("OMERO-BACKUP-11", "A hand-edited etc/grid/default.xml has an identical copy in the backup folder",
+         "medium", "seed 002: Other backup sources")
+@pytest.mark.hosts("omeroreadwrite")
+def test_default_xml_backup(node: Host) -> None:
+    """Settings made in default.xml (the log folder, say) are not in `omero
+    config get`; without the copy, a restored server silently loses them.
+    (An edit there is also undone when `omero admin start` regenerates the
+    file from etc/templates/grid/default.xml.)"""
+    if not expect(node, "grid_default_xml_edited"):
+        pytest.skip(f"{node.name}: the inventory says etc/grid/default.xml is not edited "
+                    "(grid_default_xml_edited: false)")
+    live = f"{str(expect(node, 'omero_server_dir')).rstrip('/')}/etc/grid/default.xml"
+    copy = expect(node, "default_xml_backup")
+    sums = hostfacts.output(node, f"sha256sum -- {shlex.quote(live)} {shlex.quote(copy)} 2>/dev/null; true")
+    found = {path: digest for digest, _, path in (line.partition("  ") for line in sums.splitlines())}
+    assert live in found, f"{node.name}: {live} is missing"
+    assert copy in found, f"{node.name}: no copy of {live} at {copy}"
+    assert found[copy] == found[live], f"{node.name}: {copy} differs from the live {live}; back it up again"
 
