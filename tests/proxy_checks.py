@@ -5,6 +5,7 @@ carrying the request's own marker."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 
 import requests
@@ -15,6 +16,15 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
 from deploycheck.transport.remote import testinfra_host
 from deploycheck.transport.together import at_once
+
+Twice = tuple[str, str, int]  # cache status of a first and a second request, the second's HTTP status
+_AHEAD: dict[tuple, Twice | BaseException] = {}  # probes sent ahead, each taken once by its control
+_AHEAD_LOCK = threading.Lock()
+
+
+def _key(proxy: Proxy, path: str, cookies: dict[str, str] | None) -> tuple:
+    sent = proxy.cookies if cookies is None else cookies
+    return proxy.via.name, proxy.client.base_url, path, None if sent is None else tuple(sorted(sent.items()))
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,31 @@ class Proxy:
         entries = entries_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
         return [e.cache for e in entries]
 
-    def twice(self, path: str, cookies: dict[str, str] | None = None) -> tuple[str, str, int]:
-        """Cache status of two requests for one fresh URL, and the second one's HTTP status."""
+    def ask_ahead(self, probes: list[tuple[str, dict[str, str] | None]]) -> None:
+        """Run these ``twice`` probes now, all at the same time (each on its own
+        fresh URL, so they cannot meet in the cache); the controls asking them
+        later get the answers. A probe asked again runs again."""
+        def probe(item: tuple[str, dict[str, str] | None]) -> Twice | BaseException:
+            try:
+                return self._twice(*item)
+            except (AssertionError, OSError) as exc:  # the control that asks it reports it
+                return exc
+
+        answers = at_once(probe, probes)
+        with _AHEAD_LOCK:
+            for (path, cookies), answer in zip(probes, answers, strict=True):
+                _AHEAD.setdefault(_key(self, path, cookies), answer)
+
+    def twice(self, path: str, cookies: dict[str, str] | None = None) -> Twice:
+        """Cache status of two requests for one fresh URL, and the second one's
+        HTTP status (answered from a probe asked ahead, once, when there is one)."""
+        with _AHEAD_LOCK:
+            ahead = _AHEAD.pop(_key(self, path, cookies), None)
+        if isinstance(ahead, BaseException):
+            raise ahead
+        return ahead if ahead is not None else self._twice(path, cookies)
+
+    def _twice(self, path: str, cookies: dict[str, str] | None = None) -> Twice:
         url = self.fresh(path)
         first, second = self.send(url, cookies), self.send(url, cookies)
         one, two = self.statuses(first, second)

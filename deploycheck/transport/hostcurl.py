@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from deploycheck.inventory.loader import Host
 from deploycheck.transport import http
-from deploycheck.transport.remote import testinfra_host
+from deploycheck.transport.remote import run_many, testinfra_host
 
 
 class NoAnswerError(AssertionError):
@@ -33,10 +33,7 @@ class HostResponse:
         return None
 
 
-def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,
-        follow: bool = False) -> HostResponse:
-    """``curl`` on the host; the marker goes into the User-Agent like every request of the suite.
-    With ``follow``, redirects are followed and the last answer is returned."""
+def _command(url: str, method: str, timeout: float, data: str | None, follow: bool) -> tuple[str, str]:
     marker = http.next_marker()
     http.count_request()
     cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {marker}",
@@ -45,10 +42,37 @@ def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: st
         cmd += ["--data", data]
     if follow:
         cmd += ["--location"]
-    result = testinfra_host(node).run(" ".join(shlex.quote(c) for c in [*cmd, url]))
-    if result.rc != 0:
-        raise NoAnswerError(f"{node.name}: curl {url} failed: {result.stderr.strip()[:160]}")
-    raw = result.stdout
+    return " ".join(shlex.quote(c) for c in [*cmd, url]), marker
+
+
+def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,
+        follow: bool = False) -> HostResponse:
+    """``curl`` on the host; the marker goes into the User-Agent like every request of the suite.
+    With ``follow``, redirects are followed and the last answer is returned."""
+    command, marker = _command(url, method, timeout, data, follow)
+    result = testinfra_host(node).run(command)
+    return _parse(node, url, result.rc, result.stdout, result.stderr, marker)
+
+
+def get_many(node: Host, requests: list[tuple[str, str, str | None]], timeout: float = 30
+             ) -> list[HostResponse | NoAnswerError]:
+    """Several independent ``(url, method, data)`` requests in one round trip
+    (the host runs them one after the other); a request without an HTTP
+    answer is its NoAnswerError, in its place."""
+    built = [_command(url, method, timeout, data, False) for url, method, data in requests]
+    answers = run_many(node, [command for command, _ in built], ahead=False)
+    out: list[HostResponse | NoAnswerError] = []
+    for (url, _, _), (_, marker), (rc, stdout, stderr) in zip(requests, built, answers, strict=True):
+        try:
+            out.append(_parse(node, url, rc, stdout, stderr, marker))
+        except NoAnswerError as exc:
+            out.append(exc)
+    return out
+
+
+def _parse(node: Host, url: str, rc: int, raw: str, stderr: str, marker: str) -> HostResponse:
+    if rc != 0:
+        raise NoAnswerError(f"{node.name}: curl {url} failed: {stderr.strip()[:160]}")
     head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
     while head.startswith("HTTP/") and body.startswith("HTTP/"):  # 100-continue, followed redirects
         head, _, body = body.partition("\n\n")

@@ -47,11 +47,12 @@ def testinfra_host(host: Host) -> TestinfraHost:
                        str(become_user) if become_user else None)
 
 
-def run_many(host: Host, commands: list[str]) -> list[tuple[int, str, str]]:
+def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
     """(rc, stdout, stderr) of each command, in order, in one round trip over
-    the host's connection; counted as commands asked ahead (see facts.warmup)."""
+    the host's connection; counted as commands asked ahead (see facts.warmup),
+    or as a control's own commands with ``ahead=False``."""
     backend = testinfra_host(host).backend
-    COUNTERS.prefetched[host.name] += len(commands)
+    (COUNTERS.prefetched if ahead else COUNTERS.commands)[host.name] += len(commands)
     results = backend.run_many(commands) if isinstance(backend, ShellBackend) else [backend.run(c) for c in commands]
     return [(r.rc, r.stdout, r.stderr) for r in results]
 

@@ -15,17 +15,43 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.http import Client
+
+from ..proxy_checks import Proxy
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
-    from ..proxy_checks import Proxy
     from ..rendering import Rendering
 
-pytestmark = pytest.mark.hosts("proxy")
+pytestmark = [pytest.mark.hosts("proxy"), pytest.mark.usefixtures("cache_probes")]
 READS = ("test_image",)
 
 REF = "seed 000: idr-proxy (custom caching configuration)"
+
+
+@pytest.fixture(scope="session")
+def cache_probes(proxy_node: Host, proxy_client: Client, public_cookies: dict[str, str],
+                 test_rendering: Rendering) -> None:
+    """Every MISS-then-HIT probe of this file's controls, sent at the same
+    time when the first of them runs (each on its own fresh URL): over a
+    slow link the probes' round trips overlap instead of adding up. Each
+    control then judges its own probe."""
+    image = expect(proxy_node, "test_image")["id"]
+    region = test_rendering.query(1, model="g", region="0,0,64,64")
+    missing = test_rendering.query(1, model="g", region="0,0,8,8")
+    thumbnail = f"/webgateway/render_thumbnail/{image}/"
+    Proxy(proxy_node, proxy_node, proxy_client).ask_ahead([
+        (f"/webgateway/render_image_region/{image}/0/0/{region}", public_cookies),
+        (thumbnail, None), (thumbnail, public_cookies),
+        (f"/webclient/metadata_details/image/{image}/", public_cookies),
+        (f"/api/v0/m/images/{image}/", public_cookies),
+        ("/static/webclient/css/layout.css", None),
+        (f"/webclient/img_detail/{image}/", public_cookies),
+        ("/webclient/", public_cookies),
+        (f"/webgateway/imgData/{image}/", public_cookies),
+        (f"/webgateway/render_image_region/987654321/0/0/{missing}", public_cookies),
+    ])
 
 
 @control("IDR-CACHE-01", "Renders are cached by the proxy: a repeat request is a HIT", "high", REF)
