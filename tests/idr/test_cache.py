@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from ..rendering import Rendering
 
-pytestmark = [pytest.mark.hosts("proxy"), pytest.mark.usefixtures("cache_probes")]
+pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)
 
 REF = "seed 000: idr-proxy (custom caching configuration)"
@@ -55,7 +55,8 @@ def cache_probes(proxy_node: Host, proxy_client: Client, public_cookies: dict[st
 
 
 @control("IDR-CACHE-01", "Renders are cached by the proxy: a repeat request is a HIT", "high", REF)
-def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str], test_rendering: Rendering) -> None:
+def test_render_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str],
+                       test_rendering: Rendering) -> None:
     """Renders come from the microservice; a Cache-Control it sends that the
     proxy honours (e.g. the shipped 'private') silently disables caching."""
     image = expect(node, "test_image")
@@ -66,7 +67,8 @@ def test_render_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str],
 
 @control("IDR-CACHE-02", "Thumbnails for anonymous visitors are cached despite OMERO.web's cookies", "high",
          "seed 000: idr-proxy (ignores any headers sent by the back-end)")
-def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, cache_probes: None,
+                                        public_cookies: dict[str, str]) -> None:
     """Each anonymous request makes OMERO.web open a public session and send
     Set-Cookie and Vary: Cookie; the proxy must ignore both and still cache,
     for a first-time visitor and for one who sends back the public session
@@ -77,7 +79,7 @@ def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, public_cookies
 
 
 @control("IDR-CACHE-03", "Metadata panes are cached", "medium", REF)
-def test_metadata_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_metadata_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Every click in the tree opens a metadata pane; uncached, each one is a
     round trip to a read-only server and its database."""
     image = expect(node, "test_image")
@@ -85,21 +87,21 @@ def test_metadata_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str
 
 
 @control("IDR-CACHE-04", "JSON api responses are cached", "medium", REF)
-def test_api_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_api_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Viewers and scripts query the JSON api in bulk; the cache keeps that
     load off the read-only servers."""
     proxy.assert_cached("api", f"/api/v0/m/images/{expect(node, 'test_image')['id']}/", public_cookies)
 
 
 @control("IDR-CACHE-05", "Static files are cached", "medium", REF)
-def test_static_cached(node: Host, proxy: Proxy) -> None:
+def test_static_cached(node: Host, proxy: Proxy, cache_probes: None) -> None:
     """Every page loads the same scripts and style sheets; they must not
     reach OMERO.web each time."""
     proxy.assert_cached("static file", "/static/webclient/css/layout.css")
 
 
 @control("IDR-CACHE-06", "Image viewer pages are cached", "low", REF)
-def test_viewer_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_viewer_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Viewer pages of popular images are opened over and over from links."""
     proxy.assert_cached("img_detail", f"/webclient/img_detail/{expect(node, 'test_image')['id']}/", public_cookies)
 
@@ -118,13 +120,14 @@ def test_cache_key_ignores_underscore(node: Host, proxy: Proxy, public_cookies: 
 
 @control("IDR-CACHE-08", "OMERO.web pages are never served from the cache", "high",
          "seed 000: never cache login state or views")
-def test_pages_not_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_pages_not_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """A cached page shows one visitor's login state and views to the next."""
     proxy.assert_never_hit("/webclient/", "/webclient/", public_cookies)
 
 
 @control("IDR-CACHE-09", "URIs outside the cache allow-list are never served from the cache", "medium", REF)
-def test_outside_allow_list_not_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_outside_allow_list_not_cached(node: Host, proxy: Proxy, cache_probes: None,
+                                       public_cookies: dict[str, str]) -> None:
     """Only the allow-listed URIs are safe to share between visitors; imgData
     is not on the list."""
     proxy.assert_never_hit("imgData", f"/webgateway/imgData/{expect(node, 'test_image')['id']}/", public_cookies)
@@ -153,7 +156,8 @@ def test_set_cookie_hidden(node: Host, proxy: Proxy) -> None:
 
 @control("IDR-CACHE-11", "Only successful answers are cached: a 404 render is not", "medium",
          "ome/ansible-role-nginx-proxy (proxy_cache_valid 200)")
-def test_only_200_cached(node: Host, proxy: Proxy, public_cookies: dict[str, str], test_rendering: Rendering,
+def test_only_200_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str],
+                         test_rendering: Rendering,
                          ) -> None:
     """A cached error keeps answering after the backend has recovered."""
     query = test_rendering.query(1, model="g", region="0,0,8,8")
