@@ -20,17 +20,28 @@ def _dir(node: Host) -> str:
     return str(expect(node, "omero_server_dir")).rstrip("/")
 
 
+def version_command(node: Host) -> str:
+    return f"cat -- {shlex.quote(_dir(node) + '/etc/omero.properties')} 2>/dev/null; true"
+
+
+def grid_command(node: Host) -> str:
+    return f"cat -- {shlex.quote(_dir(node) + '/etc/grid/default.xml')}"
+
+
+def logs_command(folder: str) -> str:
+    return f"cd -- {shlex.quote(folder)} && find . -maxdepth 1 -type f -printf '%s %f\\n'"
+
+
 def version(node: Host) -> str | None:
     """``omero.version`` of etc/omero.properties (e.g. ``5.6.10-ice36``), None when absent."""
-    text = hostfacts.output(node, f"cat -- {shlex.quote(_dir(node) + '/etc/omero.properties')} 2>/dev/null; true")
+    text = hostfacts.output(node, version_command(node))
     found = re.search(r"^omero\.version\s*=\s*(\S+)", text, re.MULTILINE)
     return found.group(1) if found else None
 
 
 def log_dir(node: Host) -> str | None:
     """The servers' log folder: OMERO_LOGS of etc/grid/default.xml (default var/log/)."""
-    path = _dir(node) + "/etc/grid/default.xml"
-    rc, text, _ = hostfacts.command(node, f"cat -- {shlex.quote(path)}")
+    rc, text, _ = hostfacts.command(node, grid_command(node))
     if rc != 0:
         return None
     found = re.search(r'<variable\s+name="OMERO_LOGS"\s+value="([^"]*)"', text)
@@ -50,8 +61,7 @@ class LogFile:
 
 def log_files(node: Host, folder: str) -> list[LogFile] | None:
     """Every file in the log folder with its size; None when the folder is missing."""
-    rc, out, _ = hostfacts.command(node, f"cd -- {shlex.quote(folder)} && "
-                                         "find . -maxdepth 1 -type f -printf '%s %f\\n'")
+    rc, out, _ = hostfacts.command(node, logs_command(folder))
     if rc != 0:
         return None
     return [LogFile(name, int(size)) for size, _, name in (line.partition(" ") for line in out.splitlines())

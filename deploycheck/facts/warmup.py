@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from deploycheck.facts import hostfacts, listeners, nginx, sshd, systemd
+from deploycheck.facts import hostfacts, listeners, nginx, omeroserver, sshd, systemd
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.transport.remote import reachability, run_many
 
@@ -34,18 +34,23 @@ def first_questions(node: Host) -> list[str]:
         asked.append(nginx.COMMAND)
     if node.has_role("proxy"):
         asked += sshd.commands()
+    if node.has_role("omeroreadonly") or node.has_role("omeroreadwrite"):
+        asked += [omeroserver.version_command(node), omeroserver.grid_command(node)]
     return asked
 
 
 def second_questions(node: Host) -> list[str]:
     """Facts that depend on the first answers."""
-    if not hostfacts.known(node, listeners.COMMAND):
-        return []
-    try:
-        pids = [pid for sock in listeners.listening_tcp(node) for _, pid in sock.processes]
-    except AssertionError:  # ss failed; its control says so
-        return []
-    return [listeners.cgroups_command(pids)] if pids else []
+    asked = []
+    if hostfacts.known(node, listeners.COMMAND):
+        try:
+            pids = [pid for sock in listeners.listening_tcp(node) for _, pid in sock.processes]
+        except AssertionError:  # ss failed; its control says so
+            pids = []
+        asked += [listeners.cgroups_command(pids)] if pids else []
+    if hostfacts.known(node, omeroserver.grid_command(node)) and (folder := omeroserver.log_dir(node)):
+        asked.append(omeroserver.logs_command(folder))
+    return asked
 
 
 STAGES: tuple[Callable[[Host], list[str]], ...] = (first_questions, second_questions)
