@@ -111,13 +111,9 @@ STACKS["vidjil-shipped"] = StackSpec(
 # A new IDR release beside the reference stack, from clones of its data volumes (the IDR-GATE controls).
 STACKS["idr-candidate"] = StackSpec(
     "idr-candidate", "deploycheck-idr-candidate", FIXTURES / "idr-candidate" / "docker-compose.yml",
-    ("idrc-proxy", "idrc-omeroreadwrite", "idrc-omeroreadonly-1", "idrc-database", "idrc-outside"),
+    tuple(c.replace("idr-", "idrc-", 1) for c in STACKS["idr"].containers),
     "http://127.0.0.1:17080/webclient/?experimenter=-1",
-    (
-        ("idrc-database", "ls /var/lib/pgsql/backup/database/*.pg_dump"),
-        ("idrc-omeroreadwrite", "test -s /data/OMERO/backup/omero.config"),
-        ("idrc-omeroreadwrite", "ls /opt/omero/memo-regen/rslt.*/timed"),
-    ),
+    tuple((c.replace("idr-", "idrc-", 1), test) for c, test in STACKS["idr"].ready_checks),  # the same readiness
     images_from="idr",
     volumes_from=("idr", ("pgsql", "omero-data", "omero-backup")),
 )

@@ -155,7 +155,6 @@ class PersistentShell:
         self._buf.clear()
         self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._errors, start_new_session=True)
-        COUNTERS.shells[self.label] += 1
         assert self._proc.stdin is not None
         deadline = time.monotonic() + timeout
         try:
@@ -163,6 +162,7 @@ class PersistentShell:
             self._proc.stdin.flush()
             for _ in range(10_000):  # bounded: a login prints a few lines at most
                 if self._read_line(deadline).strip() == f"{self._token}-ready".encode():
+                    COUNTERS.shells[self.label] += 1  # a connection that answered (a dropped login is tried again)
                     return
             raise ShellClosedError(f"{self.label}: the shell never answered")
         except BrokenPipeError:

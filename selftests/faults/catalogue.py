@@ -30,6 +30,7 @@ CORS_INC = "/etc/nginx/idr/cors.inc"
 MS_INCLUDE = "include /etc/nginx/snippets/omero-ms-image-region.conf;"
 DUMPS = "/var/lib/pgsql/backup/database"
 SERVER_DIR = "/opt/omero/server/OMERO.server"
+MS_DROPINS = "/etc/systemd/system/omero-ms-image-region.service.d"
 GRID_XML, OMERO_LOGDIR = f"{SERVER_DIR}/etc/grid/default.xml", f"{SERVER_DIR}/var/log"
 PROPS, WEB_VERSION = f"{SERVER_DIR}/etc/omero.properties", "/opt/omero/src/omeroweb/version.py"
 CONFIG_BACKUP, OMERO_CLI = "/data/OMERO/backup/omero.config", "/opt/omero/server/OMERO.server/bin/omero"
@@ -664,6 +665,16 @@ IDR: dict[str, list[Fault]] = {
               apply=[Run(RO, f"mv {MS_UNIT} /usr/lib/systemd/system/ && systemctl daemon-reload")],
               revert=[Run(RO, f"mv /usr/lib/systemd/system/omero-ms-image-region.service {MS_UNIT} && "
                               "systemctl daemon-reload")]),
+    ],
+    "MSIR-VER-01": [
+        Fault("microservice-on-java-8", "the microservice's unit is given an old Java (JAVA_HOME of a Java 8 "
+              "runtime, by a drop-in)", ["MSIR-VER-01"],
+              apply=[Run(RO, "mkdir -p /opt/jre8/bin && printf '%s\\n' '#!/bin/sh' "
+                             "\"echo 'openjdk version \\\"1.8.0_392\\\"' >&2\" > /opt/jre8/bin/java && "
+                             f"chmod +x /opt/jre8/bin/java && mkdir -p {MS_DROPINS} && printf "
+                             f"'[Service]\\nEnvironment=JAVA_HOME=/opt/jre8\\n' > {MS_DROPINS}/zz-java8.conf && "
+                             "systemctl daemon-reload")],
+              revert=[Run(RO, f"rm -rf /opt/jre8 {MS_DROPINS}/zz-java8.conf && systemctl daemon-reload")]),
     ],
     "OMERO-BACKUP-01": [
         Fault("backup-job-not-executable", "the daily pg_dump job lost its execute bit (run-parts skips it)",

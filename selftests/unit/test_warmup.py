@@ -103,3 +103,10 @@ def test_entries_for_waits_for_the_late_line_and_never_confuses_markers() -> Non
     assert [e.cache for e in entries_for(log, "/log", ["dc-1", "dc-10"])] == ["MISS", "HIT"]
     with pytest.raises(LogLineNotFoundError, match="dc-3"):
         entries_for(_Log([[LINE.format(m="dc-1", cache="MISS")]]), "/log", ["dc-1", "dc-3"], deadline_s=0.2)
+
+
+def test_java_versions_as_java_prints_them() -> None:
+    from deploycheck.facts.java import Runtime
+
+    assert [Runtime("/usr/bin/java", v, True).major for v in ("17.0.15", "11.0.2", "1.8.0_392", "21", "17-ea")] == \
+        [17, 11, 8, 21, 17]

@@ -25,6 +25,8 @@ from deploycheck.inventory.variables import expect
 from deploycheck.plugin import baseline_of
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from deploycheck.inventory.loader import Host
 
     from ..proxy_checks import Proxy
@@ -62,6 +64,22 @@ def gate(request: pytest.FixtureRequest, proxy_node: Host) -> tuple[Site, Site]:
     if unreadable:
         pytest.fail(f"cannot read the baseline {baseline}: " + "; ".join(unreadable), pytrace=False)
     return base, cand
+
+
+def _image_problem(what: str, oid: int, a: Image.Image | None, b: Image.Image | None, base_url: str,
+                   mean_max: float, top_max: int) -> str | None:
+    """One image of both sites judged, decoded: None when alike within the
+    bounds; the baseline's own must be readable, or nothing is compared."""
+    if a is None:
+        pytest.fail(f"cannot read the {what} of image {oid} on the baseline {base_url}", pytrace=False)
+    if b is None:
+        return f"image {oid}: no {what} here"
+    if a.size != b.size:
+        return f"image {oid}: {what} is {b.size[0]}x{b.size[1]} (baseline {a.size[0]}x{a.size[1]})"
+    top, mean = publicdata.pixel_difference(a, b)
+    if mean > mean_max or top > top_max:
+        return f"image {oid}: {what} differs (mean {mean:.1f}, largest {top} levels)"
+    return None
 
 
 def _sampled(base: Site, kind: str) -> list[int]:
@@ -115,17 +133,9 @@ def test_same_rendering_and_thumbnails(node: Host, gate: tuple[Site, Site]) -> N
             wrong.append(f"image {oid}: imgData unreadable here")
         else:
             wrong += [f"image {oid} imgData {d}" for d in publicdata.differences(expected, found)]
-        a, b = base.thumbnails.get(oid), cand.thumbnails.get(oid)
-        if a is None:
-            pytest.fail(f"cannot read the thumbnail of image {oid} on the baseline {base.url}", pytrace=False)
-        if b is None:
-            wrong.append(f"image {oid}: no thumbnail here")
-        elif a.size != b.size:
-            wrong.append(f"image {oid}: thumbnail {b.size[0]}x{b.size[1]} (baseline {a.size[0]}x{a.size[1]})")
-        else:
-            top, mean = publicdata.pixel_difference(a, b)
-            if mean > THUMB_MEAN or top > THUMB_MAX:
-                wrong.append(f"image {oid}: thumbnail differs (mean {mean:.1f}, largest {top} grey levels)")
+        problem = _image_problem("thumbnail", oid, base.thumbnails.get(oid), cand.thumbnails.get(oid), base.url,
+                                 THUMB_MEAN, THUMB_MAX)
+        wrong += [problem] if problem else []
     assert not wrong, f"{node.name}: rendering differs from the baseline {base.url}: " + "; ".join(wrong)
 
 
@@ -137,15 +147,9 @@ def test_same_pixels(node: Host, gate: tuple[Site, Site]) -> None:
     base, cand = gate
     wrong = []
     for oid in _sampled(base, "images"):
-        a, b = base.regions.get(oid), cand.regions.get(oid)
-        if a is None:
-            pytest.fail(f"cannot render region {REGION} of image {oid} on the baseline {base.url}", pytrace=False)
-        if b is None:
-            wrong.append(f"image {oid}: region {REGION} does not render here")
-        elif a.size != b.size:
-            wrong.append(f"image {oid}: region is {b.size[0]}x{b.size[1]} (baseline {a.size[0]}x{a.size[1]})")
-        elif (top := publicdata.pixel_difference(a, b)[0]) > 0:
-            wrong.append(f"image {oid}: region {REGION} differs by up to {top} levels")
+        problem = _image_problem(f"render of region {REGION}", oid, base.regions.get(oid), cand.regions.get(oid),
+                                 base.url, 0, 0)
+        wrong += [problem] if problem else []
     assert not wrong, f"{node.name}: pixels differ from the baseline {base.url}: " + "; ".join(wrong)
 
 

@@ -1,0 +1,57 @@
+"""The Java runtime a systemd service runs on. A JVM among the unit's
+processes is what it actually runs; when there is none (the service is
+down, or its launcher is not Java), the runtime its start script would
+pick: ``$JAVA_HOME/bin/java`` of the unit's environment, else ``java`` on
+the PATH (what Gradle's start scripts, such as the microservice's, do)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import Host
+
+
+@dataclass(frozen=True)
+class Runtime:
+    path: str  # the java binary
+    version: str  # as `java -version` prints it, e.g. 17.0.15 or 1.8.0_392
+    running: bool  # True: a process of the unit runs it; False: the unit's environment names it
+
+    @property
+    def major(self) -> int:
+        parts = self.version.split(".")
+        return int(parts[1]) if parts[0] == "1" and len(parts) > 1 else int(re.match(r"\d+", parts[0]).group(0))
+
+
+def unit_processes(node: Host, unit: str) -> list[tuple[int, str]]:
+    """(pid, executable) of the unit's processes: its main process and their descendants."""
+    out = hostfacts.output(node, "pid=$(systemctl show -p MainPID --value -- " + shlex.quote(unit) + "); "
+                           "[ \"${pid:-0}\" != 0 ] || exit 0; ps -e -o pid=,ppid= | "
+                           "awk -v root=\"$pid\" '{p[$1]=$2} END {for (c in p) {x=c; while (x && x != root) x=p[x]; "
+                           "if (x == root) print c}}' | while read c; do echo \"$c $(readlink /proc/$c/exe)\"; done")
+    return [(int(pid), exe) for pid, _, exe in (line.partition(" ") for line in out.splitlines()) if pid.isdigit()]
+
+
+def runtime(node: Host, unit: str) -> tuple[Runtime | None, list[str]]:
+    """The unit's Java runtime, and the executables its processes run (for the message)."""
+    processes = unit_processes(node, unit)
+    exes = sorted({exe for _, exe in processes if exe})
+    running = [exe for exe in exes if exe.rsplit("/", 1)[-1] == "java"]
+    if running:
+        candidate = running[0]
+    else:
+        env = hostfacts.output(node, f"systemctl show -p Environment --value -- {shlex.quote(unit)}")
+        homes = [word.split("=", 1)[1] for word in shlex.split(env) if word.startswith("JAVA_HOME=")]
+        home = homes[-1] if homes else ""  # the last assignment wins, as in systemd
+        found = hostfacts.output(node, f"test -x {shlex.quote(home + '/bin/java')} && echo {shlex.quote(home)}/bin/java"
+                                 " || command -v java; true").strip() if home else \
+            hostfacts.output(node, "command -v java; true").strip()
+        if not found:
+            return None, exes
+        candidate = found
+    text = hostfacts.output(node, f"{shlex.quote(candidate)} -version 2>&1; true")
+    version = re.search(r'version "([^"]+)"', text)
+    return (Runtime(candidate, version.group(1), bool(running)) if version else None), exes
