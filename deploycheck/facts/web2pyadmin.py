@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
@@ -46,7 +46,7 @@ def page(client: Client) -> AdminPage:
 @dataclass(frozen=True)
 class StoredPassword:
     exists: bool  # the parameters file is there
-    hash: str | None = None  # None: the file sets no password (admin disabled)
+    hash: str | None = field(default=None, repr=False)  # None: no password (admin disabled); never printed
 
     def matches(self, candidates: list[str]) -> bool:
         """Whether the stored hash is one of ``candidates`` (pbkdf2 as web2py's CRYPT)."""
