@@ -37,21 +37,31 @@ def cache_probes(proxy_node: Host, proxy_client: Client, public_cookies: dict[st
     time when the first of them runs (each on its own fresh URL): over a
     slow link the probes' round trips overlap instead of adding up. Each
     control then judges its own probe."""
-    image = expect(proxy_node, "test_image")["id"]
-    region = test_rendering.query(1, model="g", region="0,0,64,64")
-    missing = test_rendering.query(1, model="g", region="0,0,8,8")
-    thumbnail = f"/webgateway/render_thumbnail/{image}/"
-    Proxy(proxy_node, proxy_node, proxy_client).ask_ahead([
-        (f"/webgateway/render_image_region/{image}/0/0/{region}", public_cookies),
-        (thumbnail, None), (thumbnail, public_cookies),
-        (f"/webclient/metadata_details/image/{image}/", public_cookies),
-        (f"/api/v0/m/images/{image}/", public_cookies),
-        ("/static/webclient/css/layout.css", None),
-        (f"/webclient/img_detail/{image}/", public_cookies),
-        ("/webclient/", public_cookies),
-        (f"/webgateway/imgData/{image}/", public_cookies),
-        (f"/webgateway/render_image_region/987654321/0/0/{missing}", public_cookies),
-    ])
+    Proxy(proxy_node, proxy_node, proxy_client).ask_ahead(
+        [(_path(proxy_node, what, test_rendering), public_cookies if cookies else None) for what, cookies in PROBES])
+
+
+# the probes of the controls below: (path, sent with the public session cookie?)
+PROBES = (("render", True), ("thumbnail", False), ("thumbnail", True), ("metadata", True), ("api", True),
+          ("static", False), ("viewer", True), ("pages", True), ("imgdata", True), ("missing render", True))
+
+
+def _path(node: Host, what: str, rendering: Rendering | None = None) -> str:
+    """The one path each kind of probe asks, for the fixture and the controls alike."""
+    image = expect(node, "test_image")["id"]
+    if what in ("render", "missing render"):
+        assert rendering is not None
+        return (f"/webgateway/render_image_region/{image if what == 'render' else 987654321}/0/0/"
+                + rendering.query(1, model="g", region="0,0,64,64" if what == "render" else "0,0,8,8"))
+    return {
+        "thumbnail": f"/webgateway/render_thumbnail/{image}/",
+        "metadata": f"/webclient/metadata_details/image/{image}/",
+        "api": f"/api/v0/m/images/{image}/",
+        "static": "/static/webclient/css/layout.css",
+        "viewer": f"/webclient/img_detail/{image}/",
+        "pages": "/webclient/",
+        "imgdata": f"/webgateway/imgData/{image}/",
+    }[what]
 
 
 @control("IDR-CACHE-01", "Renders are cached by the proxy: a repeat request is a HIT", "high", REF)
@@ -59,10 +69,8 @@ def test_render_cached(node: Host, proxy: Proxy, cache_probes: None, public_cook
                        test_rendering: Rendering) -> None:
     """Renders come from the microservice; a Cache-Control it sends that the
     proxy honours (e.g. the shipped 'private') silently disables caching."""
-    image = expect(node, "test_image")
-    query = test_rendering.query(1, model="g", region="0,0,64,64")
-    proxy.assert_cached("render (is Cache-Control: private sent?)",
-                        f"/webgateway/render_image_region/{image['id']}/0/0/{query}", public_cookies)
+    proxy.assert_cached("render (is Cache-Control: private sent?)", _path(node, "render", test_rendering),
+                        public_cookies)
 
 
 @control("IDR-CACHE-02", "Thumbnails for anonymous visitors are cached despite OMERO.web's cookies", "high",
@@ -73,7 +81,7 @@ def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, cache_probes: 
     Set-Cookie and Vary: Cookie; the proxy must ignore both and still cache,
     for a first-time visitor and for one who sends back the public session
     cookie the site's pages gave it."""
-    path = f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/"
+    path = _path(node, "thumbnail")
     proxy.assert_cached("thumbnail", path)
     proxy.assert_cached("thumbnail (visitor holding the public session cookie)", path, public_cookies)
 
@@ -82,28 +90,27 @@ def test_thumbnail_cached_for_anonymous(node: Host, proxy: Proxy, cache_probes: 
 def test_metadata_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Every click in the tree opens a metadata pane; uncached, each one is a
     round trip to a read-only server and its database."""
-    image = expect(node, "test_image")
-    proxy.assert_cached("metadata pane", f"/webclient/metadata_details/image/{image['id']}/", public_cookies)
+    proxy.assert_cached("metadata pane", _path(node, "metadata"), public_cookies)
 
 
 @control("IDR-CACHE-04", "JSON api responses are cached", "medium", REF)
 def test_api_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Viewers and scripts query the JSON api in bulk; the cache keeps that
     load off the read-only servers."""
-    proxy.assert_cached("api", f"/api/v0/m/images/{expect(node, 'test_image')['id']}/", public_cookies)
+    proxy.assert_cached("api", _path(node, "api"), public_cookies)
 
 
 @control("IDR-CACHE-05", "Static files are cached", "medium", REF)
 def test_static_cached(node: Host, proxy: Proxy, cache_probes: None) -> None:
     """Every page loads the same scripts and style sheets; they must not
     reach OMERO.web each time."""
-    proxy.assert_cached("static file", "/static/webclient/css/layout.css")
+    proxy.assert_cached("static file", _path(node, "static"))
 
 
 @control("IDR-CACHE-06", "Image viewer pages are cached", "low", REF)
 def test_viewer_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """Viewer pages of popular images are opened over and over from links."""
-    proxy.assert_cached("img_detail", f"/webclient/img_detail/{expect(node, 'test_image')['id']}/", public_cookies)
+    proxy.assert_cached("img_detail", _path(node, "viewer"), public_cookies)
 
 
 @control("IDR-CACHE-07", "The cache key ignores jQuery's _=<digits> parameter", "medium",
@@ -122,7 +129,7 @@ def test_cache_key_ignores_underscore(node: Host, proxy: Proxy, public_cookies: 
          "seed 000: never cache login state or views")
 def test_pages_not_cached(node: Host, proxy: Proxy, cache_probes: None, public_cookies: dict[str, str]) -> None:
     """A cached page shows one visitor's login state and views to the next."""
-    proxy.assert_never_hit("/webclient/", "/webclient/", public_cookies)
+    proxy.assert_never_hit("/webclient/", _path(node, "pages"), public_cookies)
 
 
 @control("IDR-CACHE-09", "URIs outside the cache allow-list are never served from the cache", "medium", REF)
@@ -130,7 +137,7 @@ def test_outside_allow_list_not_cached(node: Host, proxy: Proxy, cache_probes: N
                                        public_cookies: dict[str, str]) -> None:
     """Only the allow-listed URIs are safe to share between visitors; imgData
     is not on the list."""
-    proxy.assert_never_hit("imgData", f"/webgateway/imgData/{expect(node, 'test_image')['id']}/", public_cookies)
+    proxy.assert_never_hit("imgData", _path(node, "imgdata"), public_cookies)
 
 
 @control("IDR-CACHE-10", "Set-Cookie from the backend never reaches clients of cached URIs", "critical",
@@ -160,7 +167,6 @@ def test_only_200_cached(node: Host, proxy: Proxy, cache_probes: None, public_co
                          test_rendering: Rendering,
                          ) -> None:
     """A cached error keeps answering after the backend has recovered."""
-    query = test_rendering.query(1, model="g", region="0,0,8,8")
-    first, second, status = proxy.twice(f"/webgateway/render_image_region/987654321/0/0/{query}", public_cookies)
+    first, second, status = proxy.twice(_path(node, "missing render", test_rendering), public_cookies)
     assert status == 404, f"{node.name}: unknown image answered {status}; expected 404"
     assert second != "HIT", f"{node.name}: a 404 was served from the cache ({first}, {second})"

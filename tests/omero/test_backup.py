@@ -267,6 +267,8 @@ def _restore_differences(host: testinfra.host.Host, cli: str, backup: str, confi
     if live.rc != 0:
         return f"`{cli} config get` failed ({live.rc}); cannot compare", []
     restored, current = _properties(loaded.stdout), _properties(live.stdout)
+    if not current:
+        return f"`{cli} config get` printed no property; nothing to compare the backup with", []
     masked = {k for k in current if restored.get(k) == "********" != current[k]}  # `config get` hid them
     wrong = [f"{k} would be ******** (the backup was made without --show-password)" for k in sorted(masked)]
     wrong += [f"{k} missing from the backup" for k in sorted(set(current) - set(restored))]
