@@ -139,19 +139,14 @@ def measure_remote(times: int) -> dict[str, Any]:
                "connections": per_host(slow_report),
                "peer_baseline": {**peer, "ratio_to_suite": round(peer["wall_s"] / slow, 2)}}
     say("sixteen read-only servers")
-    started = time.monotonic()
-    stack.up(stack.STACKS["idr-ro16"])
-    scale_up = time.monotonic() - started
     sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
-    with remote_idr(DELAY_MS, readonly=sixteen) as remote:
+    with stack.scaled_out("idr-ro16") as scale_up, remote_idr(DELAY_MS, readonly=sixteen) as remote:
         many, many_all, many_report = repeated(times, f"--inventory={remote.inventory}", "-n", "auto")
     ratio = many / slow
     scale16 = {"one_readonly_s": round(slow, 2), "sixteen_readonly_s": round(many, 2),
                "sixteen_runs_s": [round(x, 2) for x in many_all], "ratio": round(ratio, 2),
                "goal_ratio": GOALS["scale16_ratio"], "met": ratio <= GOALS["scale16_ratio"],
                "controls": len(many_report["controls"]), "scale_out_s": round(scale_up, 1)}
-    say("back to one read-only server")
-    stack.up(stack.STACKS["idr"])
     return {"latency": latency, "scale16": scale16}
 
 
@@ -178,16 +173,12 @@ def measure(times: int, cold: bool) -> dict[str, Any]:
                         "per_host_parallel": per_host(report), "per_host_serial": per_host(serial_report)}
 
     say("IDR stack with four read-only servers")
-    started = time.monotonic()
-    stack.up(stack.STACKS["idr-ro4"])
-    scale_up = time.monotonic() - started
-    four, four_all, four_report = repeated(times, IDR, FOUR_READONLY, "-n", "auto")
+    with stack.scaled_out("idr-ro4") as scale_up:
+        four, four_all, four_report = repeated(times, IDR, FOUR_READONLY, "-n", "auto")
     result["scaling"] = {"one_readonly_s": round(parallel, 2), "four_readonly_s": round(four, 2),
                          "four_readonly_runs_s": [round(x, 2) for x in four_all],
                          "scaling_ratio": round(four / parallel, 2), "controls_one": len(report["controls"]),
                          "controls_four": len(four_report["controls"]), "scale_out_s": round(scale_up, 1)}
-    say("back to one read-only server")
-    stack.up(stack.STACKS["idr"])
 
     result.update(measure_remote(times))
 

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,6 +32,12 @@ SYSTEMD_IMAGE = "deploycheck/systemd"
 LOCAL_BASE = "deploycheck/debian:bookworm"
 REGISTRY_BASE = "debian:bookworm-slim"
 DOCKERD_LOG = Path("/var/log/deploycheck-dockerd.log")
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+# Each systemd host's PID 1 and dbus hold about 4 inotify instances, all
+# counted against root's one per-user limit (128 on a stock kernel):
+# about 30 hosts exhaust it and units fail at boot ("degraded").
+INOTIFY_PER_HOST = 8
+INOTIFY_FLOOR = 1024
 
 
 @dataclass(frozen=True)
@@ -383,14 +391,53 @@ def _running(container: str) -> bool:
     return done.returncode == 0 and done.stdout.strip() == "true"
 
 
+def ensure_inotify_room(hosts: int) -> None:
+    """Enough inotify instances for every stack's systemd hosts at once; as
+    root, raise the limit (as kind's docs advise for many systemd nodes),
+    else say how, since a shortfall only shows later as failed units."""
+    try:
+        limit = int(INOTIFY_INSTANCES.read_text())
+    except (OSError, ValueError):
+        return
+    needed = max(INOTIFY_FLOOR, hosts * INOTIFY_PER_HOST)
+    if limit >= needed:
+        return
+    if os.geteuid() != 0:
+        say(f"warning: fs.inotify.max_user_instances is {limit}; many systemd hosts need about {needed} "
+            f"(sysctl -w fs.inotify.max_user_instances={needed})")
+        return
+    try:
+        INOTIFY_INSTANCES.write_text(f"{needed}\n")
+    except OSError as exc:
+        say(f"warning: could not raise fs.inotify.max_user_instances from {limit}: {exc.strerror}")
+        return
+    say(f"raised fs.inotify.max_user_instances from {limit} to {needed} for the stacks' systemd hosts")
+
+
 def up(spec: StackSpec) -> None:
     ensure_engine()
+    ensure_inotify_room(sum(len(s.containers) for s in STACKS.values() if s.systemd))
     build(spec)
     if spec.volumes_from is not None:
         clone_volumes(spec)
     say(f"starting {spec.project}")
     run([*compose_cmd(spec), "up", "-d", "--remove-orphans"], quiet=True, env={"SYSTEMD_IMAGE": SYSTEMD_IMAGE})
     wait_ready(spec)
+
+
+@contextmanager
+def scaled_out(name: str) -> Iterator[float]:
+    """A scaled-out variant of the IDR stack (``idr-ro4``, ``idr-ro16``) for a
+    while; the usual stack comes back whatever happens, a failed start
+    included, so later runs never meet a half-scaled site. Yields the
+    seconds the start took."""
+    started = time.monotonic()
+    try:
+        up(STACKS[name])
+        yield time.monotonic() - started
+    finally:
+        say("back to one read-only server")
+        up(STACKS["idr"])
 
 
 def down(spec: StackSpec, volumes: bool = False) -> None:

@@ -36,16 +36,12 @@ def test_sixteen_readonly_servers_through_the_jump_host() -> None:
     from deploycheck import stack
 
     sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
-    stack.up(stack.STACKS["idr-ro16"])
-    try:
-        with remote_idr(0.0, readonly=sixteen) as remote, \
-                tempfile.TemporaryDirectory(prefix="deploycheck-scale-") as reports:
-            done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={remote.inventory}", "-n", "2",
-                                   "-m", "not disruptive", "-q", f"--reports-dir={reports}"],
-                                  cwd=ROOT, capture_output=True, text=True, timeout=900)
-            data = json.loads((Path(reports) / "controls.json").read_text())
-    finally:
-        stack.up(stack.STACKS["idr"])
+    with stack.scaled_out("idr-ro16"), remote_idr(0.0, readonly=sixteen) as remote, \
+            tempfile.TemporaryDirectory(prefix="deploycheck-scale-") as reports:
+        done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={remote.inventory}", "-n", "2",
+                               "-m", "not disruptive", "-q", f"--reports-dir={reports}"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+        data = json.loads((Path(reports) / "controls.json").read_text())
     bad = [(c["id"], c["host"], c["message"][:120]) for c in data["controls"] if c["outcome"] in ("failed", "error")]
     assert done.returncode == 0 and not bad, (done.stdout[-600:], bad)
     checked = {c["host"] for c in data["controls"] if c["id"] == "IDR-SYS-01" and c["outcome"] == "passed"}
