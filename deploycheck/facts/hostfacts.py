@@ -62,6 +62,15 @@ def output(node: Host, cmd: str) -> str:
     return out
 
 
+def writable_command(user: str, path: str) -> str:
+    return f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(path)}"
+
+
+def writable_by(node: Host, user: str, path: str) -> bool:
+    """Whether ``user`` may write ``path`` on the host, as the kernel decides for that user."""
+    return command(node, writable_command(user, path))[0] == 0
+
+
 ADDRESSES = "hostname -I"
 HOSTS_FILE = "cat /etc/hosts"
 

@@ -26,12 +26,26 @@ class Runtime:
         return int(parts[1]) if parts[0] == "1" and len(parts) > 1 else int(re.match(r"\d+", parts[0]).group(0))
 
 
+def processes_command(unit: str) -> str:
+    return ("pid=$(systemctl show -p MainPID --value -- " + shlex.quote(unit) + "); "
+            "[ \"${pid:-0}\" != 0 ] || exit 0; ps -e -o pid=,ppid= | "
+            "awk -v root=\"$pid\" '{p[$1]=$2} END {for (c in p) {x=c; while (x && x != root) x=p[x]; "
+            "if (x == root) print c}}' | while read c; do echo \"$c $(readlink /proc/$c/exe)\"; done")
+
+
+def version_command(java: str) -> str:
+    return f"{shlex.quote(java)} -version 2>&1; true"
+
+
+def running_java(node: Host, unit: str) -> str | None:
+    """The first JVM among the unit's processes, if any."""
+    exes = sorted({exe for _, exe in unit_processes(node, unit) if exe})
+    return next((exe for exe in exes if exe.rsplit("/", 1)[-1] == "java"), None)
+
+
 def unit_processes(node: Host, unit: str) -> list[tuple[int, str]]:
     """(pid, executable) of the unit's processes: its main process and their descendants."""
-    out = hostfacts.output(node, "pid=$(systemctl show -p MainPID --value -- " + shlex.quote(unit) + "); "
-                           "[ \"${pid:-0}\" != 0 ] || exit 0; ps -e -o pid=,ppid= | "
-                           "awk -v root=\"$pid\" '{p[$1]=$2} END {for (c in p) {x=c; while (x && x != root) x=p[x]; "
-                           "if (x == root) print c}}' | while read c; do echo \"$c $(readlink /proc/$c/exe)\"; done")
+    out = hostfacts.output(node, processes_command(unit))
     return [(int(pid), exe) for pid, _, exe in (line.partition(" ") for line in out.splitlines()) if pid.isdigit()]
 
 
@@ -52,6 +66,6 @@ def runtime(node: Host, unit: str) -> tuple[Runtime | None, list[str]]:
         if not found:
             return None, exes
         candidate = found
-    text = hostfacts.output(node, f"{shlex.quote(candidate)} -version 2>&1; true")
+    text = hostfacts.output(node, version_command(candidate))
     version = re.search(r'version "([^"]+)"', text)
     return (Runtime(candidate, version.group(1), bool(running)) if version else None), exes

@@ -32,6 +32,10 @@ def logs_command(folder: str) -> str:
     return f"cd -- {shlex.quote(folder)} && find . -maxdepth 1 -type f -printf '%s %f\\n'"
 
 
+def mount_command(folder: str) -> str:
+    return f"stat -L -c %m -- {shlex.quote(folder)}"
+
+
 def version(node: Host) -> str | None:
     """``omero.version`` of etc/omero.properties (e.g. ``5.6.10-ice36``), None when absent."""
     text = hostfacts.output(node, version_command(node))

@@ -61,8 +61,12 @@ def session_cache_key(session_id: str) -> str:
 
 def session_in_redis(web_host: Host, session_id: str, redis_db: int = 0) -> bool:
     """Whether the host's Redis holds the OMERO.web session ``session_id``."""
-    key = shlex.quote(session_cache_key(session_id))
-    return testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} EXISTS {key}").stdout.strip() == "1"
+    return testinfra_host(web_host).run(session_exists_command(session_id, redis_db)).stdout.strip() == "1"
+
+
+def session_exists_command(session_id: str, redis_db: int = 0) -> str:
+    """Prints 1 when the host's Redis holds the OMERO.web session ``session_id``, else 0."""
+    return f"redis-cli -n {int(redis_db)} EXISTS {shlex.quote(session_cache_key(session_id))}"
 
 
 def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:

@@ -3,9 +3,10 @@
 Over a slow link every remote command is a round trip, and controls run one
 after the other. Here, before the first control runs, one thread per host
 opens the host's connection and sends the facts most controls read (its
-listeners, its units, its paths, its nginx and sshd settings) in one
-pipelined exchange, then those that depend on the answers (the cgroups of
-the listeners) in a second. The hosts are asked at the same time, so the
+listeners, its units, its paths, its nginx and sshd settings, the pages
+its services answer on its own ports) in one pipelined exchange, then
+those that depend on the answers (the cgroups of the listeners, the Java
+runtime the microservice runs) in a second. The hosts are asked at the same time, so the
 waiting overlaps; controls then find the answers in ``hostfacts``' cache,
 waiting for them if they are still on their way. Only read-only commands
 are asked ahead, and a failure here is left for the controls to report.
@@ -16,8 +17,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from deploycheck.facts import hostfacts, listeners, nginx, omeroserver, sshd, systemd
+from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, sshd, systemd
 from deploycheck.inventory.loader import Host, RenderError
+from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability, run_many
 
 
@@ -36,7 +38,10 @@ def first_questions(node: Host) -> list[str]:
         asked += sshd.commands()
     if node.has_role("omeroreadonly") or node.has_role("omeroreadwrite"):
         asked += [omeroserver.version_command(node), omeroserver.grid_command(node)]
-    return asked
+    if node.has_role("omeroreadonly"):  # the microservice's host
+        asked += [hostfacts.writable_command(expect(node, "omero_user"), expect(node, "omero_data_dir")),
+                  java.processes_command(expect(node, "ms_unit"))]
+    return asked + hostpages.ahead(node)
 
 
 def second_questions(node: Host) -> list[str]:
@@ -50,6 +55,15 @@ def second_questions(node: Host) -> list[str]:
         asked += [listeners.cgroups_command(pids)] if pids else []
     if hostfacts.known(node, omeroserver.grid_command(node)) and (folder := omeroserver.log_dir(node)):
         asked.append(omeroserver.logs_command(folder))
+        if expect(node, "omero_logs_mount"):
+            asked.append(omeroserver.mount_command(folder))
+    unit = expect(node, "ms_unit") if node.has_role("omeroreadonly") else None
+    if unit and hostfacts.known(node, java.processes_command(unit)):
+        try:
+            jvm = java.running_java(node, unit)
+        except AssertionError:  # the processes could not be listed; its control says so
+            jvm = None
+        asked += [java.version_command(jvm)] if jvm else []
     return asked
 
 

@@ -4,6 +4,7 @@ The one way controls send HTTP from a host."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass, field
 
@@ -43,6 +44,27 @@ def _command(url: str, method: str, timeout: float, data: str | None, follow: bo
     if follow:
         cmd += ["--location"]
     return " ".join(shlex.quote(c) for c in [*cmd, url]), marker
+
+
+def observation_command(url: str, method: str = "GET", timeout: float = 10) -> str:
+    """The command of a read-only request whose answer is a host fact (a
+    health check, a version footer): the same string each time in a
+    process, so it is asked once and can be asked ahead. Its marker names
+    the process, not the request: no control looks for it in a log."""
+    if method not in ("GET", "HEAD", "OPTIONS"):
+        raise ValueError(f"{method} is not a read-only method")
+    cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {_fact_marker()}",
+           "-D", "-", "-o", "-", url]
+    return " ".join(shlex.quote(c) for c in cmd)
+
+
+def parse(node: Host, url: str, rc: int, raw: str, stderr: str) -> HostResponse:
+    """An observation's answer (see ``observation_command``)."""
+    return _parse(node, url, rc, raw, stderr, _fact_marker())
+
+
+def _fact_marker() -> str:
+    return f"dc-{http.RUN_ID}-{os.getpid()}-fact"
 
 
 def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,

@@ -110,3 +110,37 @@ def test_java_versions_as_java_prints_them() -> None:
 
     assert [Runtime("/usr/bin/java", v, True).major for v in ("17.0.15", "11.0.2", "1.8.0_392", "21", "17-ea")] == \
         [17, 11, 8, 21, 17]
+
+
+def test_the_microservice_hosts_facts_are_asked_ahead() -> None:
+    """What MSIR-HOST, MSIR-VER and OMERO-VER read on a read-only server is
+    in the first exchange; the Java runtime's version follows once the
+    unit's processes are known."""
+    from deploycheck.facts import hostpages, java
+
+    inv = load([ROOT / "inventories" / "reference-idr.yml"])
+    roles.assign(inv, {})
+    readonly, readwrite = inv.group("omeroreadonly")[0], inv.group("omeroreadwrite")[0]
+    asked = warmup.first_questions(readonly)
+    assert hostfacts.writable_command("omero-server", "/data/OMERO") in asked
+    assert java.processes_command("omero-ms-image-region.service") in asked
+    assert {hostpages.command(8081, "/", "OPTIONS"), hostpages.command(80, hostpages.RENDER_ROUTE, "OPTIONS"),
+            hostpages.command(80, hostpages.LOGIN)} <= set(asked)
+    on_readwrite = warmup.first_questions(readwrite)
+    assert hostpages.command(80, hostpages.LOGIN) in on_readwrite
+    assert hostpages.command(8081, "/", "OPTIONS") not in on_readwrite
+    hostfacts.store(readonly, {java.processes_command("omero-ms-image-region.service"):
+                               (0, "41 /usr/lib/jvm/java-17-openjdk-amd64/bin/java\n", "")})
+    try:
+        assert java.version_command("/usr/lib/jvm/java-17-openjdk-amd64/bin/java") in warmup.second_questions(readonly)
+    finally:
+        hostfacts.forget(readonly)
+
+
+def test_an_observed_page_is_one_fixed_read_only_command() -> None:
+    from deploycheck.transport.hostcurl import observation_command
+
+    assert observation_command("http://127.0.0.1:80/x") == observation_command("http://127.0.0.1:80/x")
+    assert "-X OPTIONS" in observation_command("http://127.0.0.1:8081/", "OPTIONS")
+    with pytest.raises(ValueError, match="read-only"):
+        observation_command("http://127.0.0.1:80/x", "POST")

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import nginx, omeroweb
+from deploycheck.facts import hostfacts, hostpages, nginx, omeroweb
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
+from deploycheck.transport.remote import run_many
 
 if TYPE_CHECKING:
     import testinfra.host
@@ -36,8 +37,7 @@ def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> N
     """The microservice writes its caches and pyramids into the repository;
     a read-only mount makes those renders fail."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
-    result = host.run(f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(data)}")
-    assert result.rc == 0, f"{node.name}: {data} is not writable by {user}"
+    assert hostfacts.writable_by(node, user, data), f"{node.name}: {data} is not writable by {user}"
 
 
 @control("MSIR-HOST-02", "OMERO.web keeps its sessions in Redis, where the microservice reads them", "critical",
@@ -55,14 +55,17 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     session_id = r.cookie(name)
     assert session_id, f"{node.name}: {url} set no '{name}' cookie"
     key = omeroweb.session_cache_key(session_id)
-    assert omeroweb.session_in_redis(node, session_id), \
-        f"{node.name}: session {key[:40]}... not in Redis db 0; OMERO.web sessions live elsewhere"
-    # ...and the microservice reads it there: a render with that cookie alone is accepted
+    # ...and the microservice reads it there: a render with that cookie alone is accepted (both asked at once)
     port, image = int(expect(node, "ms_port")), expect(node, "test_image")["id"]
     render = f"http://127.0.0.1:{port}/webgateway/render_image_region/{int(image)}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
              "&region=0,0,8,8"
-    status = host.run(f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(f'{name}={session_id}')} "
-                      f"{shlex.quote(render)}").stdout.strip()
+    (_, exists, _), (_, status, _) = run_many(node, [
+        omeroweb.session_exists_command(session_id),
+        f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(f'{name}={session_id}')} "
+        f"{shlex.quote(render)}"], ahead=False)
+    assert exists.strip() == "1", \
+        f"{node.name}: session {key[:40]}... not in Redis db 0; OMERO.web sessions live elsewhere"
+    status = status.strip()
     assert status == "200", (f"{node.name}: the microservice answered {status or 'nothing'} to a render with "
                              f"OMERO.web's session cookie; it does not find the sessions OMERO.web keeps")
 
@@ -83,7 +86,7 @@ def test_nginx_routes_to_ms(node: Host) -> None:
               if "image_region" in m.group(1) and any(f"http://{t}" in m.group(2) for t in targets)]
     assert routed, f"{node.name}: no nginx location sends render_image_region to port {port}"
     # another location (a ^~ prefix, an earlier regex) may still win: ask the host's nginx itself
-    r = hostcurl.loopback(node, 80, "/webgateway/render_image_region/1/0/0/", method="OPTIONS", timeout=10)
+    r = hostpages.page(node, 80, hostpages.RENDER_ROUTE, "OPTIONS")
     try:
         provider = json.loads(r.text).get("provider")
     except ValueError:
@@ -97,7 +100,7 @@ def test_ms_health(node: Host, host: testinfra.host.Host) -> None:
     """The health check is how operators and load balancers tell a live
     microservice from a dead one."""
     port = int(expect(node, "ms_port"))
-    r = hostcurl.loopback(node, port, "/", method="OPTIONS", timeout=10)
+    r = hostpages.page(node, port, "/", "OPTIONS")
     assert r.status == 200, f"{node.name}: OPTIONS http://127.0.0.1:{port}/ failed: {r.status}"
     try:
         provider = json.loads(r.text).get("provider")

@@ -89,7 +89,7 @@ def test_session_lookup_order(node: Host, public_proxy: Proxy, public_cookies: d
     public visitor's Django session in Redis on the read-only servers, never
     from a login through the proxy."""
     cookie_value = next(iter(public_cookies.values()))
-    keys = [k for h in inventory.group("omeroreadonly") if (k := omero_session_key(h, cookie_value))]
+    keys = [k for k in at_once(lambda h: omero_session_key(h, cookie_value), inventory.group("omeroreadonly")) if k]
     assert keys, f"{node.name}: the public session is in no read-only server's Redis"
     key, bad = keys[0], "00000000-0000-0000-0000-000000000000"
     path = REGION.format(id=expect(node, "test_image")["id"]) + test_rendering.query(region="0,0,16,16")

@@ -6,8 +6,6 @@ storage."""
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
 
 from deploycheck.control import control
@@ -46,6 +44,6 @@ def test_logs_rotate(node: Host) -> None:
                                    "(512 MB, .1 to .9): " + "; ".join(big + piled))
     mount = expect(node, "omero_logs_mount")
     if mount:
-        found = hostfacts.output(node, f"stat -L -c %m -- {shlex.quote(folder)}").strip()
+        found = hostfacts.output(node, omeroserver.mount_command(folder)).strip()
         assert found == str(mount).rstrip("/") or (found == "/" and mount == "/"), \
             f"{node.name}: the log folder {folder} is on {found or '?'}, not on {mount} as the deployment says"

@@ -12,10 +12,9 @@ import re
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import omeroserver
+from deploycheck.facts import hostpages, omeroserver
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import hostcurl
 
 pytestmark = pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
 READS = ("omero_server_dir", "min_omero_version")
@@ -39,7 +38,7 @@ def test_server_version(node: Host) -> None:
 @control("OMERO-VER-02", "OMERO.web is 5.6 or later", "high", REF)
 def test_web_version(node: Host) -> None:
     """Older OMERO.web cannot keep its sessions where the microservice reads them."""
-    page = hostcurl.loopback(node, 80, "/webclient/login/", timeout=10)
+    page = hostpages.page(node, 80, hostpages.LOGIN)
     found = FOOTER.search(page.text)
     assert page.status == 200 and found, \
         f"{node.name}: the login page on port 80 ({page.status}) names no OMERO.web version"
