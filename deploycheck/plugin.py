@@ -182,6 +182,8 @@ def pytest_configure(config: pytest.Config) -> None:
     inv = config.stash[INVENTORY_KEY]
     config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
     mask_log_records(config.stash[REDACTOR_KEY])
+    if _runs_controls(config) and _whole_suite(config):
+        warmup.connect_early(h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles))
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY], inv),
@@ -191,6 +193,20 @@ def pytest_configure(config: pytest.Config) -> None:
     reports = Path(config.getoption("--reports-dir"))
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports / "junit.xml")
+
+
+def _runs_controls(config: pytest.Config) -> bool:
+    """This process runs controls: an xdist worker, or a run without workers."""
+    return hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """No ``-k`` and no file or node chosen: every host with a role is
+    checked, so connecting before collection ends wastes nothing. A run
+    narrowed to a few controls connects only to their hosts, once collected."""
+    if config.option.keyword or config.option.collectonly:
+        return False
+    return all(Path(arg).is_dir() for arg in config.args)
 
 
 def inventory_of(config: pytest.Config) -> Inventory:
@@ -246,7 +262,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     nodes = [item.callspec.params["node"] for item in session.items if getattr(item, "callspec", None) is not None
              and isinstance(item.callspec.params.get("node"), Host)]
-    warmup.start(nodes)
+    probed = [item.callspec.params["node"] for item in session.items if "outside" in item.fixturenames
+              and getattr(item, "callspec", None) is not None and isinstance(item.callspec.params.get("node"), Host)]
+    outside = inventory_of(session.config).group("outside") if probed else []
+    warmup.start(nodes, outside[0] if outside else None, probed)
 
 
 _REPORTED = RunCounters()  # this process's counts already sent with a report

@@ -49,23 +49,42 @@ def unit_processes(node: Host, unit: str) -> list[tuple[int, str]]:
     return [(int(pid), exe) for pid, _, exe in (line.partition(" ") for line in out.splitlines()) if pid.isdigit()]
 
 
+def environment_command(unit: str) -> str:
+    return f"systemctl show -p Environment --value -- {shlex.quote(unit)}"
+
+
+def java_home(node: Host, unit: str) -> str:
+    """JAVA_HOME of the unit's environment ("" when unset): the last assignment wins, as in systemd."""
+    env = hostfacts.output(node, environment_command(unit))
+    homes = [word.split("=", 1)[1] for word in shlex.split(env) if word.startswith("JAVA_HOME=")]
+    return homes[-1] if homes else ""
+
+
+def started_command(home: str) -> str:
+    """The java a start script would pick (``$JAVA_HOME/bin/java``, else
+    ``java`` on the PATH) on its first line, then its ``-version``: one
+    round trip for what would otherwise be two."""
+    pick = (f"test -x {shlex.quote(home + '/bin/java')} && echo {shlex.quote(home + '/bin/java')} || command -v java"
+            if home else "command -v java")
+    return f'j=$({pick}); [ -n "$j" ] && echo "$j" && "$j" -version 2>&1; true'
+
+
+def second_command(node: Host, unit: str) -> str:
+    """What ``runtime`` asks once the unit's processes (and environment) are known."""
+    running = running_java(node, unit)
+    return version_command(running) if running else started_command(java_home(node, unit))
+
+
 def runtime(node: Host, unit: str) -> tuple[Runtime | None, list[str]]:
     """The unit's Java runtime, and the executables its processes run (for the message)."""
-    processes = unit_processes(node, unit)
-    exes = sorted({exe for _, exe in processes if exe})
-    running = [exe for exe in exes if exe.rsplit("/", 1)[-1] == "java"]
+    exes = sorted({exe for _, exe in unit_processes(node, unit) if exe})
+    running = running_java(node, unit)
+    text = hostfacts.output(node, second_command(node, unit))
     if running:
-        candidate = running[0]
+        candidate = running
     else:
-        env = hostfacts.output(node, f"systemctl show -p Environment --value -- {shlex.quote(unit)}")
-        homes = [word.split("=", 1)[1] for word in shlex.split(env) if word.startswith("JAVA_HOME=")]
-        home = homes[-1] if homes else ""  # the last assignment wins, as in systemd
-        found = hostfacts.output(node, f"test -x {shlex.quote(home + '/bin/java')} && echo {shlex.quote(home)}/bin/java"
-                                 " || command -v java; true").strip() if home else \
-            hostfacts.output(node, "command -v java; true").strip()
-        if not found:
+        candidate, _, text = text.partition("\n")
+        if not candidate.strip():
             return None, exes
-        candidate = found
-    text = hostfacts.output(node, version_command(candidate))
     version = re.search(r'version "([^"]+)"', text)
-    return (Runtime(candidate, version.group(1), bool(running)) if version else None), exes
+    return (Runtime(candidate.strip(), version.group(1), bool(running)) if version else None), exes

@@ -9,18 +9,55 @@ from urllib.parse import urlsplit
 from deploycheck.facts import hostfacts
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.remote import run_many
 
 PROBE_TIMEOUT_S = 2
+
+
+def ports_command(address: str, ports: list[int]) -> str:
+    """Every port probed at the same time: behind a firewall that drops
+    packets each closed port costs the whole timeout, once, not once a port."""
+    plist = " ".join(str(int(p)) for p in ports)
+    return (f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} {shlex.quote(address)} $p >/dev/null 2>&1 "
+            f"&& echo $p) & done; wait; true")
 
 
 def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
     """Ports of ``address`` that accept a TCP connection from ``vantage`` (one command)."""
     if not ports:
         return []
-    plist = " ".join(str(int(p)) for p in ports)
-    cmd = (f"for p in {plist}; do nc -z -w {PROBE_TIMEOUT_S} {shlex.quote(address)} $p >/dev/null 2>&1 "
-           f"&& echo $p; done; true")
-    return [int(p) for p in hostfacts.output(vantage, cmd).split()]
+    return sorted(int(p) for p in hostfacts.output(vantage, ports_command(address, ports)).split())
+
+
+def private_probe(node: Host) -> tuple[str, list[int]]:
+    """The address and the ports that must not answer from outside."""
+    return public_address(node), [int(p) for p in expect(node, "private_ports") or []]
+
+
+def public_probe(node: Host) -> tuple[str, list[int]]:
+    """The address and the public web ports that must answer from outside."""
+    return public_address(node), [int(p) for p in expect(node, "allowed_public_ports") if int(p) in (80, 443)]
+
+
+def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
+    """Every target's probe in one command, all at once (a slow name lookup
+    or a dropping firewall is waited for once), each answer kept as the
+    answer of that target's own command for the controls to read."""
+    targets = [(a, ports) for a, ports in dict.fromkeys((a, tuple(ps)) for a, ps in targets) if ports]
+    if not targets:
+        return
+    combined = " ".join(f"( {ports_command(a, list(ports))} ) | sed 's/^/{i} /' &"
+                        for i, (a, ports) in enumerate(targets)) + " wait; true"
+    rc, out, err = run_many(vantage, [combined])[0]
+    if rc != 0:
+        return  # each control asks its own probe and reports what fails
+    found: dict[int, list[str]] = {i: [] for i in range(len(targets))}
+    for line in out.splitlines():
+        index, _, port = line.partition(" ")
+        if index.isdigit() and int(index) in found and port.strip().isdigit():
+            found[int(index)].append(port.strip())
+    hostfacts.store(vantage, {ports_command(a, list(ports)): (0, "".join(f"{p}\n" for p in found[i]), "")
+                              for i, (a, ports) in enumerate(targets)})
 
 
 def _loopback(name: str) -> bool:

@@ -14,10 +14,11 @@ are asked ahead, and a failure here is left for the controls to report.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 
-from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, sshd, systemd
+from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, probe, sshd, systemd
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability, run_many
@@ -40,7 +41,7 @@ def first_questions(node: Host) -> list[str]:
         asked += [omeroserver.version_command(node), omeroserver.grid_command(node)]
     if node.has_role("omeroreadonly"):  # the microservice's host
         asked += [hostfacts.writable_command(expect(node, "omero_user"), expect(node, "omero_data_dir")),
-                  java.processes_command(expect(node, "ms_unit"))]
+                  java.processes_command(expect(node, "ms_unit")), java.environment_command(expect(node, "ms_unit"))]
     return asked + hostpages.ahead(node)
 
 
@@ -59,18 +60,15 @@ def second_questions(node: Host) -> list[str]:
             asked.append(omeroserver.mount_command(folder))
     unit = expect(node, "ms_unit") if node.has_role("omeroreadonly") else None
     if unit and hostfacts.known(node, java.processes_command(unit)):
-        try:
-            jvm = java.running_java(node, unit)
-        except AssertionError:  # the processes could not be listed; its control says so
-            jvm = None
-        asked += [java.version_command(jvm)] if jvm else []
+        with contextlib.suppress(AssertionError):  # processes or environment unreadable: its control says so
+            asked.append(java.second_command(node, unit))
     return asked
 
 
 STAGES: tuple[Callable[[Host], list[str]], ...] = (first_questions, second_questions)
 
 
-def _ask(node: Host, done: threading.Event) -> None:
+def _ask(node: Host, done: threading.Event, probes: list[tuple[str, list[int]]]) -> None:
     hostfacts.ASKER.ahead = True
     try:
         if reachability(node) is not None:  # opens the connection; the controls report the cause
@@ -83,20 +81,52 @@ def _ask(node: Host, done: threading.Event) -> None:
             if questions:
                 answers = run_many(node, questions)
                 hostfacts.store(node, dict(zip(questions, answers, strict=True)))
+        if probes:  # the vantage point outside: every host's ports at once
+            probe.ask_ahead(node, probes)
     except (RuntimeError, OSError, TimeoutError):
         pass  # the connection failed mid-way: each control asks again and reports it
     finally:
         done.set()
 
 
-def start(nodes: Iterable[Host]) -> list[threading.Thread]:
-    """Ask every host ahead, each in its own thread, all at once."""
+def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
+    """Open the hosts' connections while pytest still collects: over a slow
+    link an SSH login through a jump host costs a dozen round trips, which
+    then overlap with collection instead of delaying the first control."""
     threads = []
     for node in {n.name: n for n in nodes}.values():
+        thread = threading.Thread(target=reachability, args=(node,), name=f"connect-{node.name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def outside_probes(targets: Iterable[Host]) -> list[tuple[str, list[int]]]:
+    """What the exposure controls probe from outside: each target's private
+    ports, and the proxies' public web ports."""
+    probes = []
+    for node in targets:
+        try:
+            probes.append(probe.private_probe(node))
+            if node.has_role("proxy"):
+                probes.append(probe.public_probe(node))
+        except RenderError:
+            continue  # its control reports the bad value
+    return probes
+
+
+def start(nodes: Iterable[Host], vantage: Host | None = None, probed: Iterable[Host] = ()) -> list[threading.Thread]:
+    """Ask every host ahead, each in its own thread, all at once; the
+    vantage point outside also probes the ``probed`` hosts' ports."""
+    threads = []
+    probes = outside_probes(probed) if vantage is not None else []
+    chosen = {n.name: n for n in nodes} | ({vantage.name: vantage} if vantage is not None else {})
+    for node in chosen.values():
         done = hostfacts.asking_ahead(node)
         if done.is_set():
             continue
-        thread = threading.Thread(target=_ask, args=(node, done), name=f"warmup-{node.name}", daemon=True)
+        mine = probes if vantage is not None and node.name == vantage.name else []
+        thread = threading.Thread(target=_ask, args=(node, done, mine), name=f"warmup-{node.name}", daemon=True)
         thread.start()
         threads.append(thread)
     return threads

@@ -130,7 +130,8 @@ def test_the_microservice_hosts_facts_are_asked_ahead() -> None:
     assert hostpages.command(80, hostpages.LOGIN) in on_readwrite
     assert hostpages.command(8081, "/", "OPTIONS") not in on_readwrite
     hostfacts.store(readonly, {java.processes_command("omero-ms-image-region.service"):
-                               (0, "41 /usr/lib/jvm/java-17-openjdk-amd64/bin/java\n", "")})
+                               (0, "41 /usr/lib/jvm/java-17-openjdk-amd64/bin/java\n", ""),
+                               java.environment_command("omero-ms-image-region.service"): (0, "", "")})
     try:
         assert java.version_command("/usr/lib/jvm/java-17-openjdk-amd64/bin/java") in warmup.second_questions(readonly)
     finally:
@@ -144,3 +145,52 @@ def test_an_observed_page_is_one_fixed_read_only_command() -> None:
     assert "-X OPTIONS" in observation_command("http://127.0.0.1:8081/", "OPTIONS")
     with pytest.raises(ValueError, match="read-only"):
         observation_command("http://127.0.0.1:80/x", "POST")
+
+
+def test_connections_open_early_only_for_the_whole_suite(tmp_path: Path) -> None:
+    """Before collection, connections open only when every host will be
+    checked; a run narrowed by -k or to a file connects once collected."""
+    from types import SimpleNamespace
+
+    from deploycheck import plugin
+
+    def config(keyword: str = "", args: tuple[str, ...] = (str(ROOT / "tests"),), workers: object = None,
+               worker: bool = False) -> SimpleNamespace:
+        option = SimpleNamespace(keyword=keyword, collectonly=False, numprocesses=workers)
+        made = SimpleNamespace(option=option, args=list(args))
+        if worker:
+            made.workerinput = {}
+        return made
+
+    assert plugin._whole_suite(config()) and plugin._runs_controls(config())
+    assert not plugin._whole_suite(config(keyword="IDR-CACHE"))
+    assert not plugin._whole_suite(config(args=(str(ROOT / "tests" / "idr" / "test_cache.py"),)))
+    assert not plugin._runs_controls(config(workers=2))  # the xdist controller runs no control
+    assert plugin._runs_controls(config(workers=2, worker=True))
+
+
+@pytest.mark.skipif(__import__("shutil").which("nc") is None, reason="needs nc")
+def test_outside_probes_asked_at_once_answer_as_each_probe_would() -> None:
+    """One command probes every target at once; each target's answer is kept
+    under its own probe, and equals what that probe finds alone (loopback)."""
+    import socket
+
+    from deploycheck.facts import probe
+
+    vantage = Host("unit-vantage", {"ansible_connection": "local"})
+    with socket.socket() as listening, socket.socket() as spare:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        spare.bind(("127.0.0.1", 0))  # bound, not listening: closed
+        open_port, closed_port = listening.getsockname()[1], spare.getsockname()[1]
+        targets = [("127.0.0.1", [closed_port, open_port]), ("localhost", [closed_port])]
+        try:
+            probe.ask_ahead(vantage, targets)
+            for address, ports in targets:
+                assert hostfacts.known(vantage, probe.ports_command(address, ports))
+            assert probe.reachable_ports(vantage, "127.0.0.1", [closed_port, open_port]) == [open_port]
+            assert probe.reachable_ports(vantage, "localhost", [closed_port]) == []
+            hostfacts.forget(vantage)
+            assert probe.reachable_ports(vantage, "127.0.0.1", [closed_port, open_port]) == [open_port]  # asked alone
+        finally:
+            hostfacts.forget(vantage)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts.probe import public_address, reachable_ports
-from deploycheck.inventory.variables import expect
+from deploycheck.facts.probe import private_probe, public_probe, reachable_ports
 from deploycheck.transport.remote import reachability
 
 if TYPE_CHECKING:
@@ -25,14 +24,13 @@ REF = "seed 000: IDR administration (only accessible external ports on idr-proxy
 
 
 def _assert_closed_from_outside(node: Host, outside: Host) -> None:
-    ports = expect(node, "private_ports")
+    address, ports = private_probe(node)
     if not ports:
         pytest.skip(f"{node.name}: inventory lists no private_ports")
     for probe in (node, outside):  # closed ports of a host that is not there prove nothing
         cause = reachability(probe)
         if cause:
             pytest.fail(cause, pytrace=False)
-    address = public_address(node)
     open_ports = reachable_ports(outside, address, ports)
     assert not open_ports, (f"{node.name}: ports {open_ports} reachable from outside ({outside.name} -> {address}); "
                             "expected none")
@@ -78,8 +76,7 @@ def test_proxy_web_ports_open_from_outside(node: Host, outside: Host) -> None:
     cause = reachability(outside)
     if cause:
         pytest.fail(cause, pytrace=False)
-    wanted = [p for p in expect(node, "allowed_public_ports") if p in (80, 443)]
-    address = public_address(node)
+    address, wanted = public_probe(node)
     open_ports = reachable_ports(outside, address, wanted)
     missing = sorted(set(wanted) - set(open_ports))
     assert not missing, f"{node.name}: ports {missing} do not answer from outside ({address}); expected {wanted}"
