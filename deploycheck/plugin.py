@@ -17,7 +17,7 @@ from deploycheck import readiness
 from deploycheck.control import control_of
 from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles
-from deploycheck.inventory.loader import Host, Inventory, InventoryError
+from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
 from deploycheck.report.records import private_dir
@@ -262,10 +262,36 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     nodes = [item.callspec.params["node"] for item in session.items if getattr(item, "callspec", None) is not None
              and isinstance(item.callspec.params.get("node"), Host)]
-    probed = [item.callspec.params["node"] for item in session.items if "outside" in item.fixturenames
-              and getattr(item, "callspec", None) is not None and isinstance(item.callspec.params.get("node"), Host)]
-    outside = inventory_of(session.config).group("outside") if probed else []
-    warmup.start(nodes, outside[0] if outside else None, probed)
+    _declare_ahead(session.items)
+    probes = [probe for _, declared in _declared(session.items, "outside_probes") for probe in declared]
+    outside = inventory_of(session.config).group("outside") if probes else []
+    warmup.start(nodes, outside[0] if outside else None, probes)
+
+
+def _declared(items: list[pytest.Item], name: str) -> list[tuple[Host, list]]:
+    """What the selected controls' modules declare they will observe, by
+    their function ``name(node)``, once per module and host. A value that
+    does not render is left for the control to report."""
+    seen: set[tuple[str, str]] = set()
+    found: list[tuple[Host, list]] = []
+    for item in items:
+        node = item.callspec.params.get("node") if getattr(item, "callspec", None) is not None else None
+        declare = getattr(getattr(item, "module", None), name, None)
+        if not isinstance(node, Host) or not callable(declare) or (item.module.__name__, node.name) in seen:
+            continue
+        seen.add((item.module.__name__, node.name))
+        try:
+            found.append((node, list(declare(node))))
+        except (RenderError, KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def _declare_ahead(items: list[pytest.Item]) -> None:
+    """Each selected control module's ``ahead(node)``: the read-only host
+    facts its controls will read, asked in the host's first exchange."""
+    for node, commands in _declared(items, "ahead"):
+        warmup.declare(node, commands)
 
 
 _REPORTED = RunCounters()  # this process's counts already sent with a report

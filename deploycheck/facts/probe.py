@@ -29,16 +29,6 @@ def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
     return sorted(int(p) for p in hostfacts.output(vantage, ports_command(address, ports)).split())
 
 
-def private_probe(node: Host) -> tuple[str, list[int]]:
-    """The address and the ports that must not answer from outside."""
-    return public_address(node), [int(p) for p in expect(node, "private_ports") or []]
-
-
-def public_probe(node: Host) -> tuple[str, list[int]]:
-    """The address and the public web ports that must answer from outside."""
-    return public_address(node), [int(p) for p in expect(node, "allowed_public_ports") if int(p) in (80, 443)]
-
-
 def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
     """Every target's probe in one command, all at once (a slow name lookup
     or a dropping firewall is waited for once), each answer kept as the

@@ -23,6 +23,14 @@ from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability, run_many
 
+_DECLARED: dict[str, list[str]] = {}  # commands the selected control modules declare they read, by host
+
+
+def declare(node: Host, commands: Iterable[str]) -> None:
+    """Commands a control module says its controls will read on ``node``
+    through ``hostfacts`` (its ``ahead(node)``): asked in the first exchange."""
+    _DECLARED.setdefault(node.name, []).extend(commands)
+
 
 def first_questions(node: Host) -> list[str]:
     """Facts that depend on nothing but the inventory."""
@@ -42,7 +50,7 @@ def first_questions(node: Host) -> list[str]:
     if node.has_role("omeroreadonly"):  # the microservice's host
         asked += [hostfacts.writable_command(expect(node, "omero_user"), expect(node, "omero_data_dir")),
                   java.processes_command(expect(node, "ms_unit")), java.environment_command(expect(node, "ms_unit"))]
-    return asked + hostpages.ahead(node)
+    return asked + hostpages.ahead(node) + _DECLARED.get(node.name, [])
 
 
 def second_questions(node: Host) -> list[str]:
@@ -101,31 +109,17 @@ def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
     return threads
 
 
-def outside_probes(targets: Iterable[Host]) -> list[tuple[str, list[int]]]:
-    """What the exposure controls probe from outside: each target's private
-    ports, and the proxies' public web ports."""
-    probes = []
-    for node in targets:
-        try:
-            probes.append(probe.private_probe(node))
-            if node.has_role("proxy"):
-                probes.append(probe.public_probe(node))
-        except RenderError:
-            continue  # its control reports the bad value
-    return probes
-
-
-def start(nodes: Iterable[Host], vantage: Host | None = None, probed: Iterable[Host] = ()) -> list[threading.Thread]:
+def start(nodes: Iterable[Host], vantage: Host | None = None,
+          probes: list[tuple[str, list[int]]] | None = None) -> list[threading.Thread]:
     """Ask every host ahead, each in its own thread, all at once; the
-    vantage point outside also probes the ``probed`` hosts' ports."""
+    vantage point outside also asks the ``probes`` (address, ports)."""
     threads = []
-    probes = outside_probes(probed) if vantage is not None else []
     chosen = {n.name: n for n in nodes} | ({vantage.name: vantage} if vantage is not None else {})
     for node in chosen.values():
         done = hostfacts.asking_ahead(node)
         if done.is_set():
             continue
-        mine = probes if vantage is not None and node.name == vantage.name else []
+        mine = (probes or []) if vantage is not None and node.name == vantage.name else []
         thread = threading.Thread(target=_ask, args=(node, done, mine), name=f"warmup-{node.name}", daemon=True)
         thread.start()
         threads.append(thread)

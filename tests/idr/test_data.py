@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts
+from deploycheck.facts import hostfacts, omeroserver
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -24,8 +24,24 @@ pytestmark = pytest.mark.hosts("omeroreadwrite")
 READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir", "pg_data_dir")
 
 
-def _writable_by(host: testinfra.host.Host, user: str, path: str) -> bool:
-    return host.run(f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(path)}").rc == 0
+def _data_dirs(node: Host) -> list[str]:
+    dirs = [expect(node, "omero_data_dir")] if node.has_role("omeroreadwrite") else []
+    dirs += [expect(node, "pg_data_dir")] if node.has_role("database") else []
+    return [str(d) for d in dirs if d]
+
+
+def _world_writable_command(data: str) -> str:
+    return f"find {shlex.quote(data)} -xdev -perm -o+w ! -type l -print 2>/dev/null | head -n 5"
+
+
+def ahead(node: Host) -> list[str]:
+    """What these controls read on the host, asked with its first facts."""
+    asked = [omeroserver.mount_command(d) for d in _data_dirs(node)]
+    if node.has_role("omeroreadwrite"):
+        user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
+        asked += [hostfacts.writable_command(user, p) for p in (data, f"{data}/Pixels")]
+        asked.append(_world_writable_command(data))
+    return asked
 
 
 @control("IDR-DATA-01", "Data directories that must be backed up are separate volumes", "high",
@@ -41,11 +57,9 @@ def test_data_dirs_are_mount_points(node: Host, host: testinfra.host.Host) -> No
         pytest.skip(f"{node.name}: inventory lists no data_mounts")
     not_mounted = [p for p in paths if not hostfacts.path(node, p).mount_point]
     assert not not_mounted, f"{node.name}: {not_mounted} are not mount points; expected separate volumes"
-    data_dirs = [expect(node, "omero_data_dir")] if node.has_role("omeroreadwrite") else []
-    data_dirs += [expect(node, "pg_data_dir")] if node.has_role("database") else []
     on_root = []
-    for d in filter(None, data_dirs):
-        fs = host.run(f"stat -L -c %m {shlex.quote(d)}").stdout.strip()
+    for d in _data_dirs(node):
+        fs = hostfacts.command(node, omeroserver.mount_command(d))[1].strip()
         if fs in ("", "/"):
             on_root.append(f"{d} ({'missing' if not fs else 'on /'})")
     assert not on_root, f"{node.name}: data directories not on a separate volume: {on_root}"
@@ -66,7 +80,7 @@ def test_binary_repository_writable(node: Host, host: testinfra.host.Host) -> No
     """OMERO writes imports, pixels and its own backups there; a repository
     it cannot write fails every import."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
-    blocked = [p for p in (data, f"{data}/Pixels") if not _writable_by(host, user, p)]
+    blocked = [p for p in (data, f"{data}/Pixels") if not hostfacts.writable_by(node, user, p)]
     assert not blocked, f"{node.name}: {blocked} not writable by {user}; OMERO cannot write pixels there"
 
 
@@ -76,6 +90,5 @@ def test_binary_repository_not_world_writable(node: Host, host: testinfra.host.H
     """Any local user could replace the pixels and files that the public
     site serves."""
     data = expect(node, "omero_data_dir")
-    out = host.run(f"find {shlex.quote(data)} -xdev -perm -o+w ! -type l -print 2>/dev/null | head -n 5").stdout
-    found = out.split()
+    found = hostfacts.command(node, _world_writable_command(data))[1].split()
     assert not found, f"{node.name}: world-writable under {data}: {found}"

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts.probe import private_probe, public_probe, reachable_ports
+from deploycheck.facts.probe import public_address, reachable_ports
+from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability
 
 if TYPE_CHECKING:
@@ -23,8 +24,23 @@ READS = ("private_ports", "allowed_public_ports")  # and, through public_address
 REF = "seed 000: IDR administration (only accessible external ports on idr-proxy)"
 
 
+def _private(node: Host) -> tuple[str, list[int]]:
+    """The address and the ports that must not answer from outside."""
+    return public_address(node), [int(p) for p in expect(node, "private_ports") or []]
+
+
+def _public(node: Host) -> tuple[str, list[int]]:
+    """The address and the public web ports that must answer from outside."""
+    return public_address(node), [int(p) for p in expect(node, "allowed_public_ports") if int(p) in (80, 443)]
+
+
+def outside_probes(node: Host) -> list[tuple[str, list[int]]]:
+    """What these controls probe from outside for ``node``: the vantage point asks them ahead, all at once."""
+    return [_private(node), *([_public(node)] if node.has_role("proxy") else [])]
+
+
 def _assert_closed_from_outside(node: Host, outside: Host) -> None:
-    address, ports = private_probe(node)
+    address, ports = _private(node)
     if not ports:
         pytest.skip(f"{node.name}: inventory lists no private_ports")
     for probe in (node, outside):  # closed ports of a host that is not there prove nothing
@@ -76,7 +92,7 @@ def test_proxy_web_ports_open_from_outside(node: Host, outside: Host) -> None:
     cause = reachability(outside)
     if cause:
         pytest.fail(cause, pytrace=False)
-    address, wanted = public_probe(node)
+    address, wanted = _public(node)
     open_ports = reachable_ports(outside, address, wanted)
     missing = sorted(set(wanted) - set(open_ports))
     assert not missing, f"{node.name}: ports {missing} do not answer from outside ({address}); expected {wanted}"

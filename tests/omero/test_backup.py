@@ -41,16 +41,70 @@ RUN_PARTS_NAME = re.compile(r"[A-Za-z0-9_-]+")  # run-parts' default naming rule
 DB_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")  # a plain PostgreSQL identifier: nothing a shell reads
 
 
+NOW = "date +%s"
+
+
 def _now(node: Host) -> int:
     """The host's clock (ages are judged by the host's own time)."""
-    return int(hostfacts.output(node, "date +%s").strip() or time.time())
+    return int(hostfacts.output(node, NOW).strip() or time.time())
+
+
+def _uncommented(path: str) -> str:
+    return f"sed '/^[[:space:]]*#/d' {shlex.quote(path)}"  # comments do not run
+
+
+def _newest_dump_command(folder: str) -> str:
+    return f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | xargs -r stat -c '%n|%Y|%a'"
+
+
+def _readable_dumps_command(folder: str) -> str:
+    return f"find {shlex.quote(folder)} -type f -perm -o+r -print"
+
+
+def _properties_count_command(path: str) -> str:
+    return f"grep -c '^omero\\.' {shlex.quote(path)}; true"
+
+
+def _jobs_naming_command(repo: str) -> str:
+    whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
+    return f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null"
+
+
+def _newest_backup_command(folder: str) -> str:
+    return (f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
+            "sort -n | tail -n 1; true")
+
+
+def _default_xml_paths(node: Host) -> tuple[str, str]:
+    server = str(expect(node, "omero_server_dir")).rstrip("/")
+    return f"{server}/etc/grid/default.xml", expect(node, "default_xml_backup")
+
+
+def _sums_command(live: str, copy: str) -> str:
+    return f"sha256sum -- {shlex.quote(live)} {shlex.quote(copy)} 2>/dev/null; true"
+
+
+def ahead(node: Host) -> list[str]:
+    """The read-only facts these controls read on the host, asked with its first ones."""
+    asked = [NOW]
+    if node.has_role("database"):
+        folder = expect(node, "pg_dump_dir")
+        asked += [_uncommented(expect(node, "pg_dump_job")), _newest_dump_command(folder),
+                  _readable_dumps_command(folder)]
+    if node.has_role("omeroreadwrite"):
+        asked += [_properties_count_command(expect(node, "config_backup")),
+                  _jobs_naming_command(expect(node, "omero_data_dir").rstrip("/"))]
+        if folder := expect(node, "binary_backup_dir"):
+            asked.append(_newest_backup_command(folder))
+        if expect(node, "grid_default_xml_edited"):
+            asked.append(_sums_command(*_default_xml_paths(node)))
+    return asked
 
 
 def _newest_dump(node: Host) -> tuple[str, int, int]:
     """(path, mtime, mode) of the newest dump, or fail saying none exists."""
     folder = expect(node, "pg_dump_dir")
-    out = hostfacts.output(node, f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | "
-                             "xargs -r stat -c '%n|%Y|%a'")
+    out = hostfacts.output(node, _newest_dump_command(folder))
     if not out.strip():
         raise AssertionError(f"{node.name}: no *.pg_dump in {folder}; expected daily dumps")
     path, mtime, mode = out.strip().split("|")
@@ -82,7 +136,7 @@ def test_daily_pg_dump_job(node: Host, host: testinfra.host.Host) -> None:
     f = hostfacts.path(node, job)
     assert f.exists, f"{node.name}: {job} is missing; expected a daily pg_dump job"
     assert f.mode & 0o111, f"{node.name}: {job} is not executable (mode {oct(f.mode)}); run-parts skips it"
-    text = hostfacts.output(node, f"sed '/^[[:space:]]*#/d' {shlex.quote(job)}")  # comments do not run
+    text = hostfacts.output(node, _uncommented(job))
     assert "pg_dump" in text and "-Fc" in text, f"{node.name}: {job} does not run 'pg_dump -Fc'"
 
 
@@ -112,7 +166,7 @@ def test_dumps_private(node: Host, host: testinfra.host.Host) -> None:
     any other dump kept in the dump folder (a plain SQL dump made before an
     upgrade), whatever its name."""
     folder = expect(node, "pg_dump_dir")
-    readable = host.run(f"find {shlex.quote(folder)} -type f -perm -o+r -print").stdout.split()
+    readable = hostfacts.command(node, _readable_dumps_command(folder))[1].split()
     assert not readable, f"{node.name}: dumps readable by others: {readable[:3]}; they hold session UUIDs"
 
 
@@ -126,7 +180,7 @@ def test_config_backup(node: Host, host: testinfra.host.Host) -> None:
     f = hostfacts.path(node, path)
     assert f.exists and f.size > 0, f"{node.name}: {path} is missing or empty; expected `omero config get` output"
     assert not f.mode & 0o004, f"{node.name}: {path} is readable by others (mode {oct(f.mode)}); it holds passwords"
-    props = int(hostfacts.output(node, f"grep -c '^omero\\.' {shlex.quote(path)}; true").strip() or 0)
+    props = int(hostfacts.output(node, _properties_count_command(path)).strip() or 0)
     assert props, f"{node.name}: {path} holds no omero.* properties"
     age_h = (_now(node) - f.mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
@@ -166,8 +220,7 @@ def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> 
     /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
     does not count: the repository itself must be the thing backed up."""
     repo = expect(node, "omero_data_dir").rstrip("/")
-    whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
-    named = host.run(f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null").stdout.split()
+    named = hostfacts.command(node, _jobs_naming_command(repo))[1].split()
     assert named, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"
     tools = "|".join(re.escape(t) for t in expect(node, "backup_tools"))
     runs_tool = f"sed '/^[[:space:]]*#/d' \"$f\" | grep -qwE -- {shlex.quote(tools)}"  # comments do not count
@@ -192,8 +245,7 @@ def test_binary_repository_backup_recent(node: Host) -> None:
     folder = expect(node, "binary_backup_dir")
     if not folder:
         pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
-    out = hostfacts.output(node, f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
-                             "sort -n | tail -n 1; true").strip()
+    out = hostfacts.output(node, _newest_backup_command(folder)).strip()
     assert out, f"{node.name}: {folder} is missing or empty; expected the binary repository's backup"
     age_h = (_now(node) - float(out)) / 3600
     limit = float(expect(node, "backup_max_age_h"))
@@ -289,9 +341,8 @@ def test_default_xml_backup(node: Host) -> None:
     if not expect(node, "grid_default_xml_edited"):
         pytest.skip(f"{node.name}: the inventory says etc/grid/default.xml is not edited "
                     "(grid_default_xml_edited: false)")
-    live = f"{str(expect(node, 'omero_server_dir')).rstrip('/')}/etc/grid/default.xml"
-    copy = expect(node, "default_xml_backup")
-    sums = hostfacts.output(node, f"sha256sum -- {shlex.quote(live)} {shlex.quote(copy)} 2>/dev/null; true")
+    live, copy = _default_xml_paths(node)
+    sums = hostfacts.output(node, _sums_command(live, copy))
     found = {path: digest for digest, _, path in (line.partition("  ") for line in sums.splitlines())}
     assert live in found, f"{node.name}: {live} is missing"
     assert copy in found, f"{node.name}: no copy of {live} at {copy}"
