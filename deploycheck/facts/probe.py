@@ -18,7 +18,7 @@ def ports_command(address: str, ports: list[int]) -> str:
     """Every port probed at the same time: behind a firewall that drops
     packets each closed port costs the whole timeout, once, not once a port."""
     plist = " ".join(str(int(p)) for p in ports)
-    return (f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} {shlex.quote(address)} $p >/dev/null 2>&1 "
+    return (f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} -- {shlex.quote(address)} $p >/dev/null 2>&1 "
             f"&& echo $p) & done; wait; true")
 
 

@@ -230,6 +230,33 @@ def validate(inventory: Inventory) -> list[str]:
     return problems
 
 
+def _absolute(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("/")
+
+
+# Paths that go into remote command lines (find, stat, sed...): absolute or nothing. A value such as
+# "-delete" would otherwise be read as an option or a find expression, whatever its quoting.
+PATH_VARIABLES = frozenset(
+    [v.name for v in VARIABLES.values()
+     if _absolute(v.default) or (isinstance(v.default, list) and v.default and all(map(_absolute, v.default)))]
+    + ["data_mounts", "binary_backup_dir", "memo_regen_dir", "omero_logs_mount"])
+ADDRESS_VARIABLES = ("outside_address",)  # host names probes connect to: never an option
+
+
+def unsafe_value(name: str, value: object) -> str | None:
+    """Why ``value`` may not be used for ``name`` on a command line, or None."""
+    items = value if isinstance(value, list) else [value]
+    if name in PATH_VARIABLES:
+        bad = [v for v in items if v not in (None, "") and not _absolute(v)]
+        if bad:
+            return f"holds {str(bad[0])[:40]!r}, not an absolute path"
+    if name in ADDRESS_VARIABLES:
+        bad = [v for v in items if v not in (None, "") and (str(v).startswith("-") or any(c.isspace() for c in str(v)))]
+        if bad:
+            return f"holds {str(bad[0])[:40]!r}, not a host name or address"
+    return None
+
+
 UNIT_VARIABLES = ("expected_units", "restart_units", "ms_unit")  # names that go into systemctl command lines
 UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@\\-]*")  # systemd's unit name characters, no leading '-'
 
@@ -247,6 +274,13 @@ def _name_problems(host: Host) -> list[str]:
         bad = [u for u in (value if isinstance(value, list) else [value]) if not UNIT_NAME.fullmatch(str(u))]
         if bad:
             found.append(f"variable {name} of {host.name} holds {str(bad[0])[:40]!r}, not a systemd unit name")
+    for name in sorted((PATH_VARIABLES | set(ADDRESS_VARIABLES)) & set(host.vars)):
+        try:
+            value = host.render(name, host.vars[name])
+        except RenderError:
+            continue
+        if (why := unsafe_value(name, value)) is not None:
+            found.append(f"variable {name} of {host.name} {why}")
     return found
 
 
@@ -287,17 +321,26 @@ def resolve(host: Host, name: str) -> tuple[Any, str]:
         raise KeyError(f"undeclared inventory variable '{name}' (declare it in deploycheck/inventory/variables.py)")
     default = VARIABLES[name].default
     if name in host.vars:
-        return _coerce(host.render(name, host.vars[name]), default), "deploycheck variable"
+        return _checked(host, name, _coerce(host.render(name, host.vars[name]), default)), "deploycheck variable"
     for derived in VARIABLES[name].deployment:
         source = host.peer(derived.role) if derived.role else host
         if source is None or derived.needs not in source.context:
             continue
         try:
             value = _coerce(source.render(name, derived.template), default)
-            return value, f"deployment variable {derived.needs} of {source.name}"
         except RenderError:
             continue  # e.g. the setting is absent from the deployment's mapping: the next source, or the default
+        return _checked(host, name, value), f"deployment variable {derived.needs} of {source.name}"
     return default, "default"
+
+
+def _checked(host: Host, name: str, value: Any) -> Any:
+    """A value from the deployment's own variables is checked like one set
+    for deploycheck: a path that is not absolute never reaches a command line."""
+    why = unsafe_value(name, value)
+    if why is not None:
+        raise RenderError(f"variable {name} of {host.name} {why}")
+    return value
 
 
 def _coerce(value: Any, default: Any) -> Any:

@@ -27,6 +27,12 @@ CASES = {
                    "variable expected_units of d is a string; expected a list"),
     "hostile-unit-name": ("inv.yml", DB + ", expected_units: ['postgresql; touch /tmp/x']}}\n",
                           "variable expected_units of d holds 'postgresql; touch /tmp/x', not a systemd unit name"),
+    "path-as-find-expression": ("inv.yml", DB + ", pg_dump_dir: '-delete'}}\n",
+                                "variable pg_dump_dir of d holds '-delete', not an absolute path"),
+    "relative-data-mount": ("inv.yml", DB + ", data_mounts: ['/data', 'data']}}\n",
+                            "variable data_mounts of d holds 'data', not an absolute path"),
+    "address-as-option": ("inv.yml", DB + ", outside_address: '-x proxy'}}\n",
+                          "variable outside_address of d holds '-x proxy', not a host name or address"),
     "unrenderable-connection": ("inv.yml", DB + ", ansible_user: '{{ ansible_env.USER }}'}}\n",
                                 "d: variable ansible_user cannot be rendered"),
     "vaulted-without-password": ("inv.yml", "all:\n  hosts:\n    d:\n      ansible_connection: local\n"

@@ -144,3 +144,11 @@ def test_exposure_probes_the_public_address(tmp_path: Path) -> None:
     assert public_address(inv.group("omeroreadonly")[0]) == "192.0.2.7"
     loop = _load(_write(tmp_path, "loop.yml", text.replace("https://idr.example.org", "http://127.0.0.1:18080")))
     assert public_address(loop.group("proxy")[0]) == "10.0.0.5"
+
+
+def test_a_deployment_path_that_is_no_absolute_path_never_reaches_a_command(tmp_path: Path) -> None:
+    """A path read from the deployment's own variables is checked like one set
+    for deploycheck: "-delete" is refused, never handed to find."""
+    inv = _load(_write(tmp_path, "hosts.ini", "[omeroreadwrite]\nrw omero_server_datadir=-delete\n"))
+    with pytest.raises(RenderError, match="omero_data_dir of rw holds '-delete', not an absolute path"):
+        expect(inv.group("omeroreadwrite")[0], "omero_data_dir")
