@@ -1,8 +1,10 @@
 """Hostile values in every inventory variable that can reach a command run
 nothing: each string and list variable deploycheck declares is set to a
 value carrying command substitutions, backticks, a ';' chain, quotes, a
-newline and a leading '-', on both reference stacks; afterwards no marker
-file exists on any host nor on the controller."""
+newline and a leading '-' (paths start with /tmp/ instead: a path that is
+not absolute is refused at load, selftests/unit/test_bad_input.py), on both
+reference stacks; afterwards no marker file exists on any host nor on the
+controller."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import reference
-from deploycheck.inventory.variables import UNIT_VARIABLES, VARIABLES
+from deploycheck.inventory.variables import PATH_VARIABLES, UNIT_VARIABLES, VARIABLES
 
 # A command the operator writes on purpose (OMERO-BACKUP-09, disruptive runs only): a template by declaration.
 COMMANDS_BY_DECLARATION = {"binary_restore_command"}
@@ -32,9 +34,9 @@ def hostile_vars() -> dict[str, object]:
         if name in COMMANDS_BY_DECLARATION | VALIDATED or name.endswith("_file") or var.required_for:
             continue
         if isinstance(var.default, str) or var.default is None and name.endswith(("_dir", "_path", "_sample")):
-            found[name] = hostile(name, path=str(var.default or "/").startswith("/"))
+            found[name] = hostile(name, path=name in PATH_VARIABLES or str(var.default or "/").startswith("/"))
         elif isinstance(var.default, list) and all(isinstance(v, str) for v in var.default):
-            found[name] = [hostile(name, path=bool(var.default) and var.default[0].startswith("/"))]
+            found[name] = [hostile(name, path=name in PATH_VARIABLES)]
     return found
 
 
