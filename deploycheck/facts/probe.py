@@ -18,7 +18,9 @@ def ports_command(address: str, ports: list[int]) -> str:
     """Every port probed at the same time: behind a firewall that drops
     packets each closed port costs the whole timeout, once, not once a port."""
     plist = " ".join(str(int(p)) for p in ports)
-    return (f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} -- {shlex.quote(address)} $p >/dev/null 2>&1 "
+    # without nc nothing answers and every port would look closed: fail instead of passing unchecked
+    return (f"command -v nc >/dev/null || {{ echo 'nc not found' >&2; exit 127; }}; "
+            f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} -- {shlex.quote(address)} $p >/dev/null 2>&1 "
             f"&& echo $p) & done; wait; true")
 
 
@@ -36,18 +38,24 @@ def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
     targets = [(a, ports) for a, ports in dict.fromkeys((a, tuple(ps)) for a, ps in targets) if ports]
     if not targets:
         return
-    combined = " ".join(f"( {ports_command(a, list(ports))} ) | sed 's/^/{i} /' &"
+    # each target's line "i done" proves its probe ran to the end; a target without it is not stored
+    combined = " ".join(f"( ( {ports_command(a, list(ports))} ) && echo done ) | sed 's/^/{i} /' &"
                         for i, (a, ports) in enumerate(targets)) + " wait; true"
-    rc, out, err = run_many(vantage, [combined])[0]
+    rc, out, _ = run_many(vantage, [combined])[0]
     if rc != 0:
         return  # each control asks its own probe and reports what fails
     found: dict[int, list[str]] = {i: [] for i in range(len(targets))}
+    finished: set[int] = set()
     for line in out.splitlines():
-        index, _, port = line.partition(" ")
-        if index.isdigit() and int(index) in found and port.strip().isdigit():
-            found[int(index)].append(port.strip())
+        index, _, word = line.partition(" ")
+        if not index.isdigit() or int(index) not in found:
+            continue
+        if word.strip() == "done":
+            finished.add(int(index))
+        elif word.strip().isdigit():
+            found[int(index)].append(word.strip())
     hostfacts.store(vantage, {ports_command(a, list(ports)): (0, "".join(f"{p}\n" for p in found[i]), "")
-                              for i, (a, ports) in enumerate(targets)})
+                              for i, (a, ports) in enumerate(targets) if i in finished})
 
 
 def _loopback(name: str) -> bool:

@@ -194,3 +194,26 @@ def test_outside_probes_asked_at_once_answer_as_each_probe_would() -> None:
             assert probe.reachable_ports(vantage, "127.0.0.1", [closed_port, open_port]) == [open_port]  # asked alone
         finally:
             hostfacts.forget(vantage)
+
+
+def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vantage point without nc answers nothing: asked ahead, nothing is
+    stored; asked by the control, the probe fails rather than pass unchecked."""
+    import shutil
+
+    from deploycheck.facts import probe
+
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sh", "sed"):
+        (tools / tool).symlink_to(shutil.which(tool) or f"/bin/{tool}")
+    monkeypatch.setenv("PATH", str(tools))  # the vantage's shell finds no nc
+    vantage = Host("unit-no-nc", {"ansible_connection": "local"})
+    try:
+        probe.ask_ahead(vantage, [("127.0.0.1", [9])])
+        assert not hostfacts.known(vantage, probe.ports_command("127.0.0.1", [9]))
+        with pytest.raises(AssertionError, match="nc not found"):
+            probe.reachable_ports(vantage, "127.0.0.1", [9])
+    finally:
+        hostfacts.forget(vantage)
