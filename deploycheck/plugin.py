@@ -17,13 +17,16 @@ from deploycheck import readiness
 from deploycheck.control import control_of
 from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles
+from deploycheck.inventory.connection import control_dir, share_control_dir
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
 from deploycheck.report.records import private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
+from deploycheck.transport import masters
 from deploycheck.transport.counters import COUNTERS, RunCounters
+from deploycheck.transport.remote import reachability
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COUNTERS_KEY = pytest.StashKey[RunCounters]()
@@ -31,6 +34,8 @@ WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 WAIT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[str]()
+MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
+CONTROL_DIR_INPUT = "deploycheck_control_dir"
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -182,17 +187,44 @@ def pytest_configure(config: pytest.Config) -> None:
     inv = config.stash[INVENTORY_KEY]
     config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
     mask_log_records(config.stash[REDACTOR_KEY])
+    with_roles = [h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles)]
+    if hasattr(config, "workerinput"):
+        _share_connections(config.workerinput)
     if _runs_controls(config) and _whole_suite(config):
-        warmup.connect_early(h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles))
+        warmup.connect_early(with_roles)
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY], inv),
                                   "deploycheck-recorder")
     if config.stash[WAIT_KEY]:
         readiness.wait(inv, config.stash[WAIT_KEY])
+    if not _runs_controls(config) and _whole_suite(config):
+        masters.open_connections(with_roles, reachability)
+        config.stash[MASTERS_KEY] = control_dir()
     reports = Path(config.getoption("--reports-dir"))
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports / "junit.xml")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """pytest-xdist's controller starting a worker: hand it the folder of
+    the SSH connections it opened (see deploycheck.transport.masters)."""
+    folder = node.config.stash.get(MASTERS_KEY, None)  # type: ignore[attr-defined]
+    if folder is not None:
+        node.workerinput[CONTROL_DIR_INPUT] = str(folder)  # type: ignore[attr-defined]
+
+
+def _share_connections(workerinput: dict[str, object]) -> None:
+    """A worker reaches SSH hosts over the controller's connections, the
+    first few workers only: sshd bounds the sessions of one connection."""
+    folder = workerinput.get(CONTROL_DIR_INPUT)
+    number = str(workerinput.get("workerid", "")).removeprefix("gw")
+    if isinstance(folder, str) and number.isdigit() and int(number) < masters.SHARING_WORKERS:
+        try:
+            share_control_dir(Path(folder))
+        except (OSError, InventoryError) as exc:
+            print(f"deploycheck: {exc}", file=sys.stderr)
 
 
 def _runs_controls(config: pytest.Config) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, probe, sshd, systemd
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
+from deploycheck.transport import masters
 from deploycheck.transport.remote import reachability, run_many
 
 _DECLARED: dict[str, list[str]] = {}  # commands the selected control modules declare they read, by host
@@ -100,13 +101,9 @@ def _ask(node: Host, done: threading.Event, probes: list[tuple[str, list[int]]])
 def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
     """Open the hosts' connections while pytest still collects: over a slow
     link an SSH login through a jump host costs a dozen round trips, which
-    then overlap with collection instead of delaying the first control."""
-    threads = []
-    for node in {n.name: n for n in nodes}.values():
-        thread = threading.Thread(target=reachability, args=(node,), name=f"connect-{node.name}", daemon=True)
-        thread.start()
-        threads.append(thread)
-    return threads
+    then overlap with collection instead of delaying the first control
+    (hosts behind a jump host ride its connection, see transport.masters)."""
+    return masters.open_connections(nodes, reachability, others_too=True)
 
 
 def start(nodes: Iterable[Host], vantage: Host | None = None,

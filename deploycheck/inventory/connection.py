@@ -11,6 +11,7 @@ import functools
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -54,6 +55,16 @@ class Ssh:
         return ["ssh", *options, *_shared_jump(tuple(options), host.address), "-W", f"{target}:{port}", "--",
                 host.address]
 
+    def control_socket(self, host: Host) -> Path | None:
+        """Where the host's master connection listens (ssh's ``ControlPath``,
+        tokens expanded), None when ssh cannot tell."""
+        return _socket(tuple(self.options(host)), host.address)
+
+    def jump_socket(self, host: Host) -> Path | None:
+        """Where the connection to the host's jump host listens, if it has one (see ``_jump``)."""
+        jump = _jump(tuple(self.options(host)), host.address)
+        return _socket(jump[0][1:], jump[1]) if jump is not None else None
+
     @staticmethod
     def options(host: Host) -> list[str]:
         """Batch mode, so a missing key fails at once instead of prompting. The
@@ -78,6 +89,43 @@ def _control_options() -> list[str]:
 
 
 @functools.cache
+def _settings(options: tuple[str, ...], address: str) -> dict[str, str]:
+    """ssh's own resolution of its configuration for the host (``ssh -G``),
+    empty when it cannot tell."""
+    try:
+        done = subprocess.run(["ssh", "-G", *options, "--", address], capture_output=True, text=True,
+                              timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return dict(line.partition(" ")[::2] for line in done.stdout.splitlines()) if done.returncode == 0 else {}
+
+
+def _socket(options: tuple[str, ...], address: str) -> Path | None:
+    path = _settings(options, address).get("controlpath", "")
+    return Path(path) if path.startswith("/") else None
+
+
+@functools.cache
+def _jump(options: tuple[str, ...], address: str) -> tuple[tuple[str, ...], str] | None:
+    """The one jump host ssh's configuration names for the host (``ProxyJump``),
+    as the argv of an ssh to it that shares this process's connection to it
+    (``ControlPath``), and its name; None for chains, a ProxyCommand, a hop
+    that looks like an option and anything ``ssh -G`` cannot resolve."""
+    settings = _settings(options, address)
+    jump = settings.get("proxyjump", "none")
+    if jump == "none" or not jump or "," in jump or settings.get("proxycommand", "none") != "none":
+        return None
+    user, _, rest = jump.rpartition("@")
+    name, _, port = rest.partition(":")
+    if not name or name.startswith("-") or (port and not port.isdigit()) or user.startswith("-"):
+        return None
+    config = [a for i, a in enumerate(options) if a.startswith("-F") or (i and options[i - 1] == "-F")]
+    argv = ("ssh", *config, "-o", "BatchMode=yes", *_control_options(), *(["-l", user] if user else []),
+            *(["-p", port] if port else []))
+    return argv, name
+
+
+@functools.cache
 def _shared_jump(options: tuple[str, ...], address: str) -> list[str]:
     """Where ssh's configuration reaches the host through one jump host
     (``ProxyJump``), the same hop as a ``ProxyCommand`` that shares this
@@ -85,22 +133,10 @@ def _shared_jump(options: tuple[str, ...], address: str) -> list[str]:
     then cost the jump host a channel, not a login each, and a burst of
     them is not cut off by its sshd's MaxStartups. Chains, ProxyCommand and
     anything ``ssh -G`` cannot resolve are left to ssh as configured."""
-    try:
-        done = subprocess.run(["ssh", "-G", *options, "--", address], capture_output=True, text=True,
-                              timeout=10, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
+    jump = _jump(options, address)
+    if jump is None:
         return []
-    settings = dict(line.partition(" ")[::2] for line in done.stdout.splitlines()) if done.returncode == 0 else {}
-    jump = settings.get("proxyjump", "none")
-    if jump == "none" or not jump or "," in jump or settings.get("proxycommand", "none") != "none":
-        return []
-    user, _, rest = jump.rpartition("@")
-    name, _, port = rest.partition(":")
-    if not name or name.startswith("-") or (port and not port.isdigit()) or user.startswith("-"):
-        return []
-    config = [a for i, a in enumerate(options) if a.startswith("-F") or (i and options[i - 1] == "-F")]
-    argv = ["ssh", *config, "-o", "BatchMode=yes", *_control_options(), *(["-l", user] if user else []),
-            *(["-p", port] if port else [])]
+    argv, name = jump
     # ssh expands %-tokens in a ProxyCommand: ours (%C of the ControlPath) are escaped, the target's are not
     escaped = " ".join(shlex.quote(a).replace("%", "%%") for a in argv)
     return ["-o", f"ProxyCommand={escaped} -W '[%h]:%p' -- {shlex.quote(name).replace('%', '%%')}"]
@@ -132,14 +168,38 @@ def problems(host: Host) -> list[str]:
 
 
 _ONCE = threading.Lock()
+_SHARED: list[Path] = []  # the run's folder, when this process shares the controller's connections
 
 
 def _control_dir() -> Path:
-    """This process's own folder for SSH control sockets (made private by
-    mkdtemp, removed at exit): no other user or process can plant one there.
-    One per process, also when threads ask for it at once."""
+    """The folder of SSH control sockets: the one the run shares (see
+    ``share_control_dir``), else this process's own (made private by mkdtemp,
+    removed at exit): no other user or process can plant one there. One per
+    process, also when threads ask for it at once."""
     with _ONCE:
-        return _make_control_dir()
+        return _SHARED[0] if _SHARED else _make_control_dir()
+
+
+def control_dir() -> Path:
+    """This process's folder of SSH control sockets (see ``_control_dir``)."""
+    return _control_dir()
+
+
+def share_control_dir(path: Path) -> None:
+    """Reach SSH hosts through the master connections another process of
+    the run (pytest-xdist's controller) keeps in ``path``: a channel on an
+    open connection instead of a login. Refused unless the folder is this
+    user's and private, as mkdtemp made it."""
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise InventoryError(f"{path}: not a private folder of this user; SSH connections are not shared")
+    with _ONCE:
+        _SHARED[:] = [path]
+
+
+def sharing_control_dir() -> bool:
+    """True in a process that uses the run's shared folder (not its own)."""
+    return bool(_SHARED)
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import subprocess
 import threading
+from pathlib import Path
 
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
@@ -13,15 +14,17 @@ from testinfra.host import Host as TestinfraHost
 from deploycheck.inventory.connection import connection_of
 from deploycheck.inventory.loader import Host
 from deploycheck.transport.counters import COUNTERS
+from deploycheck.transport.masters import awaited_marker
 from deploycheck.transport.shell import PersistentShell, ShellBackend
 
 
 @functools.cache
-def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: str | None) -> TestinfraHost:
+def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: str | None,
+            awaited: Path | None) -> TestinfraHost:
     if argv is None:
         backend = testinfra.backend.get_backend("local://")
     else:
-        backend = ShellBackend(PersistentShell(list(argv), name), sudo=become, sudo_user=become_user)
+        backend = ShellBackend(PersistentShell(list(argv), name, awaited), sudo=become, sudo_user=become_user)
     host = TestinfraHost(backend)
     backend_run = backend.run
 
@@ -44,7 +47,7 @@ def testinfra_host(host: Host) -> TestinfraHost:
     become_user = host.vars.get("ansible_become_user")
     with _CREATING:
         return _cached(None if argv is None else tuple(argv), host.name, become,
-                       str(become_user) if become_user else None)
+                       str(become_user) if become_user else None, awaited_marker(host))
 
 
 def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:

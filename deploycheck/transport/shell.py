@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 from testinfra.backend import base
@@ -37,6 +38,7 @@ PIPELINE_BYTES = 16_384  # command text sent ahead of the answers, at most
 # sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once, retry a dropped one
 OPENING_AT_ONCE = 6
 CONNECT_TRIES = 3
+AWAIT_POLL_S = 0.02
 DROPPED_SIGNS = ("Connection closed by", "kex_exchange_identification", "Connection reset by")
 _OPENING = threading.BoundedSemaphore(OPENING_AT_ONCE)
 
@@ -48,9 +50,10 @@ class ShellClosedError(RuntimeError):
 class PersistentShell:
     """A shell reached through ``argv`` (``docker exec -i C /bin/sh``, ``ssh H /bin/sh``)."""
 
-    def __init__(self, argv: list[str], label: str) -> None:
+    def __init__(self, argv: list[str], label: str, awaited: Path | None = None) -> None:
         self.argv = argv
         self.label = label
+        self.awaited = awaited  # while this file exists, another process is opening the connection to share
         self._proc: subprocess.Popen[bytes] | None = None
         self._errors: Any = None
         self._buf = bytearray()
@@ -135,6 +138,7 @@ class PersistentShell:
         server dropped before login (sshd's MaxStartups does that to a burst
         of connections, through a jump host too) is tried again, briefly."""
         deadline = time.monotonic() + timeout
+        self._await(deadline)
         for attempt in range(1, CONNECT_TRIES + 1):
             with _OPENING:
                 try:
@@ -145,6 +149,15 @@ class PersistentShell:
                     if attempt == CONNECT_TRIES or not dropped or time.monotonic() > deadline:
                         raise
             time.sleep(0.2 * attempt + random.random() * 0.3)
+
+    def _await(self, deadline: float) -> None:
+        """Let the process that is logging in to the host finish, so this
+        connection becomes a channel on its connection (bounded by the
+        connect deadline; a marker that stays is waited out, not obeyed)."""
+        for _ in range(int(CONNECT_TIMEOUT / AWAIT_POLL_S) + 1):
+            if self.awaited is None or not self.awaited.exists() or time.monotonic() > deadline:
+                return
+            time.sleep(AWAIT_POLL_S)
 
     def _connect(self, timeout: float) -> None:
         """Open the connection and wait for the shell's first answer; whatever

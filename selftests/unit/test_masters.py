@@ -1,0 +1,121 @@
+"""One SSH login per host per run: the controller's connections are shared
+with the workers only through a private folder; a host behind a jump host
+that is being opened waits for it; a worker's shell waits for the master
+that is logging in, never longer than its connect deadline."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from deploycheck.inventory import connection
+from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.transport import masters
+from deploycheck.transport.shell import PersistentShell
+
+
+@pytest.fixture
+def own_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A private control folder for the test, and no sharing left behind."""
+    folder = tmp_path / "control"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(connection, "_SHARED", [])
+    monkeypatch.setattr(connection, "_make_control_dir", lambda: folder)
+    connection._settings.cache_clear()
+    connection._jump.cache_clear()
+    return folder
+
+
+def _hosts(tmp_path: Path) -> tuple[Host, Host]:
+    config = tmp_path / "ssh_config"
+    config.write_text("Host bastion\n  HostName 192.0.2.10\nHost inner\n  ProxyJump bastion\n")
+    common = {"ansible_ssh_common_args": f"-F {config}"}
+    return Host("bastion", dict(common)), Host("inner", dict(common))
+
+
+def test_shared_folder_must_be_private(own_folder: Path, tmp_path: Path) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o755)
+    with pytest.raises(InventoryError):
+        connection.share_control_dir(loose)
+    plain = tmp_path / "file"
+    plain.write_text("")
+    with pytest.raises(InventoryError):
+        connection.share_control_dir(plain)
+    assert not connection.sharing_control_dir()
+
+
+def test_inner_host_rides_its_jump_host(own_folder: Path, tmp_path: Path) -> None:
+    bastion, inner = _hosts(tmp_path)
+    assert masters.marker_of(inner, jump=True) == masters.marker_of(bastion)
+    assert masters.marker_of(bastion).parent == own_folder
+    log: list[tuple[str, str, float]] = []
+    lock = threading.Lock()
+
+    def connect(node: Host) -> None:
+        with lock:
+            log.append((node.name, "start", time.monotonic()))
+        if node.name == "bastion":
+            time.sleep(0.3)
+        with lock:
+            log.append((node.name, "end", time.monotonic()))
+
+    threads = masters.open_connections([inner, bastion], connect)
+    for thread in threads:
+        thread.join(timeout=10)
+    times = {(name, what): at for name, what, at in log}
+    assert times[("inner", "start")] >= times[("bastion", "end")]
+    assert not list(own_folder.glob("*" + masters.MARKER_SUFFIX))  # every marker gone once opened
+
+
+def test_marker_goes_when_login_fails(own_folder: Path, tmp_path: Path) -> None:
+    bastion, _ = _hosts(tmp_path)
+
+    def refuse(node: Host) -> str:
+        return f"{node.name}: unreachable (no route)"  # as transport.remote.reachability reports it
+
+    for thread in masters.open_connections([bastion], refuse):
+        thread.join(timeout=10)
+    assert not list(own_folder.glob("*" + masters.MARKER_SUFFIX))
+
+
+def test_a_worker_marks_nothing(own_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bastion, inner = _hosts(tmp_path)
+    monkeypatch.setattr(connection, "_SHARED", [own_folder])
+    seen: list[str] = []
+    for thread in masters.open_connections([bastion, inner], lambda n: seen.append(n.name), others_too=True):
+        thread.join(timeout=10)
+    assert sorted(seen) == ["bastion", "inner"]
+    assert not list(own_folder.iterdir())
+    assert masters.awaited_marker(bastion) == masters.marker_of(bastion)
+
+
+def test_shell_waits_for_the_master_then_connects(tmp_path: Path) -> None:
+    marker = tmp_path / "socket.opening"
+    marker.touch()
+    shell = PersistentShell(["/bin/sh"], "waiting", awaited=marker)
+    threading.Timer(0.3, marker.unlink).start()
+    started = time.monotonic()
+    try:
+        assert shell.run("echo up", timeout=10)[:2] == (0, b"up\n")
+    finally:
+        shell.close()
+    assert time.monotonic() - started >= 0.3
+
+
+def test_shell_waits_no_longer_than_its_deadline(tmp_path: Path) -> None:
+    marker = tmp_path / "socket.opening"
+    marker.touch()  # a master that never finishes
+    shell = PersistentShell(["/bin/sh"], "stale", awaited=marker)
+    started = time.monotonic()
+    try:
+        assert shell.run("true", timeout=0.5)[0] == 0
+    finally:
+        shell.close()
+    assert time.monotonic() - started < 5
+    assert os.path.exists(marker)
