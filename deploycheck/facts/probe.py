@@ -14,14 +14,32 @@ from deploycheck.transport.remote import run_many
 PROBE_TIMEOUT_S = 2
 
 
+# without nc nothing answers and every port would look closed: fail instead of passing unchecked
+_NEEDS_NC = "command -v nc >/dev/null || { echo 'nc not found' >&2; exit 127; }; "
+
+
+def _resolve(address: str, var: str) -> str:
+    """The address's IPs into ``$var``, looked up once (getent), in the
+    resolver's order; a name that does not resolve leaves it empty. Without
+    getent, nc looks the name up itself. One lookup a target, not one a
+    port: a burst of lookups at once makes some resolvers drop replies, and
+    each dropped one costs the resolver's 5 s retry."""
+    quoted = shlex.quote(address)
+    return (f"if command -v getent >/dev/null; then {var}=$(getent ahosts -- {quoted} 2>/dev/null | "
+            f"awk '!seen[$1]++ {{print $1}}'); else {var}={quoted}; fi; ")
+
+
+def _probe(var: str, ports: list[int]) -> str:
+    """Every port at the same time, each tried on the addresses in turn (as nc does with a name)."""
+    plist = " ".join(str(int(p)) for p in ports)
+    return (f"for p in {plist}; do (for x in ${var}; do nc -z -w {PROBE_TIMEOUT_S} -- \"$x\" $p >/dev/null 2>&1 "
+            f"&& echo $p && exit 0; done) & done; wait")
+
+
 def ports_command(address: str, ports: list[int]) -> str:
     """Every port probed at the same time: behind a firewall that drops
     packets each closed port costs the whole timeout, once, not once a port."""
-    plist = " ".join(str(int(p)) for p in ports)
-    # without nc nothing answers and every port would look closed: fail instead of passing unchecked
-    return (f"command -v nc >/dev/null || {{ echo 'nc not found' >&2; exit 127; }}; "
-            f"for p in {plist}; do (nc -z -w {PROBE_TIMEOUT_S} -- {shlex.quote(address)} $p >/dev/null 2>&1 "
-            f"&& echo $p) & done; wait; true")
+    return _NEEDS_NC + _resolve(address, "t") + _probe("t", ports) + "; true"
 
 
 def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
@@ -32,15 +50,17 @@ def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
 
 
 def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
-    """Every target's probe in one command, all at once (a slow name lookup
-    or a dropping firewall is waited for once), each answer kept as the
-    answer of that target's own command for the controls to read."""
+    """Every target's probe in one command: the names looked up one after
+    the other, then every port of every target at once (a dropping firewall
+    is waited for once), each answer kept as the answer of that target's own
+    command for the controls to read."""
     targets = [(a, ports) for a, ports in dict.fromkeys((a, tuple(ps)) for a, ps in targets) if ports]
     if not targets:
         return
     # each target's line "i done" proves its probe ran to the end; a target without it is not stored
-    combined = " ".join(f"( ( {ports_command(a, list(ports))} ) && echo done ) | sed 's/^/{i} /' &"
-                        for i, (a, ports) in enumerate(targets)) + " wait; true"
+    combined = (_NEEDS_NC + "".join(_resolve(a, f"t{i}") for i, (a, _) in enumerate(targets))
+                + " ".join(f"( {_probe(f't{i}', list(ports))}; echo done ) | sed 's/^/{i} /' &"
+                           for i, (_, ports) in enumerate(targets)) + " wait; true")
     rc, out, _ = run_many(vantage, [combined])[0]
     if rc != 0:
         return  # each control asks its own probe and reports what fails
