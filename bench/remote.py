@@ -44,6 +44,16 @@ def _exec(container: str, script: str, stdin: str = "") -> str:
     return done.stdout
 
 
+def accepted_logins(containers: tuple[str, ...]) -> dict[str, int]:
+    """Logins each host's sshd has accepted so far, from its journal: the
+    hosts' own count of what a run cost them."""
+    counts = {}
+    for container in containers:
+        out = _exec(container, "journalctl -o cat _COMM=sshd | grep -c 'Accepted publickey'; true")
+        counts[container] = int(out.strip() or 0)
+    return counts
+
+
 def _authorize(containers: tuple[str, ...], public_key: str) -> None:
     for container in containers:
         _exec(container, "mkdir -p /root/.ssh && chmod 700 /root/.ssh && cat >> /root/.ssh/authorized_keys && "

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.remote import JUMP_ALIAS, Remote, remote_idr
+from bench.remote import JUMP_ALIAS, Remote, accepted_logins, remote_idr
 from deploycheck import stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,9 +129,11 @@ def measure_remote(times: int) -> dict[str, Any]:
         zero_all, slow_all, reports = [], [], []
         for _ in range(times):  # paired, one after the other: the machine's drift hits both alike
             zero_all.append(pytest_run(f"--inventory={near.inventory}", "-n", "auto")[0])
+            before = accepted_logins(far.ssh_hosts)
             wall, report = pytest_run(f"--inventory={far.inventory}", "-n", "auto")
+            after = accepted_logins(far.ssh_hosts)
             slow_all.append(wall)
-            reports.append((wall, report))
+            reports.append((wall, report | {"logins": {h: after[h] - before[h] for h in far.ssh_hosts}}))
         zero, slow = statistics.median(zero_all), statistics.median(slow_all)
         slow_report = min(reports, key=lambda r: abs(r[0] - slow))[1]
         say("peer baseline: one host.run per command over SSH")
@@ -142,7 +144,7 @@ def measure_remote(times: int) -> dict[str, Any]:
                "rtt_ms": 2 * DELAY_MS, "slow_s": round(slow, 2), "slow_runs_s": [round(x, 2) for x in slow_all],
                "added_s": round(added, 2), "goal_added_s": GOALS["latency_added_s"],
                "met": added <= GOALS["latency_added_s"], **round_trips(slow_report),
-               "connections": per_host(slow_report),
+               "connections": per_host(slow_report), "ssh_logins_per_host": slow_report["logins"],
                "peer_baseline": {**peer, "ratio_to_suite": round(peer["wall_s"] / slow, 2)}}
     say("sixteen read-only servers")
     sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
@@ -230,6 +232,8 @@ def table(result: dict[str, Any]) -> str:
          f"{result['latency']['peer_baseline']['ratio_to_suite']} x the suite", ""),
         ("round trips per host (50 ms run)", ", ".join(f"{h} {n}" for h, n in
                                                       result["latency"].get("round_trips_per_host", {}).items()), ""),
+        ("SSH logins per host (50 ms run)", ", ".join(f"{h} {n}" for h, n in
+                                                     result["latency"].get("ssh_logins_per_host", {}).items()), ""),
         ("16 read-only hosts / 1 (50 ms RTT)", f"{result['scale16']['sixteen_readonly_s']} / "
          f"{result['scale16']['one_readonly_s']} s = {result['scale16']['ratio']} x", f"<= {GOALS['scale16_ratio']} x"),
     ]

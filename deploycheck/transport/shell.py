@@ -31,8 +31,9 @@ COMMAND_TIMEOUT = 300.0  # a single remote command never blocks a run longer tha
 
 # Runs once in the remote shell: a private scratch directory for each command's
 # output, removed when our end of the connection closes.
-_PRELUDE = ('umask 077; d=$(mktemp -d 2>/dev/null) || { d=/tmp/.deploycheck.$$ && mkdir -m 0700 "$d"; } || exit 97; '
-            "trap 'rm -rf \"$d\"' EXIT\n")
+# Its variables have names no command would use: commands run in subshells of it, which see them.
+_PRELUDE = ('umask 077; dc_dir=$(mktemp -d 2>/dev/null) || { dc_dir=/tmp/.deploycheck.$$ && mkdir -m 0700 "$dc_dir"; } '
+            "|| exit 97; trap 'rm -rf \"$dc_dir\"' EXIT\n")
 CONNECT_TIMEOUT = 60.0  # from starting the connection to the shell's first answer
 PIPELINE_BYTES = 16_384  # command text sent ahead of the answers, at most
 # sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once, retry a dropped one
@@ -84,14 +85,17 @@ class PersistentShell:
         return results + (self._exchange(batch, timeout) if batch else [])
 
     def _line(self, command: str, stdin: str | None) -> str:
-        feed, source = "", "/dev/null"
+        feed, source, clean = "", "/dev/null", ""
         if stdin is not None:
             end = f"DC_END_{secrets.token_hex(8)}"
             if end in stdin:
                 raise ValueError("stdin holds the end marker")
-            feed, source = f"cat >\"$d/i\" <<'{end}'\n{stdin}\n{end}\n", "\"$d/i\""
-        return (f"{feed}/bin/sh -c {shlex.quote(command)} <{source} >\"$d/o\" 2>\"$d/e\"; r=$?; rm -f \"$d/i\"; "
-                f"echo {self._token} $r $(wc -c <\"$d/o\") $(wc -c <\"$d/e\"); cat \"$d/o\" \"$d/e\"\n")
+            feed, source = f"cat >\"$dc_dir/i\" <<'{end}'\n{stdin}\n{end}\n", "\"$dc_dir/i\""
+            clean = "rm -f \"$dc_dir/i\"; "
+        # a subshell, as `sh -c` would be (its own exit, cd, traps and redirections) without starting a program
+        return (f"{feed}( eval {shlex.quote(command)} ) <{source} >\"$dc_dir/o\" 2>\"$dc_dir/e\"; dc_rc=$?; {clean}"
+                f"echo {self._token} $dc_rc $(wc -c <\"$dc_dir/o\") $(wc -c <\"$dc_dir/e\"); "
+                "cat \"$dc_dir/o\" \"$dc_dir/e\"\n")
 
     def _exchange(self, commands: list[tuple[str, str | None]], timeout: float) -> list[tuple[int, bytes, bytes]]:
         with self._lock:
@@ -132,6 +136,15 @@ class PersistentShell:
     def close(self) -> None:
         with self._lock:
             self._stop()
+
+    def hang_up(self) -> None:
+        """Close our end of the connection without waiting for it to end (``close`` waits)."""
+        with self._lock:
+            proc = self._proc
+            for stream in (proc.stdin, proc.stdout) if proc is not None else ():
+                with contextlib.suppress(OSError):
+                    if stream is not None:
+                        stream.close()
 
     def _start(self, timeout: float) -> None:
         """Open the connection, a few at a time per process; a connection the
@@ -250,8 +263,14 @@ _OPEN: weakref.WeakSet[PersistentShell] = weakref.WeakSet()
 
 @atexit.register
 def close_all() -> None:
-    """End every shell when the run ends (each removes its scratch directory)."""
-    for shell in list(_OPEN):
+    """End every shell when the run ends (each removes its scratch directory).
+    All are told first, then each is waited for: an ssh master waits for the
+    channels riding it (a jump host's connection for the hosts behind it),
+    so closing one after the other could wait on a later one."""
+    shells = list(_OPEN)
+    for shell in shells:
+        shell.hang_up()
+    for shell in shells:
         shell.close()
 
 

@@ -12,30 +12,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.remote import remote_idr
+from bench.remote import accepted_logins, remote_idr
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _logins(hosts: tuple[str, ...]) -> dict[str, int]:
-    """Logins each host's sshd has accepted so far (its journal)."""
-    counts = {}
-    for host in hosts:
-        done = subprocess.run(["docker", "exec", host, "sh", "-c",
-                               "journalctl -o cat _COMM=sshd | grep -c 'Accepted publickey'"],
-                              capture_output=True, text=True, timeout=30)
-        counts[host] = int(done.stdout.strip() or 0)
-    return counts
-
-
 def _new_logins(before: dict[str, int], hosts: tuple[str, ...]) -> dict[str, int]:
-    after = _logins(hosts)
+    after = accepted_logins(hosts)
     return {host: after[host] - before[host] for host in hosts}
 
 
 def test_default_suite_through_the_jump_host() -> None:
     with remote_idr(0.0) as remote, tempfile.TemporaryDirectory(prefix="deploycheck-jump-") as reports:
-        before = _logins(remote.ssh_hosts)
+        before = accepted_logins(remote.ssh_hosts)
         done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={remote.inventory}", "-n", "2",
                                "-m", "not disruptive", "-q", "-p", "no:randomly", f"--reports-dir={reports}"],
                               cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -58,7 +47,7 @@ def test_sixteen_readonly_servers_through_the_jump_host() -> None:
     sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
     with stack.scaled_out("idr-ro16"), remote_idr(0.0, readonly=sixteen) as remote, \
             tempfile.TemporaryDirectory(prefix="deploycheck-scale-") as reports:
-        before = _logins(remote.ssh_hosts)
+        before = accepted_logins(remote.ssh_hosts)
         done = subprocess.run([sys.executable, "-m", "pytest", f"--inventory={remote.inventory}", "-n", "2",
                                "-m", "not disruptive", "-q", f"--reports-dir={reports}"],
                               cwd=ROOT, capture_output=True, text=True, timeout=900)
