@@ -25,8 +25,9 @@ from deploycheck.report.records import private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport import masters
+from deploycheck.transport.answers import AnswerServer
 from deploycheck.transport.counters import COUNTERS, RunCounters
-from deploycheck.transport.remote import reachability
+from deploycheck.transport.remote import reachability, run_many
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COUNTERS_KEY = pytest.StashKey[RunCounters]()
@@ -35,6 +36,7 @@ REDACTOR_KEY = pytest.StashKey[Redactor]()
 WAIT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[str]()
 MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
+ANSWERS_KEY = pytest.StashKey[AnswerServer]()  # the controller's answers to the workers' warm-up
 CONTROL_DIR_INPUT = "deploycheck_control_dir"
 
 
@@ -201,6 +203,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _runs_controls(config) and _whole_suite(config):
         masters.open_connections(with_roles, reachability)
         config.stash[MASTERS_KEY] = control_dir()
+        config.stash[ANSWERS_KEY] = AnswerServer(control_dir(), {h.name: h for h in with_roles}, run_many)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(ANSWERS_KEY, None)
+    if server is not None:
+        server.close()
     reports = Path(config.getoption("--reports-dir"))
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports / "junit.xml")

@@ -23,7 +23,7 @@ from deploycheck.inventory.roles import ROLES as ROLE_NAMES
 from deploycheck.report import junit, prometheus, waivers
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
-from deploycheck.transport.counters import RunCounters
+from deploycheck.transport.counters import COUNTERS, RunCounters
 
 LINK_KINDS = ("connections", "tunnels")  # shells and relays opened, by host and worker
 
@@ -134,6 +134,16 @@ class RunRecorder:
         if existing.outcome == "passed" and outcome != "passed":  # e.g. a teardown error after a pass
             existing.outcome, existing.message = outcome, self.redact(props["message"])
 
+    def _add_controller_costs(self) -> None:
+        """pytest-xdist's controller runs no control but opens each host's
+        connection and answers the workers' warm-up (transport.masters,
+        transport.answers): its connections and round trips count too."""
+        for host, n in COUNTERS.shells.items():
+            self.links["connections"].setdefault(host, {})["controller"] = n
+        for kind, counts in (("round_trips", COUNTERS.round_trips), ("prefetched", COUNTERS.prefetched)):
+            for host, n in counts.items():
+                self.process[kind][host] = self.process[kind].get(host, 0) + n
+
     def checked(self) -> bool:
         """True once any control ran its checks on a host (passed, failed, errored or was waived)."""
         return any(r.outcome != "skipped" for r in self.records.values())
@@ -152,6 +162,8 @@ class RunRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
         """Write the reports, then (a wrapper, so after pytest's junitxml wrote
         junit.xml) name its control test cases ``ID[host]``."""
+        if getattr(self.config.option, "numprocesses", None) and not hasattr(self.config, "workerinput"):
+            self._add_controller_costs()
         records = list(self.records.values())
         counts: dict[str, int] = {}
         for r in records:

@@ -11,11 +11,12 @@ from pathlib import Path
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
 
-from deploycheck.inventory.connection import connection_of
+from deploycheck.inventory.connection import connection_of, control_dir, sharing_control_dir
 from deploycheck.inventory.loader import Host
+from deploycheck.transport.answers import ask_controller
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.masters import awaited_marker
-from deploycheck.transport.shell import PersistentShell, ShellBackend
+from deploycheck.transport.shell import COMMAND_TIMEOUT, PersistentShell, ShellBackend
 
 
 @functools.cache
@@ -53,7 +54,13 @@ def testinfra_host(host: Host) -> TestinfraHost:
 def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
     """(rc, stdout, stderr) of each command, in order, in one round trip over
     the host's connection; counted as commands asked ahead (see facts.warmup),
-    or as a control's own commands with ``ahead=False``."""
+    or as a control's own commands with ``ahead=False``. In a worker that
+    shares the run's connections, questions asked ahead go to the controller,
+    which asks each host once for all workers (see transport.answers)."""
+    if ahead and sharing_control_dir():
+        shared = ask_controller(control_dir(), host, commands, COMMAND_TIMEOUT)
+        if shared is not None:
+            return shared
     backend = testinfra_host(host).backend
     (COUNTERS.prefetched if ahead else COUNTERS.commands)[host.name] += len(commands)
     results = backend.run_many(commands) if isinstance(backend, ShellBackend) else [backend.run(c) for c in commands]
