@@ -17,7 +17,7 @@ from deploycheck import readiness
 from deploycheck.control import control_of
 from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles
-from deploycheck.inventory.connection import control_dir, share_control_dir
+from deploycheck.inventory.connection import Ssh, connection_of, control_dir, share_control_dir
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
@@ -35,6 +35,7 @@ WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 REDACTOR_KEY = pytest.StashKey[Redactor]()
 WAIT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[str]()
+LOADED_KEY = pytest.StashKey["int | None"]()  # the outcome of loading the inventory: None, or an exit status
 MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
 ANSWERS_KEY = pytest.StashKey[AnswerServer]()  # the controller's answers to the workers' warm-up
 CONTROL_DIR_INPUT = "deploycheck_control_dir"
@@ -83,6 +84,17 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
         config.option.dist = "worksteal"  # idle workers take the controls queued behind a slow one
+    return _load_once(config)
+
+
+def _load_once(config: pytest.Config) -> int | None:
+    """The inventory loaded (once, whichever hook asks first), or the exit status of a bad one."""
+    if LOADED_KEY not in config.stash:
+        config.stash[LOADED_KEY] = _load(config)
+    return config.stash[LOADED_KEY]
+
+
+def _load(config: pytest.Config) -> int | None:
     paths = config.getoption("--inventory")
     if not paths:
         return None
@@ -200,6 +212,9 @@ def pytest_configure(config: pytest.Config) -> None:
                                   "deploycheck-recorder")
     if config.stash[WAIT_KEY]:
         readiness.wait(inv, config.stash[WAIT_KEY])
+    reports = Path(config.getoption("--reports-dir"))
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(reports / "junit.xml")
     if not _runs_controls(config) and _whole_suite(config):
         masters.open_connections(with_roles, reachability)
         config.stash[MASTERS_KEY] = control_dir()
@@ -210,9 +225,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(ANSWERS_KEY, None)
     if server is not None:
         server.close()
-    reports = Path(config.getoption("--reports-dir"))
-    if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(reports / "junit.xml")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` with SSH hosts: one worker more than the CPUs. Workers of
+    a run against far hosts spend their time waiting for answers, and the
+    extra one overlaps those waits; hosts in containers here share the CPUs
+    with the run, so they keep pytest-xdist's count (None)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # the user's own count
+    _load_once(config)  # pytest-xdist may ask before this plugin's pytest_cmdline_main ran
+    inv = config.stash.get(INVENTORY_KEY, None)
+    if inv is None or not any(isinstance(connection_of(h), Ssh) for h in inv.hosts.values()):
+        return None
+    return (os.cpu_count() or 1) + 1
 
 
 @pytest.hookimpl(optionalhook=True)

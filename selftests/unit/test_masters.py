@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from deploycheck import plugin
 from deploycheck.inventory import connection
 from deploycheck.inventory.loader import Host, InventoryError
 from deploycheck.transport import masters
@@ -119,3 +120,26 @@ def test_shell_waits_no_longer_than_its_deadline(tmp_path: Path) -> None:
         shell.close()
     assert time.monotonic() - started < 5
     assert os.path.exists(marker)
+
+
+class _Config:
+    """What the worker-count hook reads of pytest's config: the stash the plugin filled."""
+
+    def __init__(self, inventory: object) -> None:
+        self.stash = pytest.Stash()
+        self.stash[plugin.LOADED_KEY] = None
+        self.stash[plugin.INVENTORY_KEY] = inventory
+
+
+def _inventory(*hosts: Host) -> object:
+    return type("Inv", (), {"hosts": {h.name: h for h in hosts}})()
+
+
+def test_auto_workers_one_more_than_cpus_for_ssh_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    far = _Config(_inventory(Host("proxy", {}), Host("box", {"ansible_connection": "docker"})))
+    near = _Config(_inventory(Host("box", {"ansible_connection": "docker"})))
+    assert plugin.pytest_xdist_auto_num_workers(far) == (os.cpu_count() or 1) + 1
+    assert plugin.pytest_xdist_auto_num_workers(near) is None  # pytest-xdist's own count
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")
+    assert plugin.pytest_xdist_auto_num_workers(far) is None  # the user's count stands
