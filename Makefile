@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 INVENTORY ?=
 STACK ?= idr
 PYTEST_ARGS ?=
-export PYTHONDONTWRITEBYTECODE := 1
+# compiled modules (pytest's rewritten controls too) are kept, but in the venv, never beside the sources
+# or in the stacks' build contexts: every pytest process of a run would otherwise compile them again
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 # self-test runs must not add their summaries to a CI job summary; the healthy controls run does
 NO_JOB_SUMMARY := env -u GITHUB_STEP_SUMMARY
 
