@@ -20,6 +20,7 @@ from pathlib import Path
 
 from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
 from deploycheck.inventory.loader import Host
+from deploycheck.transport.shell import failure_note
 
 SHARING_WORKERS = 8  # sshd allows 10 sessions per connection (MaxSessions): the controller, 8 workers, a spare
 MARKER_SUFFIX = ".opening"
@@ -49,7 +50,8 @@ def open_connections(nodes: Iterable[Host], connect: Callable[[Host], object],
                  others_too: bool = False) -> list[threading.Thread]:
     """Log in to every SSH host at once (``connect`` opens the host's shell,
     whose ssh becomes the master); each host's marker exists from before its
-    login starts until it has succeeded or failed. A host reached through a
+    login starts until it has succeeded or failed (then a note beside it
+    holds the cause, see ``shell.failure_note``). A host reached through a
     jump host that is also being opened waits for it, then rides its
     connection: one login on the jump host, not one per host behind it.
     ``others_too``: the hosts reached otherwise (docker, local) are opened
@@ -76,7 +78,9 @@ def _open(node: Host, marker: Path | None, connect: Callable[[Host], object]) ->
         jump = marker_of(node, jump=True) if marker is not None else None
         if jump != marker:
             _wait_while(jump, JUMP_WAIT_S)
-        connect(node)
+        cause = connect(node)
+        if marker is not None and isinstance(cause, str):  # the workers report it rather than wait as long again
+            failure_note(marker).write_text(cause.removeprefix(f"{node.name}: unreachable (").removesuffix(")") + "\n")
     finally:
         if marker is not None:
             marker.unlink(missing_ok=True)

@@ -44,6 +44,12 @@ DROPPED_SIGNS = ("Connection closed by", "kex_exchange_identification", "Connect
 _OPENING = threading.BoundedSemaphore(OPENING_AT_ONCE)
 
 
+def failure_note(awaited: Path) -> Path:
+    """Where the process that opened the shared connection leaves the cause
+    when it could not (see ``PersistentShell.awaited``)."""
+    return awaited.with_name(awaited.name + ".failed")
+
+
 class ShellClosedError(RuntimeError):
     """The connection ended; the message carries its last error line."""
 
@@ -55,6 +61,7 @@ class PersistentShell:
         self.argv = argv
         self.label = label
         self.awaited = awaited  # while this file exists, another process is opening the connection to share
+        self._first = True  # only a first connection heeds that process's failure (see failure_note)
         self._proc: subprocess.Popen[bytes] | None = None
         self._errors: Any = None
         self._buf = bytearray()
@@ -151,7 +158,12 @@ class PersistentShell:
         server dropped before login (sshd's MaxStartups does that to a burst
         of connections, through a jump host too) is tried again, briefly."""
         deadline = time.monotonic() + timeout
-        self._await(deadline)
+        if self._first and self.awaited is not None:
+            self._first = False
+            self._await(deadline)
+            note = failure_note(self.awaited)
+            if note.exists():  # the run's own login failed just now: its cause, without waiting as long again
+                raise ShellClosedError(note.read_text(errors="replace").strip()[:300] or "connection failed")
         for attempt in range(1, CONNECT_TRIES + 1):
             with _OPENING:
                 try:

@@ -16,7 +16,7 @@ from deploycheck import plugin
 from deploycheck.inventory import connection
 from deploycheck.inventory.loader import Host, InventoryError
 from deploycheck.transport import masters
-from deploycheck.transport.shell import PersistentShell
+from deploycheck.transport.shell import PersistentShell, ShellClosedError, failure_note
 
 
 @pytest.fixture
@@ -83,6 +83,19 @@ def test_marker_goes_when_login_fails(own_folder: Path, tmp_path: Path) -> None:
     for thread in masters.open_connections([bastion], refuse):
         thread.join(timeout=10)
     assert not list(own_folder.glob("*" + masters.MARKER_SUFFIX))
+    marker = masters.marker_of(bastion)
+    assert failure_note(marker).read_text() == "no route\n"  # the cause, for the workers
+
+
+def test_a_worker_reports_the_failed_login_at_once(tmp_path: Path) -> None:
+    marker = tmp_path / "socket.opening"
+    failure_note(marker).write_text("ssh: connect to host 192.0.2.10 port 22: Connection timed out\n")
+    shell = PersistentShell(["sleep", "30"], "far", awaited=marker)  # would hang if it were started
+    started = time.monotonic()
+    with pytest.raises(ShellClosedError, match="Connection timed out"):
+        shell.run("true", timeout=20)
+    assert time.monotonic() - started < 2
+    shell.close()
 
 
 def test_a_worker_marks_nothing(own_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
