@@ -73,7 +73,8 @@ def repeated(times: int, *args: str) -> tuple[float, list[float], dict[str, Any]
 
 def per_host(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Remote commands per host and the most connections (shells) and tunnels
-    (database relays) any one worker opened to it."""
+    (database relays) any one process (a worker, or pytest-xdist's controller)
+    opened to it."""
     run = report["run"]
     shells, tunnels = run.get("connections", {}), run.get("tunnels", {})
     hosts = sorted(set(run.get("remote_commands", {})) | set(shells))
@@ -242,9 +243,10 @@ def table(result: dict[str, Any]) -> str:
         parts = ", ".join(f"{k} {v} s" for k, v in cold.items() if k != "total")
         rows.append(("cold image build", f"{cold['total']} s ({parts})", ""))
     lines = [f"{a:<36} {b:<44} {c}" for a, b, c in rows]
-    lines.append("per host (parallel run): remote commands; connections and database tunnels per worker (most)")
+    lines.append("per host (parallel run): remote commands; connections and database tunnels per process (most), "
+                 "the processes being the workers and, with SSH hosts or the warm-up answered once, the controller")
     lines += [f"  {h:<22} {v['commands']:>4} commands  {v['connections_per_worker_max']} connection x "
-              f"{v['workers']} worker(s)  {v['tunnels_per_worker_max']} tunnel(s)"
+              f"{v['workers']} process(es)  {v['tunnels_per_worker_max']} tunnel(s)"
               for h, v in serial["per_host_parallel"].items()]
     lines.append("goals: " + ", ".join(f"{k} {'met' if ok else 'MISSED'}" for k, ok in result["verdict"].items()))
     return "\n".join(lines)
