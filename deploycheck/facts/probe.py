@@ -21,11 +21,12 @@ _NEEDS_NC = "command -v nc >/dev/null || { echo 'nc not found' >&2; exit 127; };
 def _resolve(address: str, var: str) -> str:
     """The address's IPs into ``$var``, looked up once (getent), in the
     resolver's order; a name that does not resolve leaves it empty. Without
-    getent, nc looks the name up itself. One lookup a target, not one a
+    getent (or awk to read it), nc looks the name up itself. One lookup a target, not one a
     port: a burst of lookups at once makes some resolvers drop replies, and
     each dropped one costs the resolver's 5 s retry."""
     quoted = shlex.quote(address)
-    return (f"if command -v getent >/dev/null; then {var}=$(getent ahosts -- {quoted} 2>/dev/null | "
+    return (f"if command -v getent >/dev/null && command -v awk >/dev/null; then "
+            f"{var}=$(getent ahosts -- {quoted} 2>/dev/null | "
             f"awk '!seen[$1]++ {{print $1}}'); else {var}={quoted}; fi; ")
 
 

@@ -75,8 +75,9 @@ class AnswerServer:
 
     def _serve(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rb") as reader, conn.makefile("wb") as writer:
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            if struct.unpack("3i", creds)[1] != os.getuid():
+            peer = getattr(socket, "SO_PEERCRED", None)  # Linux; elsewhere the private folder alone keeps others out
+            if peer is not None and struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, peer,
+                                                                        struct.calcsize("3i")))[1] != os.getuid():
                 return
             for _ in range(MAX_REQUESTS_PER_CONNECTION):
                 line = reader.readline(MAX_REQUEST_BYTES + 1)

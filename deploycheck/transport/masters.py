@@ -20,11 +20,10 @@ from pathlib import Path
 
 from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
 from deploycheck.inventory.loader import Host
-from deploycheck.transport.shell import failure_note
+from deploycheck.transport.shell import failure_note, wait_while_exists
 
 SHARING_WORKERS = 8  # sshd allows 10 sessions per connection (MaxSessions): the controller, 8 workers, a spare
 MARKER_SUFFIX = ".opening"
-POLL_S = 0.02
 JUMP_WAIT_S = 30.0  # at most, for the jump host's own login
 
 
@@ -36,14 +35,6 @@ def marker_of(node: Host, jump: bool = False) -> Path | None:
         return None
     socket = connection.jump_socket(node) if jump else connection.control_socket(node)
     return socket.with_name(socket.name + MARKER_SUFFIX) if socket is not None else None
-
-
-def _wait_while(marker: Path | None, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / POLL_S) + 1):  # bounded in count and in time
-        if marker is None or not marker.exists() or time.monotonic() > deadline:
-            return
-        time.sleep(POLL_S)
 
 
 def open_connections(nodes: Iterable[Host], connect: Callable[[Host], object],
@@ -77,7 +68,7 @@ def _open(node: Host, marker: Path | None, connect: Callable[[Host], object]) ->
     try:
         jump = marker_of(node, jump=True) if marker is not None else None
         if jump != marker:
-            _wait_while(jump, JUMP_WAIT_S)
+            wait_while_exists(jump, time.monotonic() + JUMP_WAIT_S)
         cause = connect(node)
         if marker is not None and isinstance(cause, str):  # the workers report it rather than wait as long again
             failure_note(marker).write_text(cause.removeprefix(f"{node.name}: unreachable (").removesuffix(")") + "\n")

@@ -44,6 +44,14 @@ DROPPED_SIGNS = ("Connection closed by", "kex_exchange_identification", "Connect
 _OPENING = threading.BoundedSemaphore(OPENING_AT_ONCE)
 
 
+def wait_while_exists(path: Path | None, deadline: float) -> None:
+    """Poll until ``path`` is gone or ``deadline`` (monotonic) passes; bounded in count and time."""
+    for _ in range(int(max(0.0, deadline - time.monotonic()) / AWAIT_POLL_S) + 1):
+        if path is None or not path.exists() or time.monotonic() > deadline:
+            return
+        time.sleep(AWAIT_POLL_S)
+
+
 def failure_note(awaited: Path) -> Path:
     """Where the process that opened the shared connection leaves the cause
     when it could not (see ``PersistentShell.awaited``)."""
@@ -160,7 +168,7 @@ class PersistentShell:
         deadline = time.monotonic() + timeout
         if self._first and self.awaited is not None:
             self._first = False
-            self._await(deadline)
+            wait_while_exists(self.awaited, deadline)  # the process logging in finishes; this becomes a channel
             note = failure_note(self.awaited)
             if note.exists():  # the run's own login failed just now: its cause, without waiting as long again
                 raise ShellClosedError(note.read_text(errors="replace").strip()[:300] or "connection failed")
@@ -174,15 +182,6 @@ class PersistentShell:
                     if attempt == CONNECT_TRIES or not dropped or time.monotonic() > deadline:
                         raise
             time.sleep(0.2 * attempt + random.random() * 0.3)
-
-    def _await(self, deadline: float) -> None:
-        """Let the process that is logging in to the host finish, so this
-        connection becomes a channel on its connection (bounded by the
-        connect deadline; a marker that stays is waited out, not obeyed)."""
-        for _ in range(int(CONNECT_TIMEOUT / AWAIT_POLL_S) + 1):
-            if self.awaited is None or not self.awaited.exists() or time.monotonic() > deadline:
-                return
-            time.sleep(AWAIT_POLL_S)
 
     def _connect(self, timeout: float) -> None:
         """Open the connection and wait for the shell's first answer; whatever
