@@ -24,7 +24,7 @@ from deploycheck.report import recorder, waivers
 from deploycheck.report.records import private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
-from deploycheck.transport import masters
+from deploycheck.transport import http, masters
 from deploycheck.transport.answers import AnswerServer
 from deploycheck.transport.counters import COUNTERS, RunCounters
 from deploycheck.transport.remote import reachability, run_many
@@ -39,6 +39,7 @@ LOADED_KEY = pytest.StashKey["int | None"]()  # the outcome of loading the inven
 MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
 ANSWERS_KEY = pytest.StashKey[AnswerServer]()  # the controller's answers to the workers' warm-up
 CONTROL_DIR_INPUT = "deploycheck_control_dir"
+RUN_ID_INPUT = "deploycheck_run_id"
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -203,6 +204,7 @@ def pytest_configure(config: pytest.Config) -> None:
     mask_log_records(config.stash[REDACTOR_KEY])
     with_roles = [h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles)]
     if hasattr(config, "workerinput"):
+        http.adopt_run_id(config.workerinput.get(RUN_ID_INPUT))
         _share_connections(config.workerinput)
     if _runs_controls(config) and _whole_suite(config):
         warmup.connect_early(with_roles)
@@ -244,8 +246,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: object) -> None:
-    """pytest-xdist's controller starting a worker: hand it the folder of
-    the SSH connections it opened (see deploycheck.transport.masters)."""
+    """pytest-xdist's controller starting a worker: hand it the run's id
+    (see transport.http.adopt_run_id) and the folder of the SSH connections
+    it opened (see deploycheck.transport.masters)."""
+    node.workerinput[RUN_ID_INPUT] = http.RUN_ID  # type: ignore[attr-defined]
     folder = node.config.stash.get(MASTERS_KEY, None)  # type: ignore[attr-defined]
     if folder is not None:
         node.workerinput[CONTROL_DIR_INPUT] = str(folder)  # type: ignore[attr-defined]

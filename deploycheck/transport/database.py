@@ -4,6 +4,11 @@ One tunnel and one session per host, user and process, reused by every
 control that needs them (each control gets it reset to the role's defaults,
 and checked alive first):
 a run then opens one database connection per worker instead of one per control.
+
+Sessions are in autocommit mode: over a slow link each statement is a round
+trip, and psycopg2's implicit BEGIN and its reset (three statements) would
+double what a control's own queries cost. A control that must not change
+data runs its statement through ``rolled_back``.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
     tunnel, conn = held[:2] if held is not None else _open(db_node, user, password)
     try:
         yield conn
-        conn.reset()  # roll back, RESET ALL: the next control starts from the role's defaults
+        _reset(conn)
     except BaseException:
         _close(tunnel, conn)
         raise
@@ -51,6 +56,31 @@ def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> p
             _close(tunnel, conn)
         else:
             _IDLE[key] = (tunnel, conn, time.monotonic())
+
+
+RESET = "ROLLBACK; RESET ALL; SET SESSION AUTHORIZATION DEFAULT"  # one round trip; the rollback only warns if idle
+
+
+def _reset(conn: Any) -> None:
+    """The next control starts from the role's defaults, outside any
+    transaction, in autocommit mode, whatever this one did."""
+    if not conn.autocommit:  # the control turned it off: psycopg2 ends its transaction first
+        conn.rollback()
+        conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(RESET)
+
+
+def rolled_back(conn: Any, statement: str) -> None:
+    """Run ``statement`` inside a transaction that is always rolled back: it
+    raises as the server refuses it, and changes nothing if it is allowed
+    (two round trips: BEGIN travels with the statement)."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"BEGIN; {statement}")
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("ROLLBACK")
 
 
 def _usable(tunnel: Tunnel, conn: Any, parked: float) -> bool:
@@ -66,7 +96,6 @@ def _alive(conn: Any) -> bool:
     try:
         with conn.cursor() as cur:
             cur.execute("select 1")
-        conn.rollback()
         return True
     except psycopg2.Error:
         return False
@@ -78,6 +107,7 @@ def _open(db_node: Host, user: str, password: str | None) -> tuple[Tunnel, Any]:
     try:
         conn = psycopg2.connect(host=host, port=port, dbname=expect(db_node, "db_name"), user=user,
                                 password=password, connect_timeout=10, application_name="deploycheck")
+        conn.autocommit = True
     except BaseException:
         tunnel.close()
         raise

@@ -4,7 +4,6 @@ The one way controls send HTTP from a host."""
 
 from __future__ import annotations
 
-import os
 import shlex
 from dataclasses import dataclass, field
 
@@ -48,9 +47,9 @@ def _command(url: str, method: str, timeout: float, data: str | None, follow: bo
 
 def observation_command(url: str, method: str = "GET", timeout: float = 10) -> str:
     """The command of a read-only request whose answer is a host fact (a
-    health check, a version footer): the same string each time in a
-    process, so it is asked once and can be asked ahead. Its marker names
-    the process, not the request: no control looks for it in a log."""
+    health check, a version footer): the same string in every process of
+    a run, so it is asked once per run and can be asked ahead. Its marker
+    names the run, not the request: no control looks for it in a log."""
     if method not in ("GET", "HEAD", "OPTIONS"):
         raise ValueError(f"{method} is not a read-only method")
     cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {_fact_marker()}",
@@ -64,7 +63,7 @@ def parse(node: Host, url: str, rc: int, raw: str, stderr: str) -> HostResponse:
 
 
 def _fact_marker() -> str:
-    return f"dc-{http.RUN_ID}-{os.getpid()}-fact"
+    return f"dc-{http.RUN_ID}-fact"
 
 
 def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,

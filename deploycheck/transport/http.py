@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,17 @@ from deploycheck.transport.counters import COUNTERS
 
 _counter = itertools.count(1)
 _COUNT_LOCK = threading.Lock()
-RUN_ID = uuid.uuid4().hex[:12]
+RUN_ID = uuid.uuid4().hex[:12]  # the run's: xdist workers adopt the controller's
+_RUN_ID_SHAPE = re.compile(r"[0-9a-f]{12}")
+
+
+def adopt_run_id(value: object) -> None:
+    """Take the controller's run id, so that what a marker of this run
+    names the same in every worker is asked only once per run (see
+    hostcurl.observation_command); anything else leaves this process's own."""
+    global RUN_ID
+    if isinstance(value, str) and _RUN_ID_SHAPE.fullmatch(value):
+        RUN_ID = value
 
 
 def next_marker() -> str:

@@ -73,8 +73,7 @@ def test_change_visible_after_refresh(node: Host, proxy: Proxy, public_cookies: 
 
     def rename(name: str) -> None:
         with connect(db, expect(db, "db_user"), expect(db, "db_password")) as conn, conn.cursor() as cur:
-            cur.execute("update image set name = %s where id = %s", (name, image_id))
-            conn.commit()
+            cur.execute("update image set name = %s where id = %s", (name, image_id))  # autocommit
 
     request.addfinalizer(lambda: rename(before))
     rename(new_name)

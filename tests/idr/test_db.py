@@ -15,7 +15,7 @@ import pytest
 from deploycheck.control import control
 from deploycheck.facts import hostfacts
 from deploycheck.inventory.variables import expect
-from deploycheck.transport.database import connect
+from deploycheck.transport.database import connect, rolled_back
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -87,13 +87,10 @@ def test_readonly_role_cannot_write(node: Host) -> None:
     with _readonly(node) as conn:
         for table, sql in attempts.items():
             try:
-                with conn.cursor() as cur:
-                    cur.execute(sql)
+                rolled_back(conn, sql)
                 writable.append(table)
             except psycopg2.errors.InsufficientPrivilege:
                 pass
-            finally:
-                conn.rollback()
     assert not writable, f"{node.name}: role {expect(node, 'readonly_db_user')} may write {writable}"
 
 
