@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import requests
 
-from deploycheck.facts.accesslog import LogEntry, entries_for, entry_for
+from deploycheck.facts.accesslog import LogEntry, LogLineNotFoundError, entries_for, entry_for, lookup
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
@@ -25,6 +25,15 @@ _AHEAD_LOCK = threading.Lock()
 def _key(proxy: Proxy, path: str, cookies: dict[str, str] | None) -> tuple:
     sent = proxy.cookies if cookies is None else cookies
     return proxy.via.name, proxy.client.base_url, path, None if sent is None else tuple(sorted(sent.items()))
+
+
+def _answer(pair: tuple[Sent, Sent], statuses: dict[str, str | BaseException]) -> Twice | BaseException:
+    """A probe's ``twice`` answer from its two requests' statuses, or the error of either."""
+    first, second = (statuses[s.marker] for s in pair)
+    for status in (first, second):
+        if isinstance(status, BaseException):
+            return status
+    return str(first), str(second), pair[1].response.status_code
 
 
 @dataclass(frozen=True)
@@ -82,19 +91,37 @@ class Proxy:
         entries = entries_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
         return [e.cache for e in entries]
 
+    def statuses_each(self, sent: list[Sent]) -> list[str | LogLineNotFoundError]:
+        """Like ``statuses``, but a request whose status cannot be read gets
+        its error in its place (the log read once for requests that
+        different controls judge)."""
+        header = expect(self.via, "cache_status_header")
+        if header:
+            return [s.response.headers.get(header, "-") for s in sent]
+        found = lookup(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
+        return [e if isinstance(e, LogLineNotFoundError) else e.cache for e in found]
+
     def ask_ahead(self, probes: list[tuple[str, dict[str, str] | None]]) -> None:
         """Run these ``twice`` probes now, all at the same time (each on its own
-        fresh URL, so they cannot meet in the cache); the controls asking them
-        later get the answers. A probe asked again runs again."""
-        def probe(item: tuple[str, dict[str, str] | None]) -> Twice | BaseException:
+        fresh URL, so they cannot meet in the cache), then read how the cache
+        served all of them at once; the controls asking them later get the
+        answers. A probe asked again runs again."""
+        def pair(item: tuple[str, dict[str, str] | None]) -> tuple[Sent, Sent] | OSError:
+            url = self.fresh(item[0])
             try:
-                return self._twice(*item)
-            except (AssertionError, OSError) as exc:  # the control that asks it reports it
+                return self.send(url, item[1]), self.send(url, item[1])
+            except OSError as exc:  # the control that asks it reports it
                 return exc
 
-        answers = at_once(probe, probes)
+        sent = at_once(pair, probes, limit=len(probes))
+        asked = [s for p in sent if not isinstance(p, BaseException) for s in p]
+        try:
+            statuses = dict(zip((s.marker for s in asked), self.statuses_each(asked), strict=True)) if asked else {}
+        except (AssertionError, OSError) as exc:  # the log unreadable: every probe's control reports it
+            statuses = {s.marker: exc for s in asked}
         with _AHEAD_LOCK:
-            for (path, cookies), answer in zip(probes, answers, strict=True):
+            for (path, cookies), p in zip(probes, sent, strict=True):
+                answer = p if isinstance(p, BaseException) else _answer(p, statuses)
                 _AHEAD.setdefault(_key(self, path, cookies), answer)
 
     def twice(self, path: str, cookies: dict[str, str] | None = None) -> Twice:

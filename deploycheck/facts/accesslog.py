@@ -46,6 +46,17 @@ def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogE
 def entries_for(host, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry]:
     """The entries of several requests, in the order of ``markers``, read
     with one command (one round trip) while they are all there."""
+    entries = lookup(host, log_path, markers, deadline_s)
+    for entry in entries:
+        if isinstance(entry, LogLineNotFoundError):
+            raise entry
+    return entries  # type: ignore[return-value]
+
+
+def lookup(host, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry | LogLineNotFoundError]:
+    """Like ``entries_for``, but a request whose line is missing or unreadable
+    gets its own error in its place, and the others their entries: one
+    read serves requests that different controls judge."""
     end = time.monotonic() + deadline_s
     patterns = " ".join(f"-e {shlex.quote(m + chr(34))}" for m in markers)  # the marker ends the quoted User-Agent
     command = f"grep -F {patterns} -- {shlex.quote(log_path)} | tail -n {4 * len(markers)}"
@@ -55,18 +66,15 @@ def entries_for(host, log_path: str, markers: list[str], deadline_s: float = 3.0
             for m in markers:
                 if m + '"' in line:
                     found[m] = line  # the last line carrying the marker wins
-        if all(m in found for m in markers):
+        if all(m in found for m in markers) or time.monotonic() > end:
             break
-        if time.monotonic() > end:
-            missing = [m for m in markers if m not in found]
-            raise LogLineNotFoundError(f"no line for request {missing[0]} in {log_path} within {deadline_s:.0f} s")
         time.sleep(0.05)
-    else:
-        raise LogLineNotFoundError(f"no line for request {markers[0]} in {log_path}")
-    entries = []
+    entries: list[LogEntry | LogLineNotFoundError] = []
     for m in markers:
-        entry = parse_line(found[m])
-        if entry is None:
-            raise LogLineNotFoundError(f"access log line for {m} has an unknown format: {found[m][:200]}")
-        entries.append(entry)
+        if m not in found:
+            entries.append(LogLineNotFoundError(f"no line for request {m} in {log_path} within {deadline_s:.0f} s"))
+        elif (entry := parse_line(found[m])) is None:
+            entries.append(LogLineNotFoundError(f"access log line for {m} has an unknown format: {found[m][:200]}"))
+        else:
+            entries.append(entry)
     return entries

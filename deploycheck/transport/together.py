@@ -14,14 +14,17 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 LIMIT = 8
+MAX_LIMIT = 16  # a caller's own bound may be higher than LIMIT, never than this
 
 
-def at_once(call: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``[call(item) for item in items]``, the calls made concurrently; the
-    first exception raised is raised here, after every call has ended."""
+def at_once(call: Callable[[T], R], items: Iterable[T], limit: int = LIMIT) -> list[R]:
+    """``[call(item) for item in items]``, the calls made concurrently (at
+    most ``limit`` at a time, itself at most ``MAX_LIMIT``); the first
+    exception raised is raised here, after every call has ended."""
     todo = list(items)
     if len(todo) < 2:
         return [call(item) for item in todo]
-    with ThreadPoolExecutor(max_workers=min(LIMIT, len(todo)), thread_name_prefix="together") as pool:
+    workers = max(1, min(limit, MAX_LIMIT, len(todo)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="together") as pool:
         futures = [pool.submit(call, item) for item in todo]
         return [f.result() for f in futures]
