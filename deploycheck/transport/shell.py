@@ -36,6 +36,7 @@ _PRELUDE = ('umask 077; dc_dir=$(mktemp -d 2>/dev/null) || { dc_dir=/tmp/.deploy
             "|| exit 97; trap 'rm -rf \"$dc_dir\"' EXIT\n")
 CONNECT_TIMEOUT = 60.0  # from starting the connection to the shell's first answer
 PIPELINE_BYTES = 16_384  # command text sent ahead of the answers, at most
+MAX_OUTPUT_BYTES = 64 << 20  # a command's stdout, and its stderr, at most
 # sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once, retry a dropped one
 OPENING_AT_ONCE = 6
 CONNECT_TRIES = 3
@@ -60,6 +61,10 @@ def failure_note(awaited: Path) -> Path:
 
 class ShellClosedError(RuntimeError):
     """The connection ended; the message carries its last error line."""
+
+
+class OutputTooLargeError(ShellClosedError):
+    """A command's answer exceeded ``MAX_OUTPUT_BYTES``: the connection is dropped, memory stays bounded."""
 
 
 class PersistentShell:
@@ -107,10 +112,12 @@ class PersistentShell:
                 raise ValueError("stdin holds the end marker")
             feed, source = f"cat >\"$dc_dir/i\" <<'{end}'\n{stdin}\n{end}\n", "\"$dc_dir/i\""
             clean = "rm -f \"$dc_dir/i\"; "
-        # a subshell, as `sh -c` would be (its own exit, cd, traps and redirections) without starting a program
-        return (f"{feed}( eval {shlex.quote(command)} ) <{source} >\"$dc_dir/o\" 2>\"$dc_dir/e\"; dc_rc=$?; {clean}"
-                f"echo {self._token} $dc_rc $(wc -c <\"$dc_dir/o\") $(wc -c <\"$dc_dir/e\"); "
-                "cat \"$dc_dir/o\" \"$dc_dir/e\"\n")
+        # a subshell, as `sh -c` would be (its own exit, cd, traps and redirections) without starting a program;
+        # stdout goes straight back, ended by the token (random, unknown to the command), stderr by its length:
+        # no program is started to frame an answer unless the command wrote to stderr
+        return (f"{feed}( eval {shlex.quote(command)} ) <{source} 2>\"$dc_dir/e\"; dc_rc=$?; {clean}"
+                f"printf '\\n%s %s ' {self._token} \"$dc_rc\"; "
+                "if [ -s \"$dc_dir/e\" ]; then wc -c <\"$dc_dir/e\"; cat \"$dc_dir/e\"; else echo 0; fi\n")
 
     def _exchange(self, commands: list[tuple[str, str | None]], timeout: float) -> list[tuple[int, bytes, bytes]]:
         with self._lock:
@@ -124,19 +131,24 @@ class PersistentShell:
             try:
                 self._proc.stdin.write(text.encode())
                 self._proc.stdin.flush()
+                ended = b"\n" + self._token.encode() + b" "
                 for _ in commands:
+                    out = self._read_until(ended, deadline)
                     header = self._read_line(deadline).split()
-                    if (len(header) != 4 or header[0] != self._token.encode()
-                            or not all(x.isdigit() for x in header[1:])):
+                    if len(header) != 2 or not all(x.isdigit() for x in header):
                         raise ShellClosedError(f"{self.label}: unexpected reply from the shell: "
                                                f"{b' '.join(header)[:80]!r}")
-                    rc, n_out, n_err = (int(x) for x in header[1:])
-                    body = self._read_exact(n_out + n_err, deadline)
-                    results.append((rc, body[:n_out], body[n_out:]))
+                    rc, n_err = (int(x) for x in header)
+                    if n_err > MAX_OUTPUT_BYTES:
+                        raise OutputTooLargeError(f"{self.label}: a command wrote more than {MAX_OUTPUT_BYTES} bytes")
+                    results.append((rc, out, self._read_exact(n_err, deadline)))
             except BrokenPipeError:
                 cause = self._last_error()
                 self._stop()
                 raise ShellClosedError(cause) from None
+            except OutputTooLargeError:
+                self._stop(kill=True)  # the command may still be writing
+                raise
             except ShellClosedError:
                 self._stop()
                 raise
@@ -248,6 +260,18 @@ class PersistentShell:
         line, _, rest = bytes(self._buf).partition(b"\n")
         self._buf[:] = rest
         return line
+
+    def _read_until(self, end: bytes, deadline: float) -> bytes:
+        """Everything before ``end``, which is consumed too; bounded in size."""
+        start = 0
+        while (at := self._buf.find(end, start)) < 0:
+            if len(self._buf) > MAX_OUTPUT_BYTES:
+                raise OutputTooLargeError(f"{self.label}: a command wrote more than {MAX_OUTPUT_BYTES} bytes")
+            start = max(0, len(self._buf) - len(end) + 1)
+            self._fill(deadline)
+        data = bytes(self._buf[:at])
+        del self._buf[:at + len(end)]
+        return data
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
         while len(self._buf) < n:

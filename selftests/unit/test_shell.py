@@ -7,8 +7,9 @@ import pytest
 
 from deploycheck.inventory.loader import Host
 from deploycheck.transport import remote
+from deploycheck.transport import shell as shell_module
 from deploycheck.transport.counters import COUNTERS
-from deploycheck.transport.shell import PersistentShell, ShellBackend, ShellClosedError
+from deploycheck.transport.shell import OutputTooLargeError, PersistentShell, ShellBackend, ShellClosedError
 
 
 @pytest.fixture
@@ -36,6 +37,29 @@ def test_one_connection_for_many_commands(shell: PersistentShell) -> None:
 def test_large_output(shell: PersistentShell) -> None:
     rc, out, err = shell.run("head -c 1000000 /dev/zero | tr '\\0' x; echo done >&2")
     assert (rc, len(out), err) == (0, 1_000_000, b"done\n")
+
+
+def test_stdout_that_looks_like_a_frame_is_still_the_commands(shell: PersistentShell) -> None:
+    """stdout travels unframed, ended by the connection's random token: a
+    command printing another token, trailing newlines or nothing at all
+    gets exactly its bytes back, and the next command starts clean."""
+    forged = "printf '\\ndeploycheck-0123456789abcdef 0 0\\n'"
+    assert shell.run(forged) == (0, b"\ndeploycheck-0123456789abcdef 0 0\n", b"")
+    assert shell.run("printf 'a\\n\\n'") == (0, b"a\n\n", b"")
+    assert shell.run("true") == (0, b"", b"")
+    assert shell.run("cat", stdin="line\nsecret") == (0, b"line\nsecret\n", b"")
+    rc, out, _ = shell.run("head -c 200000 /dev/zero | tr '\\0' y; printf '\\n'")  # the end straddles reads
+    assert (rc, len(out), out[-2:]) == (0, 200_001, b"y\n")
+
+
+def test_an_answer_too_large_drops_the_connection(shell: PersistentShell, monkeypatch) -> None:
+    """Memory stays bounded: past the limit the connection is dropped, and the next command reconnects."""
+    monkeypatch.setattr(shell_module, "MAX_OUTPUT_BYTES", 100_000)
+    with pytest.raises(OutputTooLargeError):
+        shell.run("head -c 1000000 /dev/zero")
+    with pytest.raises(OutputTooLargeError):
+        shell.run("head -c 1000000 /dev/zero >&2")
+    assert shell.run("echo again") == (0, b"again\n", b"")
 
 
 def test_timeout_ends_the_connection_and_the_next_command_reconnects(shell: PersistentShell) -> None:
