@@ -131,7 +131,8 @@ def inventory_paths(node: Host) -> list[str]:
 
 def stat_command(paths: list[str]) -> str:
     quoted = " ".join(shlex.quote(p) for p in paths)
-    return (f"for p in {quoted}; do stat -c '%n|%U|%G|%a|%F|%Y|%s' \"$p\" 2>/dev/null || echo \"$p|-\"; done; "
+    # one stat for every path (one program, not one per path); a path it cannot stat is missing from its output
+    return (f"stat -c '%n|%U|%G|%a|%F|%Y|%s' -- {quoted} 2>/dev/null; "
             "echo '--mounts--'; cat /proc/self/mounts")
 
 
@@ -146,9 +147,7 @@ def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
             name, user, group, mode, kind, mtime, size = parts
             found[name] = PathInfo(name, True, user, group, int(mode, 8), kind, int(mtime), int(size),
                                    name.rstrip("/") in mounted)
-        elif line.endswith("|-"):
-            found[line[:-2]] = PathInfo(line[:-2], False)
-    return found
+    return found | {p: PathInfo(p, False) for p in paths if p not in found}
 
 
 _PATHS: dict[tuple[str, str], PathInfo] = {}

@@ -38,9 +38,14 @@ def listening_tcp(node: Host) -> list[Listener]:
     return found
 
 
+_CGROUP_LINE = re.compile(r"/proc/(?P<pid>\d+)/cgroup:(?P<line>.*)")
+
+
 def cgroups_command(pids: list[int]) -> str:
-    return ("for p in " + " ".join(str(int(p)) for p in sorted(set(pids))) +
-            "; do printf '%s ' $p; grep -m1 -E '(name=systemd|^0::)' /proc/$p/cgroup 2>/dev/null || echo gone; done")
+    """One grep over every process's cgroup file (one program, not one per
+    process): it names each file it matched; a process that has exited has none."""
+    files = " ".join(f"/proc/{int(p)}/cgroup" for p in sorted(set(pids)))
+    return f"grep -H -m1 -E '(name=systemd|^0::)' {files} 2>/dev/null; true"
 
 
 def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
@@ -53,7 +58,7 @@ def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
     out = hostfacts.output(node, cgroups_command(asked))
     found = {}
     for line in out.splitlines():
-        pid, _, cgroup = line.partition(" ")
-        if pid.isdigit() and int(pid) in pids:
-            found[int(pid)] = cgroup.rsplit(":", 1)[-1].strip() if cgroup.strip() != "gone" else "gone"
-    return found
+        match = _CGROUP_LINE.match(line)
+        if match and int(match["pid"]) in pids and int(match["pid"]) not in found:
+            found[int(match["pid"])] = match["line"].rsplit(":", 1)[-1].strip()
+    return found | {pid: "gone" for pid in pids if pid not in found}
