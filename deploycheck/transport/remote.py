@@ -11,7 +11,7 @@ from pathlib import Path
 import testinfra.backend
 from testinfra.host import Host as TestinfraHost
 
-from deploycheck.inventory.connection import connection_of, control_dir, sharing_control_dir
+from deploycheck.inventory.connection import Ssh, connection_of, control_dir, sharing_control_dir
 from deploycheck.inventory.loader import Host
 from deploycheck.transport.answers import ask_controller
 from deploycheck.transport.counters import COUNTERS
@@ -21,11 +21,12 @@ from deploycheck.transport.shell import COMMAND_TIMEOUT, PersistentShell, ShellB
 
 @functools.cache
 def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: str | None,
-            awaited: Path | None) -> TestinfraHost:
+            awaited: Path | None, jump_socket: Path | None) -> TestinfraHost:
     if argv is None:
         backend = testinfra.backend.get_backend("local://")
     else:
-        backend = ShellBackend(PersistentShell(list(argv), name, awaited), sudo=become, sudo_user=become_user)
+        backend = ShellBackend(PersistentShell(list(argv), name, awaited, jump_socket), sudo=become,
+                               sudo_user=become_user)
     host = TestinfraHost(backend)
     backend_run = backend.run
 
@@ -43,12 +44,14 @@ _CREATING = threading.Lock()
 def testinfra_host(host: Host) -> TestinfraHost:
     """The host's testinfra view; every command goes over one connection per
     process (made under a lock: threads asking at once get the same one)."""
-    argv = connection_of(host).shell_argv(host)
+    connection = connection_of(host)
+    argv = connection.shell_argv(host)
     become = str(host.vars.get("ansible_become", False)).lower() in ("true", "yes", "1")
     become_user = host.vars.get("ansible_become_user")
+    jump_socket = connection.jump_socket(host) if isinstance(connection, Ssh) else None
     with _CREATING:
         return _cached(None if argv is None else tuple(argv), host.name, become,
-                       str(become_user) if become_user else None, awaited_marker(host))
+                       str(become_user) if become_user else None, awaited_marker(host), jump_socket)
 
 
 def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:

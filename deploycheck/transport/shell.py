@@ -37,12 +37,21 @@ _PRELUDE = ('umask 077; dc_dir=$(mktemp -d 2>/dev/null) || { dc_dir=/tmp/.deploy
 CONNECT_TIMEOUT = 60.0  # from starting the connection to the shell's first answer
 PIPELINE_BYTES = 16_384  # command text sent ahead of the answers, at most
 MAX_OUTPUT_BYTES = 64 << 20  # a command's stdout, and its stderr, at most
-# sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once, retry a dropped one
+# sshd drops unauthenticated connections beyond MaxStartups (10 by default): open few at once through one
+# sshd (its "door": the host's own, or its jump host's while no shared connection to that exists), retry a dropped one
 OPENING_AT_ONCE = 6
+OPENING_IN_ALL = 24  # and at most this many in all, whatever the doors
 CONNECT_TRIES = 3
 AWAIT_POLL_S = 0.02
 DROPPED_SIGNS = ("Connection closed by", "kex_exchange_identification", "Connection reset by")
-_OPENING = threading.BoundedSemaphore(OPENING_AT_ONCE)
+_DOORS: dict[str, threading.BoundedSemaphore] = {}
+_ALL_DOORS = threading.BoundedSemaphore(OPENING_IN_ALL)
+_DOORS_LOCK = threading.Lock()
+
+
+def _door(name: str) -> threading.BoundedSemaphore:
+    with _DOORS_LOCK:
+        return _DOORS.setdefault(name, threading.BoundedSemaphore(OPENING_AT_ONCE))
 
 
 def wait_while_exists(path: Path | None, deadline: float) -> None:
@@ -70,10 +79,12 @@ class OutputTooLargeError(ShellClosedError):
 class PersistentShell:
     """A shell reached through ``argv`` (``docker exec -i C /bin/sh``, ``ssh H /bin/sh``)."""
 
-    def __init__(self, argv: list[str], label: str, awaited: Path | None = None) -> None:
+    def __init__(self, argv: list[str], label: str, awaited: Path | None = None,
+                 jump_socket: Path | None = None) -> None:
         self.argv = argv
         self.label = label
         self.awaited = awaited  # while this file exists, another process is opening the connection to share
+        self.jump_socket = jump_socket  # the shared connection to the host's jump host, once it exists
         self._first = True  # only a first connection heeds that process's failure (see failure_note)
         self._proc: subprocess.Popen[bytes] | None = None
         self._errors: Any = None
@@ -174,7 +185,7 @@ class PersistentShell:
                         stream.close()
 
     def _start(self, timeout: float) -> None:
-        """Open the connection, a few at a time per process; a connection the
+        """Open the connection, a few at a time per process and sshd; a connection the
         server dropped before login (sshd's MaxStartups does that to a burst
         of connections, through a jump host too) is tried again, briefly."""
         deadline = time.monotonic() + timeout
@@ -185,7 +196,9 @@ class PersistentShell:
             if note.exists():  # the run's own login failed just now: its cause, without waiting as long again
                 raise ShellClosedError(note.read_text(errors="replace").strip()[:300] or "connection failed")
         for attempt in range(1, CONNECT_TRIES + 1):
-            with _OPENING:
+            # through a jump host's shared connection a login is a channel: only the host's own sshd counts it
+            door = self.label if self.jump_socket is None or self.jump_socket.exists() else f"via {self.jump_socket}"
+            with _ALL_DOORS, _door(door):
                 try:
                     self._connect(max(1.0, deadline - time.monotonic()))
                     return
