@@ -137,7 +137,11 @@ def stat_command(paths: list[str]) -> str:
 
 
 def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
-    out = output(node, stat_command(paths))
+    return parse_stats(output(node, stat_command(paths)), paths)
+
+
+def parse_stats(out: str, paths: list[str]) -> dict[str, PathInfo]:
+    """``stat_command``'s answer: each path's facts, missing for one stat did not name."""
     stats, _, mounts = out.partition("--mounts--")
     mounted = {line.split()[1].replace("\\040", " ") for line in mounts.splitlines() if len(line.split()) > 1}
     found: dict[str, PathInfo] = {}

@@ -55,8 +55,12 @@ def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
         return {}
     every = [pid for sock in listening_tcp(node) for _, pid in sock.processes]
     asked = every if set(pids) <= set(every) else pids  # one command for all of a host's listeners
-    out = hostfacts.output(node, cgroups_command(asked))
-    found = {}
+    return parse_cgroups(hostfacts.output(node, cgroups_command(asked)), pids)
+
+
+def parse_cgroups(out: str, pids: list[int]) -> dict[int, str]:
+    """``cgroups_command``'s answer: each pid's cgroup path, ``gone`` for one it did not name."""
+    found: dict[int, str] = {}
     for line in out.splitlines():
         match = _CGROUP_LINE.match(line)
         if match and int(match["pid"]) in pids and int(match["pid"]) not in found:
