@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import requests
 
-from deploycheck.facts.accesslog import LogEntry, LogLineNotFoundError, entries_for, entry_for, lookup
+from deploycheck.facts.accesslog import LogEntry, LogLineNotFoundError, entry_for, lookup
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
@@ -78,18 +78,16 @@ class Proxy:
 
     def status(self, sent: Sent) -> str:
         """How the proxy's cache served that request."""
-        header = expect(self.via, "cache_status_header")
-        if header:
-            return sent.response.headers.get(header, "-")
-        return self.log_entry(sent.marker).cache
+        return self.statuses(sent)[0]
 
     def statuses(self, *sent: Sent) -> list[str]:
-        """How the proxy's cache served each of those requests (the log read once)."""
-        header = expect(self.via, "cache_status_header")
-        if header:
-            return [s.response.headers.get(header, "-") for s in sent]
-        entries = entries_for(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
-        return [e.cache for e in entries]
+        """How the proxy's cache served each of those requests (the log read
+        once); the first that cannot be read raises."""
+        found = self.statuses_each(list(sent))
+        for status in found:
+            if isinstance(status, LogLineNotFoundError):
+                raise status
+        return found  # type: ignore[return-value]
 
     def statuses_each(self, sent: list[Sent]) -> list[str | LogLineNotFoundError]:
         """Like ``statuses``, but a request whose status cannot be read gets

@@ -84,7 +84,7 @@ def rolled_back(conn: Any, statement: str) -> None:
 
 
 def _usable(tunnel: Tunnel, conn: Any, parked: float) -> bool:
-    """Asks the server only after a pause: reset() just succeeded on it when it was parked."""
+    """Asks the server only after a pause: its reset had just succeeded when it was parked."""
     if conn.closed or not tunnel.running():
         return False
     return time.monotonic() - parked < FRESH_S or _alive(conn)
