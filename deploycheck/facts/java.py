@@ -17,7 +17,7 @@ from deploycheck.inventory.loader import Host
 @dataclass(frozen=True)
 class Runtime:
     path: str  # the java binary
-    version: str  # as `java -version` prints it, e.g. 17.0.15 or 1.8.0_392
+    version: str  # as `java -version` prints it (its JDK's release file says the same), e.g. 17.0.15 or 1.8.0_392
     running: bool  # True: a process of the unit runs it; False: the unit's environment names it
 
     @property
@@ -33,8 +33,17 @@ def processes_command(unit: str) -> str:
             "if (x == root) print c}}' | while read c; do echo \"$c $(readlink /proc/$c/exe)\"; done")
 
 
+# The version of the java in $j: the JAVA_VERSION of its JDK's ``release`` file (the JDK's own root,
+# or above ``jre/`` for Java 8), which a JDK ships beside ``bin/``, else what ``$j -version`` prints.
+# Reading the file costs the host two small programs; ``-version`` starts a JVM (some 40 ms of CPU).
+_VERSION_OF_J = (
+    'h=$(readlink -f -- "$j"); case $h in */bin/java) h=${h%/bin/java}; for r in "$h/release" "${h%/jre}/release"; '
+    "do v=$(sed -n 's/^JAVA_VERSION=\\(\"[^\"]*\"\\)$/\\1/p' -- \"$r\" 2>/dev/null); "
+    '[ -n "$v" ] && echo "release version $v" && exit 0; done;; esac; "$j" -version 2>&1; true')
+
+
 def version_command(java: str) -> str:
-    return f"{shlex.quote(java)} -version 2>&1; true"
+    return f"j={shlex.quote(java)}; {_VERSION_OF_J}"
 
 
 def running_java(node: Host, unit: str) -> str | None:
@@ -62,11 +71,11 @@ def java_home(node: Host, unit: str) -> str:
 
 def started_command(home: str) -> str:
     """The java a start script would pick (``$JAVA_HOME/bin/java``, else
-    ``java`` on the PATH) on its first line, then its ``-version``: one
+    ``java`` on the PATH) on its first line, then its version: one
     round trip for what would otherwise be two."""
     pick = (f"test -x {shlex.quote(home + '/bin/java')} && echo {shlex.quote(home + '/bin/java')} || command -v java"
             if home else "command -v java")
-    return f'j=$({pick}); [ -n "$j" ] && echo "$j" && "$j" -version 2>&1; true'
+    return f'j=$({pick}); [ -n "$j" ] || exit 0; echo "$j"; {_VERSION_OF_J}'
 
 
 def second_command(node: Host, unit: str) -> str:

@@ -1,16 +1,19 @@
 """The one-program facts (one stat for many paths, one grep for many
 cgroups) read exactly what the per-item loops they replace read, here on
-this machine's own files and processes; accesslog.lookup gives every
+this machine's own files and processes; a Java runtime's version comes
+from its JDK's release file without starting a JVM, and from ``-version``
+where there is no such file; accesslog.lookup gives every
 request its own entry or error; worker processes adopt only a run id of
 the right shape."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
-from deploycheck.facts import hostfacts, listeners
+from deploycheck.facts import hostfacts, java, listeners
 from deploycheck.facts.accesslog import LogEntry, LogLineNotFoundError, lookup
 from deploycheck.transport import http
 
@@ -69,3 +72,44 @@ def test_a_worker_adopts_only_a_run_id_of_the_right_shape(monkeypatch) -> None:
         assert http.RUN_ID == "0123456789ab"
     http.adopt_run_id("fedcba987654")
     assert http.RUN_ID == "fedcba987654"
+
+
+def _jdk(root: Path, release: str | None, prints: str, bin_dir: str = "bin") -> Path:
+    """A JDK tree whose java only echoes a version (and leaves a mark when it runs)."""
+    exe = root / bin_dir / "java"
+    exe.parent.mkdir(parents=True)
+    exe.write_text(f"#!/bin/sh\ntouch {root}/ran\necho 'openjdk version \"{prints}\"' >&2\n")
+    exe.chmod(0o755)
+    if release is not None:
+        (root / "release").write_text(f'IMPLEMENTOR="Debian"\n{release}\nOS_NAME="Linux"\n')
+    return exe
+
+
+def _version(text: str) -> str | None:
+    found = re.search(r'version "([^"]+)"', text)
+    return found.group(1) if found else None
+
+
+def test_java_version_from_the_release_file_without_starting_java(tmp_path: Path) -> None:
+    exe = _jdk(tmp_path / "jdk-17", 'JAVA_VERSION="17.0.19"', "17.0.19")
+    link = tmp_path / "default-java"
+    link.symlink_to(exe)  # the release file is found beside the real binary, not the link
+    assert _version(_sh(java.version_command(str(link)))) == "17.0.19"
+    assert not (tmp_path / "jdk-17" / "ran").exists()
+    jre8 = _jdk(tmp_path / "jdk-8", 'JAVA_VERSION="1.8.0_392"', "1.8.0_392", bin_dir="jre/bin")
+    assert _version(_sh(java.version_command(str(jre8)))) == "1.8.0_392"  # Java 8: the file is above jre/
+
+
+def test_java_version_falls_back_to_running_java(tmp_path: Path) -> None:
+    """No release file (a bare runtime, a wrapper script), or one without
+    JAVA_VERSION: the runtime is asked itself; a missing java says nothing."""
+    bare = _jdk(tmp_path / "opt-jre8", None, "1.8.0_392")
+    assert _version(_sh(java.version_command(str(bare)))) == "1.8.0_392"
+    assert (tmp_path / "opt-jre8" / "ran").exists()
+    odd = _jdk(tmp_path / "odd", 'JAVA_RUNTIME_VERSION="11"', "11.0.2")
+    assert _version(_sh(java.version_command(str(odd)))) == "11.0.2"
+    assert _version(_sh(java.version_command(str(tmp_path / "none" / "bin" / "java")))) is None
+    home = tmp_path / "home"
+    _jdk(home, 'JAVA_VERSION="21.0.2"', "21.0.2")
+    first, _, rest = _sh(java.started_command(str(home))).partition("\n")
+    assert first == f"{home}/bin/java" and _version(rest) == "21.0.2"
