@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import cpu
 from bench.remote import JUMP_ALIAS, Remote, accepted_logins, remote_idr
 from deploycheck import stack
 
@@ -131,10 +132,11 @@ def measure_remote(times: int) -> dict[str, Any]:
         for _ in range(times):  # paired, one after the other: the machine's drift hits both alike
             zero_all.append(pytest_run(f"--inventory={near.inventory}", "-n", "auto")[0])
             before = accepted_logins(far.ssh_hosts)
-            wall, report = pytest_run(f"--inventory={far.inventory}", "-n", "auto")
+            with cpu.used() as used:
+                wall, report = pytest_run(f"--inventory={far.inventory}", "-n", "auto")
             after = accepted_logins(far.ssh_hosts)
             slow_all.append(wall)
-            reports.append((wall, report | {"logins": {h: after[h] - before[h] for h in far.ssh_hosts}}))
+            reports.append((wall, report | {"logins": {h: after[h] - before[h] for h in far.ssh_hosts}, "cpu": used}))
         zero, slow = statistics.median(zero_all), statistics.median(slow_all)
         slow_report = min(reports, key=lambda r: abs(r[0] - slow))[1]
         say("peer baseline: one host.run per command over SSH")
@@ -149,13 +151,17 @@ def measure_remote(times: int) -> dict[str, Any]:
                "peer_baseline": {**peer, "ratio_to_suite": round(peer["wall_s"] / slow, 2)}}
     say("sixteen read-only servers")
     sixteen = tuple(f"idr-omeroreadonly-{i}" for i in range(1, 17))
-    with stack.scaled_out("idr-ro16") as scale_up, remote_idr(DELAY_MS, readonly=sixteen) as remote:
+    with (stack.scaled_out("idr-ro16") as scale_up, remote_idr(DELAY_MS, readonly=sixteen) as remote,
+          cpu.used(times) as many_cpu):
         many, many_all, many_report = repeated(times, f"--inventory={remote.inventory}", "-n", "auto")
     ratio = many / slow
     scale16 = {"one_readonly_s": round(slow, 2), "sixteen_readonly_s": round(many, 2),
                "sixteen_runs_s": [round(x, 2) for x in many_all], "ratio": round(ratio, 2),
                "goal_ratio": GOALS["scale16_ratio"], "met": ratio <= GOALS["scale16_ratio"],
-               "controls": len(many_report["controls"]), "scale_out_s": round(scale_up, 1)}
+               "controls": len(many_report["controls"]), "scale_out_s": round(scale_up, 1),
+               # CPU seconds per run; the hosts' containers share this machine's CPUs with the suite
+               "cpu": {"cpus": os.cpu_count(), "one_readonly": slow_report["cpu"], "sixteen_readonly": many_cpu,
+                       "floor_ratio": round(many_cpu["floor_s"] / slow, 2)}}
     return {"latency": latency, "scale16": scale16}
 
 
@@ -214,6 +220,12 @@ def measure(times: int, cold: bool) -> dict[str, Any]:
     return result
 
 
+def _cpu_row(cpu: dict[str, Any]) -> str:
+    def one(c: dict[str, Any]) -> str:
+        return f"{c['machine_s']}, {c['hosts_s']}, {c['suite_s']}"
+    return f"1 host: {one(cpu['one_readonly'])}; 16: {one(cpu['sixteen_readonly'])} s"
+
+
 def table(result: dict[str, Any]) -> str:
     suite, serial, scaling = result["suite"], result["serial"], result["scaling"]
     slowest = suite["longest_control"]
@@ -237,6 +249,10 @@ def table(result: dict[str, Any]) -> str:
                                                      result["latency"].get("ssh_logins_per_host", {}).items()), ""),
         ("16 read-only hosts / 1 (50 ms RTT)", f"{result['scale16']['sixteen_readonly_s']} / "
          f"{result['scale16']['one_readonly_s']} s = {result['scale16']['ratio']} x", f"<= {GOALS['scale16_ratio']} x"),
+        ("  CPU per run: machine, hosts, suite", _cpu_row(result["scale16"]["cpu"]), ""),
+        ("  16 hosts' CPU floor / 1 host's wall", f"{result['scale16']['cpu']['sixteen_readonly']['floor_s']} / "
+         f"{result['scale16']['one_readonly_s']} s = {result['scale16']['cpu']['floor_ratio']} x",
+         f"{result['scale16']['cpu']['cpus']} CPUs"),
     ]
     if "cold_build_s" in result:
         cold = result["cold_build_s"]
