@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, probe, sshd, systemd
+from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import masters
@@ -102,7 +103,14 @@ def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
     """Open the hosts' connections while pytest still collects: over a slow
     link an SSH login through a jump host costs a dozen round trips, which
     then overlap with collection instead of delaying the first control
-    (hosts behind a jump host ride its connection, see transport.masters)."""
+    (hosts behind a jump host ride its connection, see transport.masters).
+    A worker that rides the controller's SSH connections has no login to
+    hide: its session on such a host costs one round trip and is opened when
+    a control first needs it, not on every host by every worker (most
+    controls of a host read the answers the controller gathered, and each
+    unused session costs the host a shell and the controller an ssh)."""
+    if sharing_control_dir():
+        nodes = [node for node in nodes if not isinstance(connection_of(node), Ssh)]
     return masters.open_connections(nodes, reachability, others_too=True)
 
 
