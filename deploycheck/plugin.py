@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,8 +84,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
-        config.option.dist = "worksteal"  # idle workers take the controls queued behind a slow one
+        _schedule_by_twos(config)
     return _load_once(config)
+
+
+def _schedule_by_twos(config: pytest.Config) -> None:
+    """Controls go to the workers two at a time, as they finish: no control
+    waits behind a slow one on a busy worker while another idles. pytest-xdist's
+    worksteal hands each worker a third of the run at once, the slow control
+    first and the next in line right behind it, and steals only from the
+    back of a queue; with many hosts that queue was the run's tail. The
+    user's own --dist and --maxschedchunk are kept."""
+    config.option.dist = "load"
+    if getattr(config.option, "maxschedchunk", None) is None:
+        config.option.maxschedchunk = 2
 
 
 def _load_once(config: pytest.Config) -> int | None:
@@ -340,18 +352,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     warmup.start(nodes, outside[0] if outside else None, probes)
 
 
-def _declared(items: list[pytest.Item], name: str) -> list[tuple[Host, list]]:
-    """What the selected controls' modules declare they will observe, by
-    their function ``name(node)``, once per module and host. A value that
-    does not render is left for the control to report."""
+def _declarers(items: list[pytest.Item], name: str) -> list[tuple[Host, Callable[[Host], Iterable]]]:
+    """The selected controls' modules' functions ``name(node)``, once per module and host."""
     seen: set[tuple[str, str]] = set()
-    found: list[tuple[Host, list]] = []
+    found = []
     for item in items:
         node = item.callspec.params.get("node") if getattr(item, "callspec", None) is not None else None
         declare = getattr(getattr(item, "module", None), name, None)
         if not isinstance(node, Host) or not callable(declare) or (item.module.__name__, node.name) in seen:
             continue
         seen.add((item.module.__name__, node.name))
+        found.append((node, declare))
+    return found
+
+
+def _declared(items: list[pytest.Item], name: str) -> list[tuple[Host, list]]:
+    """What the selected controls' modules declare they will observe, by
+    their function ``name(node)``. A value that does not render is left for
+    the control to report."""
+    found: list[tuple[Host, list]] = []
+    for node, declare in _declarers(items, name):
         try:
             found.append((node, list(declare(node))))
         except (RenderError, KeyError, TypeError, ValueError):
@@ -361,9 +381,13 @@ def _declared(items: list[pytest.Item], name: str) -> list[tuple[Host, list]]:
 
 def _declare_ahead(items: list[pytest.Item]) -> None:
     """Each selected control module's ``ahead(node)``: the read-only host
-    facts its controls will read, asked in the host's first exchange."""
+    facts its controls will read, asked in the host's first exchange; and
+    its ``ahead_then(node)``: those built from the first answers, asked in
+    the second."""
     for node, commands in _declared(items, "ahead"):
         warmup.declare(node, commands)
+    for node, later in _declarers(items, "ahead_then"):
+        warmup.declare_then(node, later)
 
 
 _REPORTED = RunCounters()  # this process's counts already sent with a report

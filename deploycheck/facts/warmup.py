@@ -26,12 +26,27 @@ from deploycheck.transport import masters
 from deploycheck.transport.remote import reachability, run_many
 
 _DECLARED: dict[str, list[str]] = {}  # commands the selected control modules declare they read, by host
+_DECLARED_THEN: dict[str, list[Callable[[Host], Iterable[str]]]] = {}  # ...and those built from the first answers
 
 
 def declare(node: Host, commands: Iterable[str]) -> None:
     """Commands a control module says its controls will read on ``node``
     through ``hostfacts`` (its ``ahead(node)``): asked in the first exchange."""
     _DECLARED.setdefault(node.name, []).extend(commands)
+
+
+def declare_then(node: Host, later: Callable[[Host], Iterable[str]]) -> None:
+    """A control module's ``ahead_then(node)``: the commands its controls will
+    read that depend on the first exchange's answers, asked in the second."""
+    _DECLARED_THEN.setdefault(node.name, []).append(later)
+
+
+def _declared_then(node: Host) -> list[str]:
+    asked = []
+    for later in _DECLARED_THEN.get(node.name, []):
+        with contextlib.suppress(AssertionError, RenderError, KeyError, TypeError, ValueError):  # its control says why
+            asked += list(later(node))
+    return asked
 
 
 def first_questions(node: Host) -> list[str]:
@@ -72,7 +87,7 @@ def second_questions(node: Host) -> list[str]:
     if unit and hostfacts.known(node, java.processes_command(unit)):
         with contextlib.suppress(AssertionError):  # processes or environment unreadable: its control says so
             asked.append(java.second_command(node, unit))
-    return asked
+    return asked + _declared_then(node)
 
 
 STAGES: tuple[Callable[[Host], list[str]], ...] = (first_questions, second_questions)

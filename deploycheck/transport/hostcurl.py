@@ -45,15 +45,16 @@ def _command(url: str, method: str, timeout: float, data: str | None, follow: bo
     return " ".join(shlex.quote(c) for c in [*cmd, url]), marker
 
 
-def observation_command(url: str, method: str = "GET", timeout: float = 10) -> str:
+def observation_command(url: str, method: str = "GET", timeout: float = 10, follow: bool = False) -> str:
     """The command of a read-only request whose answer is a host fact (a
     health check, a version footer): the same string in every process of
     a run, so it is asked once per run and can be asked ahead. Its marker
-    names the run, not the request: no control looks for it in a log."""
+    names the run, not the request: no control looks for it in a log.
+    With ``follow``, redirects are followed and the last answer is parsed."""
     if method not in ("GET", "HEAD", "OPTIONS"):
         raise ValueError(f"{method} is not a read-only method")
     cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {_fact_marker()}",
-           "-D", "-", "-o", "-", url]
+           "-D", "-", "-o", "-", *(["--location"] if follow else []), url]
     return " ".join(shlex.quote(c) for c in cmd)
 
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from typing import TYPE_CHECKING
 
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts, hostpages, nginx, omeroweb
+from deploycheck.facts import hostfacts, hostpages, nginx, omeroweb, publicsession
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import hostcurl
-from deploycheck.transport.remote import run_many
 
 if TYPE_CHECKING:
     import testinfra.host
@@ -29,6 +26,16 @@ pytestmark = pytest.mark.hosts("omeroreadonly")
 READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port", "test_image")
 
 REF = "seed 003: Configuring and Running the Server"
+
+
+def ahead(node: Host) -> list[str]:
+    """MSIR-HOST-02's visitor page, asked in the host's first exchange."""
+    return publicsession.ahead(node)
+
+
+def ahead_then(node: Host) -> list[str]:
+    """MSIR-HOST-02's checks of that visitor's session, asked once its cookie is known."""
+    return publicsession.ahead_then(node)
 
 
 @control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
@@ -50,22 +57,14 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     own port with that session cookie alone."""
     url = "http://127.0.0.1" + expect(node, "public_entry_path")
     name = expect(node, "session_cookie_name")
-    r = hostcurl.get(node, url, timeout=10, follow=True)
+    r = publicsession.opened(node)
     assert r.status < 400, f"{node.name}: GET {url} on the host failed: {r.status}"
     session_id = r.cookie(name)
     assert session_id, f"{node.name}: {url} set no '{name}' cookie"
-    key = omeroweb.session_cache_key(session_id)
-    # ...and the microservice reads it there: a render with that cookie alone is accepted (both asked at once)
-    port, image = int(expect(node, "ms_port")), expect(node, "test_image")["id"]
-    render = f"http://127.0.0.1:{port}/webgateway/render_image_region/{int(image)}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
-             "&region=0,0,8,8"
-    (_, exists, _), (_, status, _) = run_many(node, [
-        omeroweb.session_exists_command(session_id),
-        f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(f'{name}={session_id}')} "
-        f"{shlex.quote(render)}"], ahead=False)
-    assert exists.strip() == "1", \
-        f"{node.name}: session {key[:40]}... not in Redis db 0; OMERO.web sessions live elsewhere"
-    status = status.strip()
+    # ...and the microservice reads it there: a render with that cookie alone is accepted
+    exists, status = publicsession.checks(node, session_id)
+    assert exists == "1", (f"{node.name}: session {omeroweb.session_cache_key(session_id)[:40]}... not in Redis "
+                           "db 0; OMERO.web sessions live elsewhere")
     assert status == "200", (f"{node.name}: the microservice answered {status or 'nothing'} to a render with "
                              f"OMERO.web's session cookie; it does not find the sessions OMERO.web keeps")
 
