@@ -84,20 +84,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
-        _schedule_by_twos(config)
+        config.option.dist = "worksteal"  # idle workers take the controls queued behind a slow one
     return _load_once(config)
-
-
-def _schedule_by_twos(config: pytest.Config) -> None:
-    """Controls go to the workers two at a time, as they finish: no control
-    waits behind a slow one on a busy worker while another idles. pytest-xdist's
-    worksteal hands each worker a third of the run at once, the slow control
-    first and the next in line right behind it, and steals only from the
-    back of a queue; with many hosts that queue was the run's tail. The
-    user's own --dist and --maxschedchunk are kept."""
-    config.option.dist = "load"
-    if getattr(config.option, "maxschedchunk", None) is None:
-        config.option.maxschedchunk = 2
 
 
 def _load_once(config: pytest.Config) -> int | None:

@@ -217,16 +217,3 @@ def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
             probe.reachable_ports(vantage, "127.0.0.1", [9])
     finally:
         hostfacts.forget(vantage)
-
-
-def test_controls_go_to_workers_two_at_a_time_unless_the_user_chose() -> None:
-    from types import SimpleNamespace
-
-    from deploycheck import plugin
-
-    chosen_by_us = SimpleNamespace(option=SimpleNamespace(numprocesses=3, dist="no", maxschedchunk=None))
-    plugin._schedule_by_twos(chosen_by_us)  # type: ignore[arg-type]
-    assert (chosen_by_us.option.dist, chosen_by_us.option.maxschedchunk) == ("load", 2)
-    theirs = SimpleNamespace(option=SimpleNamespace(numprocesses=3, dist="no", maxschedchunk=5))
-    plugin._schedule_by_twos(theirs)  # type: ignore[arg-type]
-    assert theirs.option.maxschedchunk == 5
