@@ -39,21 +39,18 @@ def opened(node: Host) -> HostResponse:
     return parse(node, _entry(node), rc, out, err)
 
 
-def check_commands(node: Host, session_id: str) -> tuple[str, str]:
+def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
     """Whether Redis holds the session (prints 1 or 0), and the status of a
-    render on the microservice's own port with the session cookie alone."""
-    port, image = int(expect(node, "ms_port")), int(expect(node, "test_image")["id"])
-    render = f"http://127.0.0.1:{port}/webgateway/render_image_region/{image}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
-             "&region=0,0,8,8"
+    render on the host (``render_url``) with the session cookie alone."""
     cookie = f"{expect(node, 'session_cookie_name')}={session_id}"
     return (omeroweb.session_exists_command(session_id),
-            f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(cookie)} {shlex.quote(render)}")
+            f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(cookie)} {shlex.quote(render_url)}")
 
 
-def checks(node: Host, session_id: str) -> tuple[str, str]:
+def checks(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
     """(Redis's 1 or 0, the render's status; each empty when it printed
     nothing) for the session."""
-    exists, render = check_commands(node, session_id)
+    exists, render = check_commands(node, session_id, render_url)
     return hostfacts.command(node, exists)[1].strip(), hostfacts.command(node, render)[1].strip()
 
 
@@ -61,10 +58,10 @@ def ahead(node: Host) -> list[str]:
     return [opening_command(node)]
 
 
-def ahead_then(node: Host) -> list[str]:
+def ahead_then(node: Host, render_url: str) -> list[str]:
     """The session's checks, once the public entry's answer is in; none
     when it is not, or gave no cookie (the control reports that)."""
     if not hostfacts.known(node, opening_command(node)):
         return []
     session_id = opened(node).cookie(expect(node, "session_cookie_name"))
-    return list(check_commands(node, session_id)) if session_id else []
+    return list(check_commands(node, session_id, render_url)) if session_id else []

@@ -217,3 +217,36 @@ def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
             probe.reachable_ports(vantage, "127.0.0.1", [9])
     finally:
         hostfacts.forget(vantage)
+
+
+def test_facts_built_from_the_first_answers_are_asked_in_the_second_exchange() -> None:
+    """A control module's ahead_then(node) is asked once the first exchange is
+    in (one that cannot tell yet is left to its control); MSIR-HOST-02's
+    session checks name the cookie the visitor page set, after its redirects."""
+    from deploycheck.facts import publicsession
+    from deploycheck.inventory.variables import expect
+
+    inv = load([ROOT / "inventories" / "reference-idr.yml"])
+    roles.assign(inv, {})
+    readonly = inv.group("omeroreadonly")[0]
+    render = "http://127.0.0.1:8081/webgateway/render_image_region/1/0/0/"
+
+    def cannot_tell(node: object) -> list[str]:
+        raise AssertionError("not yet")
+
+    warmup.declare_then(readonly, lambda node: ["echo later"])
+    warmup.declare_then(readonly, cannot_tell)
+    try:
+        assert "echo later" in warmup.second_questions(readonly)
+        assert publicsession.ahead_then(readonly, render) == []  # the visitor page is not in yet
+        name = expect(readonly, "session_cookie_name")
+        page = (f"HTTP/1.1 302 Found\r\nSet-Cookie: {name}=first; Path=/\r\nLocation: /webclient/\r\n\r\n"
+                f"HTTP/1.1 200 OK\r\nSet-Cookie: {name}=abc123; Path=/\r\n\r\n<html></html>")
+        hostfacts.store(readonly, {publicsession.opening_command(readonly): (0, page, "")})
+        asked = publicsession.ahead_then(readonly, render)
+        assert asked == list(publicsession.check_commands(readonly, "abc123", render))
+        assert "abc123" in asked[0] and f"{name}=abc123" in asked[1]
+        assert "--location" in publicsession.ahead(readonly)[0]
+    finally:
+        hostfacts.forget(readonly)
+        warmup._DECLARED_THEN.pop(readonly.name, None)

@@ -35,7 +35,14 @@ def ahead(node: Host) -> list[str]:
 
 def ahead_then(node: Host) -> list[str]:
     """MSIR-HOST-02's checks of that visitor's session, asked once its cookie is known."""
-    return publicsession.ahead_then(node)
+    return publicsession.ahead_then(node, _render_url(node))
+
+
+def _render_url(node: Host) -> str:
+    """A small render on the microservice's own port."""
+    port, image = int(expect(node, "ms_port")), int(expect(node, "test_image")["id"])
+    return f"http://127.0.0.1:{port}/webgateway/render_image_region/{image}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
+           "&region=0,0,8,8"
 
 
 @control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
@@ -62,7 +69,7 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     session_id = r.cookie(name)
     assert session_id, f"{node.name}: {url} set no '{name}' cookie"
     # ...and the microservice reads it there: a render with that cookie alone is accepted
-    exists, status = publicsession.checks(node, session_id)
+    exists, status = publicsession.checks(node, session_id, _render_url(node))
     assert exists == "1", (f"{node.name}: session {omeroweb.session_cache_key(session_id)[:40]}... not in Redis "
                            "db 0; OMERO.web sessions live elsewhere")
     assert status == "200", (f"{node.name}: the microservice answered {status or 'nothing'} to a render with "
