@@ -15,13 +15,14 @@ RENDER_ROUTE = "/webgateway/render_image_region/1/0/0/"  # OPTIONS here must rea
 LOGIN = "/webclient/login/"
 
 
-def command(port: int, path: str, method: str = "GET") -> str:
-    return observation_command(f"http://127.0.0.1:{int(port)}{path}", method)
+def command(port: int, path: str, method: str = "GET", follow: bool = False) -> str:
+    return observation_command(f"http://127.0.0.1:{int(port)}{path}", method, follow=follow)
 
 
-def page(node: Host, port: int, path: str, method: str = "GET") -> HostResponse:
-    """The answer of ``method path`` on the host's own port (a NoAnswerError when none)."""
-    cmd = command(port, path, method)
+def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = False) -> HostResponse:
+    """The answer of ``method path`` on the host's own port (a NoAnswerError
+    when none); with ``follow``, the last answer after redirects."""
+    cmd = command(port, path, method, follow)
     if not hostfacts.known(node, cmd):
         http.count_request()
     rc, out, err = hostfacts.command(node, cmd)

@@ -14,29 +14,20 @@ from __future__ import annotations
 
 import shlex
 
-from deploycheck.facts import hostfacts, omeroweb
+from deploycheck.facts import hostfacts, hostpages, omeroweb
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import http
-from deploycheck.transport.hostcurl import HostResponse, observation_command, parse
-
-
-def _entry(node: Host) -> str:
-    return "http://127.0.0.1" + expect(node, "public_entry_path")
+from deploycheck.transport.hostcurl import HostResponse
 
 
 def opening_command(node: Host) -> str:
     """The public entry on the host's own nginx, as a visitor's browser asks it."""
-    return observation_command(_entry(node), follow=True)
+    return hostpages.command(80, expect(node, "public_entry_path"), follow=True)
 
 
 def opened(node: Host) -> HostResponse:
     """The public entry's last answer (a NoAnswerError when none)."""
-    cmd = opening_command(node)
-    if not hostfacts.known(node, cmd):
-        http.count_request()
-    rc, out, err = hostfacts.command(node, cmd)
-    return parse(node, _entry(node), rc, out, err)
+    return hostpages.page(node, 80, expect(node, "public_entry_path"), follow=True)
 
 
 def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
