@@ -52,7 +52,21 @@ MARKERS = (
 )
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+class _WorkStealingByDefault:
+    """With workers (-n) and no --dist, idle workers take the controls queued
+    behind a slow one. pytest-xdist turns an unset --dist into "load" in its
+    own tryfirst pytest_cmdline_main; only a wrapper runs before it."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> Iterator[None]:
+        if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+            config.option.dist = "worksteal"
+        return (yield)
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    if not pluginmanager.has_plugin("deploycheck-worksteal"):
+        pluginmanager.register(_WorkStealingByDefault(), "deploycheck-worksteal")
     group = parser.getgroup("deploycheck")
     group.addoption("--inventory", action="append", default=None,
                     help="Ansible inventory of the deployment (file, folder or plugin config; repeat to combine, "
@@ -83,8 +97,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """Load the inventory before the session: a bad one is one line and exit 2."""
-    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
-        config.option.dist = "worksteal"  # idle workers take the controls queued behind a slow one
     return _load_once(config)
 
 
