@@ -232,7 +232,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _runs_controls(config) and _whole_suite(config):
         masters.open_connections(with_roles, reachability)
         config.stash[MASTERS_KEY] = control_dir()
-        config.stash[ANSWERS_KEY] = AnswerServer(control_dir(), {h.name: h for h in with_roles}, run_many)
+        config.stash[ANSWERS_KEY] = AnswerServer(control_dir(), {h.name: h for h in with_roles}, run_many,
+                                                   reachability)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,6 +8,10 @@ connection, and answers the rest from memory. Answers never touch the disk
 and only this user's processes may connect. Only questions asked ahead go
 this way; a control's own commands go over the worker's channel. When the
 controller cannot answer, the worker asks the host itself, as before.
+
+Whether a host runs commands at all is asked the same way: the controller
+logged in to every host already, so a worker opens its own channel on a host
+only when a control runs a command there, not to learn that it could.
 """
 
 from __future__ import annotations
@@ -30,15 +34,17 @@ ACCEPT_BACKLOG = 32
 
 Answer = tuple[int, str, str]
 Ask = Callable[[Host, list[str]], list[Answer]]
+Reach = Callable[[Host], "str | None"]  # None when the host runs a command, else the cause
 
 
 class AnswerServer:
     """The controller's side: serves ``folder/answers`` until ``close``."""
 
-    def __init__(self, folder: Path, hosts: dict[str, Host], ask: Ask) -> None:
+    def __init__(self, folder: Path, hosts: dict[str, Host], ask: Ask, reach: Reach | None = None) -> None:
         self.path = folder / SOCKET_NAME
         self.hosts = hosts
         self.ask = ask
+        self.reach = reach
         self._known: dict[str, dict[str, Answer]] = {}
         self._locks = {name: threading.Lock() for name in hosts}
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -90,6 +96,10 @@ class AnswerServer:
         try:
             request = json.loads(line)
             node = self.hosts[request["host"]]
+            if request.get("reachability") is True:
+                if self.reach is None:
+                    return {"error": "reachability is not answered here"}
+                return {"cause": self.reach(node)}
             questions = request["questions"]
             if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
                 return {"error": "questions must be a list of strings"}
@@ -116,3 +126,22 @@ def ask_controller(folder: Path, node: Host, questions: list[str], timeout: floa
     if not isinstance(answers, list) or len(answers) != len(questions):
         return None
     return [(int(rc), str(out), str(err)) for rc, out, err in answers]
+
+
+def ask_reachability(folder: Path, node: Host, timeout: float) -> tuple[bool, str | None]:
+    """A worker's side: (True, the controller's verdict on the host: None when
+    it runs commands, else the cause), or (False, None) when the controller
+    cannot tell (the worker then probes the host itself)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(folder / SOCKET_NAME))
+            conn.sendall(json.dumps({"host": node.name, "reachability": True}).encode() + b"\n")
+            with conn.makefile("rb") as reader:
+                reply = json.loads(reader.readline())
+    except (OSError, ValueError):
+        return False, None
+    if not isinstance(reply, dict) or "cause" not in reply:
+        return False, None
+    cause = reply["cause"]
+    return (True, cause) if cause is None or isinstance(cause, str) else (False, None)

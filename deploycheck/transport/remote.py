@@ -13,7 +13,7 @@ from testinfra.host import Host as TestinfraHost
 
 from deploycheck.inventory.connection import Ssh, connection_of, control_dir, sharing_control_dir
 from deploycheck.inventory.loader import Host
-from deploycheck.transport.answers import ask_controller
+from deploycheck.transport.answers import ask_controller, ask_reachability
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.masters import awaited_marker
 from deploycheck.transport.shell import COMMAND_TIMEOUT, PersistentShell, ShellBackend
@@ -98,8 +98,19 @@ def reachability(host: Host) -> str | None:
         lock = _PROBING.setdefault(host.name, threading.Lock())
     with lock:
         if host.name not in _REACHABILITY:
-            _REACHABILITY[host.name] = _probe(host)
+            _REACHABILITY[host.name] = _told_or_probed(host)
         return _REACHABILITY[host.name]
+
+
+def _told_or_probed(host: Host) -> str | None:
+    """A worker riding the controller's connections takes the controller's
+    verdict (no channel of its own just to run ``true``); anyone else, or a
+    worker the controller cannot tell, asks the host."""
+    if sharing_control_dir():
+        told, cause = ask_reachability(control_dir(), host, COMMAND_TIMEOUT)
+        if told:
+            return cause
+    return _probe(host)
 
 
 def probe(host: Host, timeout: float | None = None) -> str | None:

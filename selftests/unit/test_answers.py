@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from deploycheck.inventory.loader import Host
-from deploycheck.transport.answers import MAX_REQUEST_BYTES, SOCKET_NAME, AnswerServer, ask_controller
+from deploycheck.transport.answers import (
+    MAX_REQUEST_BYTES,
+    SOCKET_NAME,
+    AnswerServer,
+    ask_controller,
+    ask_reachability,
+)
 
 HOSTS = {"web": Host("web", {}), "db": Host("db", {})}
 
@@ -91,6 +97,50 @@ def test_oversized_or_malformed_requests_are_refused(served) -> None:
     assert hosts.asked == []
 
 
+def test_reachability_is_the_controllers_verdict(tmp_path: Path) -> None:
+    """A worker learns whether a host runs commands without a channel of its
+    own; the controller's verdict (its own probe, made once) is passed on."""
+    asked: list[str] = []
+
+    def reach(node: Host) -> str | None:
+        asked.append(node.name)
+        return "db: unreachable (Connection refused)" if node.name == "db" else None
+
+    server = AnswerServer(tmp_path, HOSTS, Recording(), reach)
+    try:
+        assert ask_reachability(tmp_path, HOSTS["web"], timeout=5) == (True, None)
+        assert ask_reachability(tmp_path, HOSTS["db"], timeout=5) == (True, "db: unreachable (Connection refused)")
+        assert ask_reachability(tmp_path, Host("elsewhere", {}), timeout=5) == (False, None)
+    finally:
+        server.close()
+    assert asked == ["web", "db"]
+
+
+def test_no_verdict_without_a_judge(served, tmp_path: Path) -> None:
+    folder, hosts = served  # a controller that does not answer reachability
+    assert ask_reachability(folder, HOSTS["web"], timeout=5) == (False, None)
+    assert ask_reachability(tmp_path, HOSTS["web"], timeout=1) == (False, None)  # no controller at all
+    assert hosts.asked == []
+
+
 def test_socket_is_private(served) -> None:
     folder, _ = served
     assert (folder / SOCKET_NAME).stat().st_mode & 0o077 == 0
+
+
+def test_a_sharing_worker_opens_no_channel_to_learn_reachability(tmp_path: Path, monkeypatch) -> None:
+    from deploycheck.transport import remote
+
+    probed: list[str] = []
+    monkeypatch.setattr(remote, "sharing_control_dir", lambda: True)
+    monkeypatch.setattr(remote, "control_dir", lambda: tmp_path)
+    monkeypatch.setattr(remote, "_probe", lambda node, timeout=None: probed.append(node.name) or "probed")
+    told = Host("told-by-controller", {})
+    untold = Host("unknown-to-controller", {})
+    server = AnswerServer(tmp_path, {told.name: told}, Recording(), lambda node: None)
+    try:
+        assert remote.reachability(told) is None
+        assert remote.reachability(untold) == "probed"  # the controller cannot tell: the worker asks the host
+    finally:
+        server.close()
+    assert probed == ["unknown-to-controller"]
