@@ -22,7 +22,7 @@ from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omer
 from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import masters
+from deploycheck.transport import masters, remote
 from deploycheck.transport.remote import reachability, run_many
 
 _DECLARED: dict[str, list[str]] = {}  # commands the selected control modules declare they read, by host
@@ -120,12 +120,14 @@ def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
     then overlap with collection instead of delaying the first control
     (hosts behind a jump host ride its connection, see transport.masters).
     A worker that rides the controller's SSH connections has no login to
-    hide: its session on such a host costs one round trip and is opened when
-    a control first needs it, not on every host by every worker (most
-    controls of a host read the answers the controller gathered, and each
-    unused session costs the host a shell and the controller an ssh)."""
+    hide, and learns from the controller whether a host answers: its session
+    on such a host is opened when a control first runs a command there, not
+    on every host by every worker (most controls of a host read the answers
+    the controller gathered, and each unused session costs the host a shell
+    and the controller an ssh). Its docker and local hosts open now."""
     if sharing_control_dir():
-        nodes = [node for node in nodes if not isinstance(connection_of(node), Ssh)]
+        others = [node for node in nodes if not isinstance(connection_of(node), Ssh)]
+        return masters.open_connections(others, remote.probe, others_too=True)  # this process's own shells
     return masters.open_connections(nodes, reachability, others_too=True)
 
 
