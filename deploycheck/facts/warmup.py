@@ -19,10 +19,10 @@ import threading
 from collections.abc import Callable, Iterable
 
 from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, probe, sshd, systemd
-from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
+from deploycheck.inventory.connection import sharing_control_dir
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import expect
-from deploycheck.transport import masters, remote
+from deploycheck.transport import masters
 from deploycheck.transport.remote import reachability, run_many
 
 _DECLARED: dict[str, list[str]] = {}  # commands the selected control modules declare they read, by host
@@ -119,15 +119,14 @@ def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
     link an SSH login through a jump host costs a dozen round trips, which
     then overlap with collection instead of delaying the first control
     (hosts behind a jump host ride its connection, see transport.masters).
-    A worker that rides the controller's SSH connections has no login to
-    hide, and learns from the controller whether a host answers: its session
-    on such a host is opened when a control first runs a command there, not
-    on every host by every worker (most controls of a host read the answers
-    the controller gathered, and each unused session costs the host a shell
-    and the controller an ssh). Its docker and local hosts open now."""
+    A worker that shares the controller's connections opens nothing now: the
+    controller tells it whether a host answers, and its own shell on a host
+    (a channel, or a docker exec) opens when a control first runs a command
+    there, not on every host by every worker (most controls of a host read
+    the answers the controller gathered, and each unused shell costs the
+    host a shell and the controller a process)."""
     if sharing_control_dir():
-        others = [node for node in nodes if not isinstance(connection_of(node), Ssh)]
-        return masters.open_connections(others, remote.probe, others_too=True)  # this process's own shells
+        return []
     return masters.open_connections(nodes, reachability, others_too=True)
 
 

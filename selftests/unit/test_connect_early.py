@@ -1,7 +1,6 @@
-"""Which sessions open before the first control: the controller logs in to
-every host; a worker riding its connections, which learns from it whether a
-host answers, opens its own shells now only on the hosts it does not reach
-over SSH (docker, local); its SSH sessions wait for a control's command."""
+"""Which shells open before the first control: the controller logs in to
+every host; a worker sharing its connections, which learns from it whether
+a host answers, opens none: each waits for a control's first command."""
 
 from __future__ import annotations
 
@@ -34,10 +33,10 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], object]]:
     return calls
 
 
-def test_a_worker_opens_only_its_own_shells(monkeypatch: pytest.MonkeyPatch, opened) -> None:
+def test_a_sharing_worker_opens_none(monkeypatch: pytest.MonkeyPatch, opened) -> None:
     monkeypatch.setattr(warmup, "sharing_control_dir", lambda: True)
-    warmup.connect_early(_inventory().hosts.values())
-    assert opened == [(["db"], remote.probe)]  # a shell of its own; reachability would only ask the controller
+    assert warmup.connect_early(_inventory().hosts.values()) == []
+    assert opened == []
 
 
 def test_the_controller_logs_in_to_every_host(monkeypatch: pytest.MonkeyPatch, opened) -> None:
