@@ -110,19 +110,25 @@ class AnswerServer:
             return {"error": f"the host did not answer ({exc.__class__.__name__})"}
 
 
-def ask_controller(folder: Path, node: Host, questions: list[str], timeout: float) -> list[Answer] | None:
-    """A worker's side: the controller's answers to the host's questions, or
-    None when it cannot give them (the worker then asks the host itself)."""
+def _request(folder: Path, request: dict[str, object], timeout: float) -> dict[str, object] | None:
+    """The controller's reply to one request, or None when there is none to read."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
             conn.connect(str(folder / SOCKET_NAME))
-            conn.sendall(json.dumps({"host": node.name, "questions": questions}).encode() + b"\n")
+            conn.sendall(json.dumps(request).encode() + b"\n")
             with conn.makefile("rb") as reader:
                 reply = json.loads(reader.readline())
     except (OSError, ValueError):
         return None
-    answers = reply.get("answers") if isinstance(reply, dict) else None
+    return reply if isinstance(reply, dict) else None
+
+
+def ask_controller(folder: Path, node: Host, questions: list[str], timeout: float) -> list[Answer] | None:
+    """A worker's side: the controller's answers to the host's questions, or
+    None when it cannot give them (the worker then asks the host itself)."""
+    reply = _request(folder, {"host": node.name, "questions": questions}, timeout)
+    answers = reply.get("answers") if reply is not None else None
     if not isinstance(answers, list) or len(answers) != len(questions):
         return None
     return [(int(rc), str(out), str(err)) for rc, out, err in answers]
@@ -132,16 +138,8 @@ def ask_reachability(folder: Path, node: Host, timeout: float) -> tuple[bool, st
     """A worker's side: (True, the controller's verdict on the host: None when
     it runs commands, else the cause), or (False, None) when the controller
     cannot tell (the worker then probes the host itself)."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(timeout)
-            conn.connect(str(folder / SOCKET_NAME))
-            conn.sendall(json.dumps({"host": node.name, "reachability": True}).encode() + b"\n")
-            with conn.makefile("rb") as reader:
-                reply = json.loads(reader.readline())
-    except (OSError, ValueError):
-        return False, None
-    if not isinstance(reply, dict) or "cause" not in reply:
+    reply = _request(folder, {"host": node.name, "reachability": True}, timeout)
+    if reply is None or "cause" not in reply:
         return False, None
     cause = reply["cause"]
     return (True, cause) if cause is None or isinstance(cause, str) else (False, None)
