@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from deploycheck.inventory.loader import Host, RenderError
 from deploycheck.inventory.variables import VARIABLES, expect
-from deploycheck.transport.remote import HostUnreachableError, reachability, testinfra_host
+from deploycheck.transport.remote import HostUnreachableError, reachability, run_many, testinfra_host
 
 _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 _LOCK = threading.Lock()
@@ -20,21 +20,29 @@ ASKER = threading.local()  # ``ASKER.ahead`` is true in the threads that ask ahe
 
 def command(node: Host, cmd: str) -> tuple[int, str, str]:
     """(rc, stdout, stderr) of ``cmd`` on the host, run at most once per process."""
-    key = (node.name, cmd)
+    return commands(node, [cmd])[0]
+
+
+def commands(node: Host, cmds: list[str]) -> list[tuple[int, str, str]]:
+    """(rc, stdout, stderr) of each command, each run at most once per
+    process; those not known yet are asked in one exchange."""
     pending = _AHEAD.get(node.name)
     if pending is not None and not getattr(ASKER, "ahead", False):
-        pending.wait(AHEAD_WAIT_S)  # the answer is probably on its way already
+        pending.wait(AHEAD_WAIT_S)  # the answers are probably on their way already
     with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-    cause = reachability(node)
-    if cause is not None:
-        raise HostUnreachableError(cause)
-    result = testinfra_host(node).run(cmd)
-    value = (result.rc, result.stdout, result.stderr)
+        missing = [c for c in dict.fromkeys(cmds) if (node.name, c) not in _CACHE]
+    if missing:
+        cause = reachability(node)
+        if cause is not None:
+            raise HostUnreachableError(cause)
+        if len(missing) == 1:
+            result = testinfra_host(node).run(missing[0])
+            answers = [(result.rc, result.stdout, result.stderr)]
+        else:
+            answers = run_many(node, missing, ahead=False)
+        store(node, dict(zip(missing, answers, strict=True)))
     with _LOCK:
-        _CACHE[key] = value
-    return value
+        return [_CACHE[(node.name, c)] for c in cmds]
 
 
 def asking_ahead(node: Host) -> threading.Event:

@@ -41,8 +41,8 @@ def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, s
 def checks(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
     """(Redis's 1 or 0, the render's status; each empty when it printed
     nothing) for the session."""
-    exists, render = check_commands(node, session_id, render_url)
-    return hostfacts.command(node, exists)[1].strip(), hostfacts.command(node, render)[1].strip()
+    (_, exists, _), (_, status, _) = hostfacts.commands(node, list(check_commands(node, session_id, render_url)))
+    return exists.strip(), status.strip()
 
 
 def ahead(node: Host) -> list[str]:

@@ -250,3 +250,25 @@ def test_facts_built_from_the_first_answers_are_asked_in_the_second_exchange() -
     finally:
         hostfacts.forget(readonly)
         warmup._DECLARED_THEN.pop(readonly.name, None)
+
+
+def test_facts_not_asked_ahead_are_asked_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands a control reads that the warm-up did not ask (a run narrowed
+    by -k) cost one exchange together, then are answered from memory."""
+    node = Host("together", {"ansible_connection": "local"})
+    asked: list[list[str]] = []
+
+    def one_exchange(host: Host, cmds: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
+        asked.append(list(cmds))
+        return [(0, f"{c}\n", "") for c in cmds]
+
+    monkeypatch.setattr(hostfacts, "run_many", one_exchange)
+    monkeypatch.setattr(hostfacts, "reachability", lambda host: None)
+    hostfacts.store(node, {"known": (0, "from memory\n", "")})
+    try:
+        assert hostfacts.commands(node, ["a", "known", "b", "a"]) == [
+            (0, "a\n", ""), (0, "from memory\n", ""), (0, "b\n", ""), (0, "a\n", "")]
+        assert hostfacts.commands(node, ["b", "a"]) == [(0, "b\n", ""), (0, "a\n", "")]
+        assert asked == [["a", "b"]]
+    finally:
+        hostfacts.forget(node)
