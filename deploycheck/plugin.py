@@ -16,7 +16,7 @@ import pytest
 from deploycheck import readiness
 from deploycheck.control import control_of
 from deploycheck.facts import warmup
-from deploycheck.inventory import loader, roles
+from deploycheck.inventory import loader, roles, shipped
 from deploycheck.inventory.connection import Ssh, connection_of, control_dir, share_control_dir
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
@@ -38,8 +38,12 @@ BASELINE_KEY = pytest.StashKey[str]()
 LOADED_KEY = pytest.StashKey["int | None"]()  # the outcome of loading the inventory: None, or an exit status
 MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
 ANSWERS_KEY = pytest.StashKey[AnswerServer]()  # the controller's answers to the workers' warm-up
+SHIPPED_KEY = pytest.StashKey["dict[str, object] | None"]()  # the inventory as the controller hands it to workers
+SECRETS_KEY = pytest.StashKey[list[str]]()  # in a worker: the secrets the controller found in the inventory
 CONTROL_DIR_INPUT = "deploycheck_control_dir"
 RUN_ID_INPUT = "deploycheck_run_id"
+INVENTORY_INPUT = "deploycheck_inventory"
+BASELINE_INPUT = "deploycheck_baseline"
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -111,8 +115,12 @@ def _load(config: pytest.Config) -> int | None:
     paths = config.getoption("--inventory")
     if not paths:
         return None
+    given = getattr(config, "workerinput", {})
     try:
-        inv = loader.load(paths, config.getoption("--playbook-dir"), config.getoption("--vault-password-file"))
+        if given.get(INVENTORY_INPUT) is not None:  # a worker: the controller's reading, without Ansible
+            inv, config.stash[SECRETS_KEY] = shipped.received(given[INVENTORY_INPUT])
+        else:
+            inv = loader.load(paths, config.getoption("--playbook-dir"), config.getoption("--vault-password-file"))
         roles.assign(inv, roles.parse_overrides(config.getoption("--group")))
         problems = validate(inv)
         if problems:
@@ -121,7 +129,7 @@ def _load(config: pytest.Config) -> int | None:
         config.stash[WAIT_KEY] = _seconds(config.getoption("--wait-ready"))
         _reports_dir(Path(config.getoption("--reports-dir")))
         if config.getoption("--baseline"):
-            config.stash[BASELINE_KEY] = _baseline(config.getoption("--baseline"), config)
+            config.stash[BASELINE_KEY] = given.get(BASELINE_INPUT) or _baseline(config.getoption("--baseline"), config)
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
         waiver_file = config.getoption("--waivers")
@@ -212,7 +220,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if INVENTORY_KEY not in config.stash:
         return
     inv = config.stash[INVENTORY_KEY]
-    config.stash[REDACTOR_KEY] = Redactor.from_inventory(inv)
+    secrets = config.stash.get(SECRETS_KEY, None)
+    config.stash[REDACTOR_KEY] = Redactor(secrets) if secrets is not None else Redactor.from_inventory(inv)
     mask_log_records(config.stash[REDACTOR_KEY])
     with_roles = [h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles)]
     if hasattr(config, "workerinput"):
@@ -260,9 +269,18 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: object) -> None:
     """pytest-xdist's controller starting a worker: hand it the run's id
-    (see transport.http.adopt_run_id) and the folder of the SSH connections
-    it opened (see deploycheck.transport.masters)."""
+    (see transport.http.adopt_run_id), the inventory as read here (see
+    deploycheck.inventory.shipped) and the folder of the SSH connections it
+    opened (see deploycheck.transport.masters)."""
     node.workerinput[RUN_ID_INPUT] = http.RUN_ID  # type: ignore[attr-defined]
+    stash = node.config.stash  # type: ignore[attr-defined]
+    if INVENTORY_KEY in stash and REDACTOR_KEY in stash:
+        if SHIPPED_KEY not in stash:
+            stash[SHIPPED_KEY] = shipped.ship(stash[INVENTORY_KEY], stash[REDACTOR_KEY].secrets)
+        if stash[SHIPPED_KEY] is not None:
+            node.workerinput[INVENTORY_INPUT] = stash[SHIPPED_KEY]  # type: ignore[attr-defined]
+    if BASELINE_KEY in stash:
+        node.workerinput[BASELINE_INPUT] = stash[BASELINE_KEY]  # type: ignore[attr-defined]
     folder = node.config.stash.get(MASTERS_KEY, None)  # type: ignore[attr-defined]
     if folder is not None:
         node.workerinput[CONTROL_DIR_INPUT] = str(folder)  # type: ignore[attr-defined]

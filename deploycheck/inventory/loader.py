@@ -7,6 +7,10 @@ deploycheck sees exactly what ``ansible-inventory -i X [--playbook-dir D]
 inventory plugins, vault. Values are rendered with Ansible's templating when
 a control reads them (``Host.render``), with lookups disabled: an inventory
 value never runs a command on the controller.
+
+Ansible is imported only to read an inventory or render a value: pytest-xdist
+workers get the controller's reading (deploycheck.inventory.shipped) and
+never pay for it.
 """
 
 from __future__ import annotations
@@ -18,22 +22,13 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ansible import constants as C  # noqa: N812 - Ansible's own name for its settings
-from ansible.errors import AnsibleError
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
-from ansible.parsing.vault import VaultSecret
-from ansible.plugins import inventory as inventory_plugins
-from ansible.plugins.loader import init_plugin_loader
-from ansible.template import Templar
-from ansible.utils.display import Display
-from ansible.vars.manager import VariableManager
+if TYPE_CHECKING:
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultSecret
 
-# A source no plugin can read is an error, not a warning followed by an empty inventory.
-C.INVENTORY_ANY_UNPARSED_IS_FAILED = True
-C.INVENTORY_UNPARSED_IS_FAILED = True
+    from deploycheck.inventory.shipped import Rendered
 
 MAX_HOSTS = 10_000  # hosts one inventory may hold (a range such as web[1:100000000] would exhaust memory)
 MAX_VALUES = 100_000  # scalars one variable may expand to (YAML aliases can nest into billions)
@@ -73,6 +68,7 @@ class Host:
     _context: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _loader: DataLoader | None = field(default=None, repr=False, compare=False)
     _inventory: Inventory | None = field(default=None, repr=False, compare=False)
+    _rendered: Rendered | None = field(default=None, repr=False, compare=False)  # the controller's renderings
 
     def __repr__(self) -> str:
         """Names only: pytest prints the locals of a failing control, and a host's
@@ -100,19 +96,43 @@ class Host:
     def render(self, name: str, value: Any) -> Any:
         """``value`` with its Jinja rendered as Ansible would for this host;
         ``*_file`` paths are relative to the host's inventory and may use ``~``."""
-        try:
-            value = _unvault(value)
-        except AnsibleError as exc:
-            raise RenderError(f"{self.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
+        if self._rendered is not None:
+            return self._rendered.render(self, name, value)
+        if _has_vault(value):
+            from ansible.errors import AnsibleError
+
+            try:
+                value = _unvault(value)
+            except AnsibleError as exc:
+                raise RenderError(f"{self.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
         if self._loader is not None and _has_template(value):
+            from ansible.errors import AnsibleError
+            from ansible.template import Templar
+
             templar = Templar(loader=self._loader, variables=self._context)
             try:
                 value = templar.template(value, disable_lookups=True)
             except AnsibleError as exc:
                 raise RenderError(f"{self.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
-        if name.endswith("_file") and isinstance(value, str) and value:
-            value = str(Path(self._context.get("inventory_dir") or ".") / os.path.expanduser(value))
-        return _plain(value)
+        return plain_path(self, name, _plain(value))
+
+
+def plain_path(host: Host, name: str, value: Any) -> Any:
+    """A ``*_file`` variable's path as Ansible resolves it: relative to the
+    host's inventory folder, ``~`` expanded; any other value as it is."""
+    if name.endswith("_file") and isinstance(value, str) and value:
+        return str(Path(host.context.get("inventory_dir") or ".") / os.path.expanduser(value))
+    return value
+
+
+def _has_vault(value: Any) -> bool:
+    if type(value).__name__ == "AnsibleVaultEncryptedUnicode":
+        return True
+    if isinstance(value, dict):
+        return any(_has_vault(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_vault(v) for v in value)
+    return False
 
 
 def _unvault(value: Any) -> Any:
@@ -137,13 +157,20 @@ def _has_template(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """Ansible's str/list/dict subclasses as plain Python values."""
-    if isinstance(value, bool | int | float) or value is None:
+    """Ansible's str/list/dict subclasses as plain Python values (``str()``
+    of Ansible's unsafe text is unsafe text still: ``str.__str__`` is not)."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if value is None:
         return value
     if isinstance(value, str):
-        return str(value)
+        return str.__str__(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_plain(k) if isinstance(k, str) else str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
@@ -197,6 +224,8 @@ def _vault_secrets(password_file: str | None) -> list[tuple[str, VaultSecret]]:
     secret = file.read_bytes().splitlines()[0].strip() if file.stat().st_size else b""
     if not secret:
         raise InventoryError(f"vault password file {path} is empty")
+    from ansible.parsing.vault import VaultSecret
+
     return [("default", VaultSecret(secret))]
 
 
@@ -204,7 +233,15 @@ def _vault_secrets(password_file: str | None) -> list[tuple[str, VaultSecret]]:
 def _init_plugins() -> None:
     """Ansible's plugin and collection loaders, as its own commands set them up
     (inventory plugins such as ``ansible.builtin.constructed`` are found through
-    them), with host ranges bounded before they are expanded."""
+    them), with host ranges bounded before they are expanded. A source no
+    plugin can read is an error, not a warning followed by an empty inventory."""
+    from ansible import constants as C  # noqa: N812 - Ansible's own name for its settings
+    from ansible.errors import AnsibleError
+    from ansible.plugins import inventory as inventory_plugins
+    from ansible.plugins.loader import init_plugin_loader
+
+    C.INVENTORY_ANY_UNPARSED_IS_FAILED = True
+    C.INVENTORY_UNPARSED_IS_FAILED = True
     init_plugin_loader()
     expand = inventory_plugins.expand_hostname_range
 
@@ -264,6 +301,13 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     if playbook_dir is not None and not Path(playbook_dir).is_dir():
         raise InventoryError(f"--playbook-dir {playbook_dir}: not a folder")
     _init_plugins()
+    from ansible import constants as C  # noqa: N812
+    from ansible.errors import AnsibleError
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.utils.display import Display
+    from ansible.vars.manager import VariableManager
+
     loader = DataLoader()
     if playbook_dir is not None:
         loader.set_basedir(str(Path(playbook_dir).resolve()))

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from ansible.errors import AnsibleError
-
 from deploycheck.inventory.loader import Inventory, RenderError
 
 _RUNTIME: set[str] = set()  # secrets met during the run: session ids, session keys
@@ -101,6 +99,8 @@ def _secret_values(data: Any, name: str = "") -> Iterable[str]:
     elif SECRET_NAME.search(name) and not name.endswith("_file") and isinstance(data, str | int | float):
         yield str(data)
     elif type(data).__name__ == "AnsibleVaultEncryptedUnicode":  # vaulted: secret whatever its name
+        from ansible.errors import AnsibleError  # only an inventory Ansible read holds vaulted values
+
         try:
             yield str(data)
         except AnsibleError:

@@ -1,0 +1,135 @@
+"""The controller's reading of the inventory, handed to pytest-xdist workers.
+
+Reading an inventory with Ansible costs a process about a quarter of a
+CPU-second (Ansible's import, its plugin loaders, the variable manager), and
+each worker would spend it, while the run starts and CPU is scarcest, only to
+learn what the controller already knows. So the controller renders every
+host's variables once, and the deployment templates deploycheck derives
+values from (``ship``); each worker rebuilds the same hosts from that
+(``received``) and never imports Ansible. A rendering that failed travels as
+its message: a control that reads the value fails in the worker exactly as
+it would have. Only plain values travel (text, numbers, booleans, null, lists,
+mappings); an inventory holding anything else, a YAML date say, is not
+shipped, and each worker reads it itself as before.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from deploycheck.inventory.loader import Host, Inventory, RenderError, _has_template, _plain, plain_path
+from deploycheck.inventory.variables import VARIABLES
+
+VAULTED = "!vault"  # a vaulted value as the workers' raw variables show it: every read renders it
+Outcome = tuple[bool, Any]  # (True, value) or (False, the RenderError's message)
+
+
+class NotShippableError(Exception):
+    """A value that cannot travel to a worker as it is."""
+
+
+class Rendered:
+    """One host's renderings, done by the controller: its own variables by
+    name, and the templates deploycheck derives expectations from by
+    variable and template."""
+
+    def __init__(self, own: dict[str, Outcome], templates: dict[str, dict[str, Outcome]]) -> None:
+        self.own = own
+        self.templates = templates
+
+    def render(self, host: Host, name: str, value: Any) -> Any:
+        if name in host.vars and value is host.vars[name]:
+            outcome = self.own.get(name)
+        else:
+            outcome = self.templates.get(name, {}).get(value) if isinstance(value, str) else None
+        if outcome is None:
+            if _has_template(value):
+                raise RenderError(f"{host.name}: variable {name} cannot be rendered: the controller did not render "
+                                  "this template")
+            return plain_path(host, name, _plain(value))
+        ok, result = outcome
+        if not ok:
+            raise RenderError(result)
+        return copy.deepcopy(result)  # a control may change what it gets; the next one gets it as rendered
+
+
+def _outcome(host: Host, name: str, value: Any) -> Outcome:
+    try:
+        return True, host.render(name, value)
+    except RenderError as exc:
+        return False, str(exc)
+
+
+def _raw(value: Any) -> Any:
+    if type(value).__name__ == "AnsibleVaultEncryptedUnicode":
+        return VAULTED
+    if isinstance(value, dict):
+        return {str(k): _raw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_raw(v) for v in value]
+    return _plain(value)
+
+
+def _check(value: Any) -> Any:
+    """``value`` when it is made of the types pytest-xdist's channel carries
+    exactly; NotShippableError otherwise (it refuses subclasses and other types)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise NotShippableError(repr(type(key)))
+            _check(item)
+    elif kind is list or kind is tuple:
+        for item in value:
+            _check(item)
+    elif kind not in (str, int, float, bool, type(None)):
+        raise NotShippableError(kind.__name__)
+    return value
+
+
+def _templates(host: Host) -> dict[str, dict[str, Outcome]]:
+    """Every derived expectation the host can be the source of (see variables.resolve)."""
+    found: dict[str, dict[str, Outcome]] = {}
+    for var in VARIABLES.values():
+        for derived in var.deployment:
+            if derived.needs in host.context:
+                found.setdefault(var.name, {})[derived.template] = _outcome(host, var.name, derived.template)
+    return found
+
+
+def _needed(host: Host) -> dict[str, Any]:
+    """The part of the host's template context a worker still reads: which
+    deployment variables it has (their values stay here) and its inventory's folder."""
+    needs = {d.needs for var in VARIABLES.values() for d in var.deployment if d.needs in host.context}
+    return {**dict.fromkeys(sorted(needs)), "inventory_dir": _plain(host.context.get("inventory_dir"))}
+
+
+def ship(inv: Inventory, secrets: list[str]) -> dict[str, Any] | None:
+    """The inventory as a worker needs it, with the run's ``secrets`` (the
+    controller's Redactor); None when a value cannot travel."""
+    hosts = [{"name": host.name, "groups": list(host.groups),
+              "vars": {str(name): _raw(value) for name, value in host.vars.items()},
+              "own": {str(name): _outcome(host, name, value) for name, value in host.vars.items()},
+              "templates": _templates(host), "context": _needed(host)}
+             for host in inv.hosts.values()]
+    wire = {"path": inv.path, "hosts": hosts, "groups": inv.groups, "tree": inv.tree,
+            "warnings": list(inv.warnings), "secrets": list(secrets)}
+    try:
+        return _check(wire)
+    except (NotShippableError, RecursionError):
+        return None
+
+
+def received(wire: dict[str, Any]) -> tuple[Inventory, list[str]]:
+    """The hosts ``ship`` sent, rendering as they did on the controller, and the run's secrets."""
+    hosts: dict[str, Host] = {}
+    for item in wire["hosts"]:
+        rendered = Rendered({k: tuple(v) for k, v in item["own"].items()},
+                            {k: {t: tuple(o) for t, o in v.items()} for k, v in item["templates"].items()})
+        hosts[item["name"]] = Host(item["name"], dict(item["vars"]), list(item["groups"]), {}, dict(item["context"]),
+                                   None, None, rendered)
+    inventory = Inventory(wire["path"], hosts, dict(wire["groups"]), list(wire["warnings"]), dict(wire["tree"]))
+    for host in hosts.values():
+        host._inventory = inventory
+    return inventory, list(wire["secrets"])
