@@ -17,7 +17,14 @@ from deploycheck import readiness
 from deploycheck.control import control_of
 from deploycheck.facts import warmup
 from deploycheck.inventory import loader, roles, shipped
-from deploycheck.inventory.connection import Ssh, connection_of, control_dir, share_control_dir
+from deploycheck.inventory.connection import (
+    Ssh,
+    adopt_settings,
+    connection_of,
+    control_dir,
+    resolved_settings,
+    share_control_dir,
+)
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
@@ -43,6 +50,7 @@ SECRETS_KEY = pytest.StashKey[list[str]]()  # in a worker: the secrets the contr
 CONTROL_DIR_INPUT = "deploycheck_control_dir"
 RUN_ID_INPUT = "deploycheck_run_id"
 INVENTORY_INPUT = "deploycheck_inventory"
+SSH_SETTINGS_INPUT = "deploycheck_ssh_settings"
 BASELINE_INPUT = "deploycheck_baseline"
 
 
@@ -227,6 +235,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         http.adopt_run_id(config.workerinput.get(RUN_ID_INPUT))
         _share_connections(config.workerinput)
+        adopt_settings(config.workerinput.get(SSH_SETTINGS_INPUT))
     if _runs_controls(config) and _whole_suite(config):
         warmup.connect_early(with_roles)
     if hasattr(config, "workerinput"):
@@ -284,6 +293,7 @@ def pytest_configure_node(node: object) -> None:
     folder = node.config.stash.get(MASTERS_KEY, None)  # type: ignore[attr-defined]
     if folder is not None:
         node.workerinput[CONTROL_DIR_INPUT] = str(folder)  # type: ignore[attr-defined]
+        node.workerinput[SSH_SETTINGS_INPUT] = resolved_settings()  # type: ignore[attr-defined]
 
 
 def _share_connections(workerinput: dict[str, object]) -> None:

@@ -88,16 +88,67 @@ def _control_options() -> list[str]:
     return ["-o", "ControlMaster=auto", "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
 
 
-@functools.cache
-def _settings(options: tuple[str, ...], address: str) -> dict[str, str]:
-    """ssh's own resolution of its configuration for the host (``ssh -G``),
-    empty when it cannot tell."""
+class _SshSettings:
+    """ssh's own resolution of its configuration per host (``ssh -G``, empty
+    when it cannot tell), kept for the run. The controller hands what it
+    resolved to the workers sharing its connections (their options are the
+    same), which then start no ``ssh -G`` of their own for those hosts."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[tuple[str, ...], str], dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, options: tuple[str, ...], address: str) -> dict[str, str]:
+        with self._lock:
+            found = self._known.get((options, address))
+        if found is None:
+            found = _ssh_g(options, address)
+            with self._lock:
+                found = self._known.setdefault((options, address), found)
+        return found
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+    def known(self) -> list[list[object]]:
+        """What was resolved so far, as plain values for a worker."""
+        with self._lock:
+            return [[list(options), address, dict(found)] for (options, address), found in self._known.items()]
+
+    def adopt(self, entries: object) -> None:
+        """The controller's resolutions; anything not shaped like ``known``'s is ignored."""
+        if not isinstance(entries, list):
+            return
+        for entry in entries:
+            if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], list)
+                    and all(isinstance(o, str) for o in entry[0]) and isinstance(entry[1], str)
+                    and isinstance(entry[2], dict)
+                    and all(isinstance(k, str) and isinstance(v, str) for k, v in entry[2].items())):
+                with self._lock:
+                    self._known.setdefault((tuple(entry[0]), entry[1]), dict(entry[2]))
+
+
+def _ssh_g(options: tuple[str, ...], address: str) -> dict[str, str]:
     try:
         done = subprocess.run(["ssh", "-G", *options, "--", address], capture_output=True, text=True,
                               timeout=10, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return {}
     return dict(line.partition(" ")[::2] for line in done.stdout.splitlines()) if done.returncode == 0 else {}
+
+
+_settings = _SshSettings()
+
+
+def resolved_settings() -> list[list[object]]:
+    """This process's ``ssh -G`` resolutions, for the workers (see ``_SshSettings``)."""
+    return _settings.known()
+
+
+def adopt_settings(entries: object) -> None:
+    """A worker takes the controller's ``ssh -G`` resolutions (see ``_SshSettings``)."""
+    _settings.adopt(entries)
 
 
 def _socket(options: tuple[str, ...], address: str) -> Path | None:
