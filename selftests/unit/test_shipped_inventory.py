@@ -59,7 +59,8 @@ def _view(inv: Inventory) -> dict[str, Any]:
 
 
 def _shipped(inv: Inventory) -> tuple[Inventory, list[str]]:
-    wire = shipped.ship(inv, Redactor.from_inventory(inv).secrets)
+    """Every variable of every host rendered, so that the comparison covers them all."""
+    wire = shipped.ship(inv, Redactor.from_inventory(inv).secrets, {h.name: h.vars.keys() for h in inv.hosts.values()})
     assert wire is not None, "the inventory was not shipped"
     return shipped.received(wire)
 
@@ -135,6 +136,41 @@ def test_vaulted_templated_and_derived_values_with_the_password(tmp_path: Path) 
     _same_both_sides(inv)
 
 
+@pytest.mark.parametrize("case", ["reference-idr", "reference-both", "idr-style", "example-production"])
+def test_by_default_what_controls_read_is_rendered(case: str) -> None:
+    """The controller renders only the declared variables of hosts with a
+    role; every one of them resolves in a worker as on the controller."""
+    sources, playbook_dir = CASES[case]
+    inv = loader.load(list(sources), playbook_dir)
+    roles.assign(inv, {})
+    wire = shipped.ship(inv, Redactor.from_inventory(inv).secrets)
+    assert wire is not None
+    got, _ = shipped.received(wire)
+    roles.assign(got, {})
+    assert got.roles == inv.roles and validate(got) == validate(inv)
+    readers = [h for role in inv.roles for h in inv.group(role)]
+    assert readers
+    for host in readers:
+        mine = got.hosts[host.name]
+        assert {n: _outcome(lambda h=mine, n=n: resolve(h, n)) for n in VARIABLES} == {
+            n: _outcome(lambda h=host, n=n: resolve(h, n)) for n in VARIABLES}
+    rendered = {name for item in wire["hosts"] for name in item["own"]}
+    assert rendered <= set(VARIABLES)
+
+
+def test_a_template_no_control_reads_is_not_rendered(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text('all:\n  children:\n    proxy:\n      hosts:\n        p1:\n'
+                         '          mine: "{{ 1 + 1 }}"\n          expected_units: ["{{ \'nginx\' }}"]\n')
+    inv = loader.load([inventory])
+    roles.assign(inv, {})
+    got, _ = shipped.received(shipped.ship(inv, []))
+    host = got.hosts["p1"]
+    assert resolve(host, "expected_units")[0] == ["nginx"]
+    with pytest.raises(RenderError, match="did not render"):
+        host.render("mine", host.vars["mine"])
+
+
 def test_vaulted_values_without_the_password(tmp_path: Path) -> None:
     inv = loader.load([_rich(tmp_path)])
     assert _view(inv)["ro1"]["own"]["db_password"][0] == "error"
@@ -177,12 +213,11 @@ from deploycheck.inventory.loader import RenderError
 from deploycheck.inventory.variables import resolve
 from deploycheck.plugin import inventory_of
 
-@pytest.mark.parametrize("name", ["cookie", "path", "broken", "ms_unit", "expected_units"])
+@pytest.mark.parametrize("name", ["public_url", "memo_regen_dir", "outside_address", "ms_unit", "expected_units"])
 def test_read(request, name):
     host = inventory_of(request.config).hosts["d"]
     try:
-        declared = name in ("ms_unit", "expected_units")
-        seen = ["ok", resolve(host, name)[0] if declared else host.render(name, host.vars[name])]
+        seen = ["ok", resolve(host, name)[0]]
     except RenderError as exc:
         seen = ["error", str(exc)]
     loaded = sum(1 for m in sys.modules if m == "ansible" or m.startswith("ansible."))
@@ -192,8 +227,8 @@ def test_read(request, name):
 
 
 def test_workers_import_no_ansible_and_read_the_same(tmp_path: Path) -> None:
-    """A real run with two workers reads the same values and errors as one
-    without workers, and no worker imported Ansible."""
+    """A real run with two workers resolves the same values and errors as
+    one without workers, and no worker imported Ansible."""
     (tmp_path / "test_probe.py").write_text(PROBE)
     (tmp_path / "inv.yml").write_text(textwrap.dedent("""\
         all:
@@ -203,10 +238,11 @@ def test_workers_import_no_ansible_and_read_the_same(tmp_path: Path) -> None:
               hosts:
                 d:
                   ansible_connection: local
-                  cookie: "sessionid_{{ env }}"
-                  path: {dir: "{{ base }}/data", list: ["{{ base }}", 2]}
-                  broken: "{{ ansible_hostname }}"
+                  public_url: "https://{{ env }}.example.org"
+                  memo_regen_dir: "{{ base }}/memo"
+                  outside_address: "{{ ansible_hostname }}"
                   ms_unit: "{{ 'omero-ms' }}-image-region.service"
+                  expected_units: ["{{ 'nginx' }}", cron]
         """))
 
     def run(*extra: str) -> list[list[Any]]:
