@@ -98,13 +98,10 @@ class Host:
         ``*_file`` paths are relative to the host's inventory and may use ``~``."""
         if self._rendered is not None:
             return self._rendered.render(self, name, value)
-        if _has_vault(value):
-            from ansible.errors import AnsibleError
-
-            try:
-                value = _unvault(value)
-            except AnsibleError as exc:
-                raise RenderError(f"{self.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
+        try:
+            value = _unvault(value)
+        except _UndecryptableError as exc:
+            raise RenderError(f"{self.name}: variable {name} cannot be rendered: {exc}") from None
         if self._loader is not None and _has_template(value):
             from ansible.errors import AnsibleError
             from ansible.template import Templar
@@ -125,20 +122,19 @@ def plain_path(host: Host, name: str, value: Any) -> Any:
     return value
 
 
-def _has_vault(value: Any) -> bool:
-    if type(value).__name__ == "AnsibleVaultEncryptedUnicode":
-        return True
-    if isinstance(value, dict):
-        return any(_has_vault(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_vault(v) for v in value)
-    return False
+class _UndecryptableError(Exception):
+    """A vaulted value without its password (or with another one)."""
 
 
 def _unvault(value: Any) -> Any:
     """Vault-encrypted values decrypted (with the password given), so templates can use them."""
     if type(value).__name__ == "AnsibleVaultEncryptedUnicode":
-        return str(value.data)
+        from ansible.errors import AnsibleError  # only an inventory Ansible read holds vaulted values
+
+        try:
+            return str(value.data)
+        except AnsibleError as exc:
+            raise _UndecryptableError(one_line(exc)) from None
     if isinstance(value, dict):
         return {k: _unvault(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from typing import Any
 
 from deploycheck.inventory.loader import Host, Inventory, RenderError, _has_template, _plain, plain_path
-from deploycheck.inventory.variables import VARIABLES
+from deploycheck.inventory.variables import VARIABLES, Derived
 
 VAULTED = "!vault"  # a vaulted value as the workers' raw variables show it: every read renders it
 Outcome = tuple[bool, Any]  # (True, value) or (False, the RenderError's message)
@@ -90,21 +90,23 @@ def _check(value: Any) -> Any:
     return value
 
 
+def _derivations(host: Host) -> list[tuple[str, Derived]]:
+    """The declared variables' derivations the host can be the source of (see variables.resolve)."""
+    return [(var.name, d) for var in VARIABLES.values() for d in var.deployment if d.needs in host.context]
+
+
 def _templates(host: Host) -> dict[str, dict[str, Outcome]]:
-    """Every derived expectation the host can be the source of (see variables.resolve)."""
     found: dict[str, dict[str, Outcome]] = {}
-    for var in VARIABLES.values():
-        for derived in var.deployment:
-            if derived.needs in host.context:
-                found.setdefault(var.name, {})[derived.template] = _outcome(host, var.name, derived.template)
+    for name, derived in _derivations(host):
+        found.setdefault(name, {})[derived.template] = _outcome(host, name, derived.template)
     return found
 
 
 def _needed(host: Host) -> dict[str, Any]:
     """The part of the host's template context a worker still reads: which
     deployment variables it has (their values stay here) and its inventory's folder."""
-    needs = {d.needs for var in VARIABLES.values() for d in var.deployment if d.needs in host.context}
-    return {**dict.fromkeys(sorted(needs)), "inventory_dir": _plain(host.context.get("inventory_dir"))}
+    needs = sorted({derived.needs for _, derived in _derivations(host)})
+    return {**dict.fromkeys(needs), "inventory_dir": _plain(host.context.get("inventory_dir"))}
 
 
 def readable(inv: Inventory) -> dict[str, Collection[str]]:

@@ -11,9 +11,6 @@ values with and without their password, and templates that need facts.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from deploycheck.inventory.loader import Host, Inventory, InventoryError, Render
 from deploycheck.inventory.variables import VARIABLES, resolve, validate
 from deploycheck.report.redact import Redactor
 from selftests.unit.test_ansible_parity import CASES
+from selftests.unit.tmp_suite import run_tmp_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "deploycheck-shipped-test-password"  # this test's own throwaway vault
@@ -247,16 +245,14 @@ def test_workers_import_no_ansible_and_read_the_same(tmp_path: Path) -> None:
 
     def run(*extra: str) -> list[list[Any]]:
         out = tmp_path / f"probe{len(extra)}.out"
-        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *extra,
-                               f"--inventory={tmp_path / 'inv.yml'}", f"--rootdir={tmp_path}",
-                               f"--reports-dir={tmp_path / 'reports'}", str(tmp_path / "test_probe.py")],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "PROBE_OUT": str(out)})
+        done = run_tmp_suite(tmp_path, tmp_path / "test_probe.py", tmp_path / "inv.yml", *extra,
+                             env={"PROBE_OUT": str(out)})
         assert "5 passed" in done.stdout, done.stdout[-600:] + done.stderr[-600:]
         return [json.loads(line) for line in out.read_text().splitlines()]
 
     alone = run()
     workers = run("-n", "2")
+    assert len(workers) == len(alone) == 5
     assert sorted(r[1:3] for r in workers) == sorted(r[1:3] for r in alone)
     assert {r[0] for r in workers} <= {"gw0", "gw1"}
     assert all(r[3] == 0 for r in workers), "a worker imported Ansible"

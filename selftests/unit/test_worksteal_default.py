@@ -5,15 +5,13 @@ this is checked through a real run's scheduler, not only the hook."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from deploycheck.plugin import _WorkStealingByDefault
+from selftests.unit.tmp_suite import run_tmp_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDER = """import os
@@ -30,11 +28,7 @@ def _scheduled(tmp_path: Path, *args: str) -> str:
     (tmp_path / "inv.yml").write_text("all:\n  children:\n    database:\n      hosts:\n        d:\n"
                                       "          ansible_connection: local\n")
     out = tmp_path / "dist"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args,
-                           f"--inventory={tmp_path / 'inv.yml'}", f"--rootdir={tmp_path}",
-                           f"--reports-dir={tmp_path / 'reports'}", str(tmp_path / "test_one.py")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "DIST_OUT": str(out)})
+    done = run_tmp_suite(tmp_path, tmp_path / "test_one.py", tmp_path / "inv.yml", *args, env={"DIST_OUT": str(out)})
     assert "1 passed" in done.stdout, done.stdout[-600:] + done.stderr[-600:]
     return out.read_text().strip()
 
