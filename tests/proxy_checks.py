@@ -18,7 +18,9 @@ from deploycheck.transport.remote import testinfra_host
 from deploycheck.transport.together import at_once
 
 Twice = tuple[str, str, int]  # cache status of a first and a second request, the second's HTTP status
+Ahead = tuple[str, "dict[str, str] | None"]  # a path, and the cookies sent with it (None: the proxy's own)
 _AHEAD: dict[tuple, Twice | BaseException] = {}  # probes sent ahead, each taken once by its control
+_FETCHED: dict[tuple, list[requests.Response | OSError]] = {}  # GETs sent ahead, each answer taken once
 _AHEAD_LOCK = threading.Lock()
 
 
@@ -63,8 +65,34 @@ class Proxy:
 
     def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
             method: str = "GET") -> requests.Response:
-        """The answer to one request for ``path`` on a URL new to the cache."""
+        """The answer to one request for ``path`` on a URL new to the cache
+        (the answer of a GET fetched ahead for it, when there is one)."""
+        if headers is None and method == "GET":
+            with _AHEAD_LOCK:
+                waiting = _FETCHED.get(_key(self, path, cookies))
+                ahead = waiting.pop(0) if waiting else None
+            if isinstance(ahead, OSError):
+                raise ahead
+            if ahead is not None:
+                return ahead
         return self.send(self.fresh(path), cookies, headers, method).response
+
+    def fetch_ahead(self, asked: list[Ahead]) -> None:
+        """GET these paths now, all at the same time, each on its own URL new
+        to the cache: the controls that ``get`` them later (same path and
+        cookies) take the answers, each answer once; over a slow link a
+        file's controls then wait about one round trip in all, not one each.
+        A request that failed raises in the control that takes it."""
+        def one(item: Ahead) -> requests.Response | OSError:
+            try:
+                return self.send(self.fresh(item[0]), item[1]).response
+            except OSError as exc:  # the control that takes it reports it
+                return exc
+
+        answers = at_once(one, asked, limit=len(asked))
+        with _AHEAD_LOCK:
+            for (path, cookies), answer in zip(asked, answers, strict=True):
+                _FETCHED.setdefault(_key(self, path, cookies), []).append(answer)
 
     def get_all(self, paths: list[str], cookies: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> list[requests.Response]:

@@ -41,8 +41,10 @@ def test_histogram(node: Host, public_proxy: Proxy) -> None:
     """The viewer's contrast sliders are set from the histogram; a wrong
     one sets them wrongly."""
     image = expect(node, "test_image")
-    for bins in (256, 32):
-        r = public_proxy.get(f"/webgateway/histogram_json/{image['id']}/channel/0/?theZ=0&theT=0&bins={bins}")
+    counts = (256, 32)
+    answers = public_proxy.get_all([f"/webgateway/histogram_json/{image['id']}/channel/0/?theZ=0&theT=0&bins={bins}"
+                                    for bins in counts])
+    for bins, r in zip(counts, answers, strict=True):
         assert r.status_code == 200, f"{node.name}: histogram_json answered {r.status_code}"
         data = r.json().get("data", [])
         total = image["size_x"] * image["size_y"]

@@ -5,6 +5,7 @@ status, naming what was wrong."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from deploycheck.inventory.loader import Host
 
-    from ..proxy_checks import Proxy
+    from ..proxy_checks import Ahead, Proxy
     from ..rendering import Rendering
 
 pytestmark = pytest.mark.hosts("proxy")
@@ -26,6 +27,52 @@ READS = ("test_image", "session_cookie_name")
 
 REF = "seed 003: omero-ms-image-region request parameters"
 REGION = "/webgateway/render_image_region/{id}/0/0/"
+
+
+# the requests of the controls below, for the controls and for fetching them ahead (see conftest) alike
+
+def _region(node: Host) -> str:
+    return REGION.format(id=expect(node, "test_image")["id"])
+
+
+def _no_model(node: Host, rendering: Rendering) -> list[str]:
+    """Without m=, then with an unknown model."""
+    channels = rendering.c(1)
+    return [_region(node) + f"?c={channels}&region=0,0,10,10", _region(node) + f"?c={channels}&m=x&region=0,0,10,10"]
+
+
+def _too_many(node: Host, rendering: Rendering) -> str:
+    return _region(node) + f"?c={rendering.c(*range(1, 12))}&m=c&region=0,0,10,10"
+
+
+def _unknown_image(rendering: Rendering) -> str:
+    return REGION.format(id=987654321) + rendering.query(1, region="0,0,10,10")
+
+
+def _sessions(node: Host, rendering: Rendering) -> list[tuple[str, Ahead]]:
+    """A valid render without a session, with an invalid bsession, with an unknown session cookie."""
+    path = _region(node) + rendering.query(1, region="0,0,10,10")
+    cookie = expect(node, "session_cookie_name")
+    return [("no session", (path, {})),
+            ("an invalid bsession", (path + "&bsession=00000000-0000-0000-0000-000000000000", {})),
+            ("an unknown session cookie", (path, {cookie: "notasession"}))]
+
+
+LEVELS = (7, -1)
+
+
+def _bad_levels(node: Host, rendering: Rendering) -> list[str]:
+    return [_region(node) + rendering.query(1, tile=f"{level},0,0") for level in LEVELS]
+
+
+AHEAD: dict[str, Callable[[Host, Rendering], list[Ahead]]] = {
+    "test_missing_channels": lambda n, r: [(_region(n) + "?m=c&region=0,0,10,10", None)],
+    "test_missing_model": lambda n, r: [(path, None) for path in _no_model(n, r)],
+    "test_too_many_channels": lambda n, r: [(_too_many(n, r), None)],
+    "test_unknown_image": lambda n, r: [(_unknown_image(r), None)],
+    "test_no_or_bad_session": lambda n, r: [asked for _, asked in _sessions(n, r)],
+    "test_bad_tile_level": lambda n, r: [(path, None) for path in _bad_levels(n, r)],
+}
 
 
 def _expect_status(node: Host, response: requests.Response, status: int, what: str,
@@ -41,39 +88,31 @@ def _expect_status(node: Host, response: requests.Response, status: int, what: s
 def test_missing_channels(node: Host, public_proxy: Proxy) -> None:
     """A clear 400 tells a script's author what to fix; a 500 or a default
     render hides the mistake."""
-    image = expect(node, "test_image")
-    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + "?m=c&region=0,0,10,10"), 400, "no c",
-                   "'c'")
+    _expect_status(node, public_proxy.get(_region(node) + "?m=c&region=0,0,10,10"), 400, "no c", "'c'")
 
 
 @control("MSIR-ERR-02", "A render without m= is refused with 400 naming the parameter", "medium", REF)
 def test_missing_model(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """A clear 400 tells a script's author what to fix; a 500 or a default
     render hides the mistake. An unknown model is refused the same way."""
-    image = expect(node, "test_image")
-    channels = test_rendering.c(1)
-    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + f"?c={channels}&region=0,0,10,10"), 400,
-                   "no m", "'m'")
-    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + f"?c={channels}&m=x&region=0,0,10,10"),
-                   400, "m=x", "'m'")
+    no_model, unknown_model = public_proxy.get_all(_no_model(node, test_rendering))
+    _expect_status(node, no_model, 400, "no m", "'m'")
+    _expect_status(node, unknown_model, 400, "m=x", "'m'")
 
 
 @control("MSIR-ERR-03", "More than 10 active channels are refused with 400", "medium", REF)
 def test_too_many_channels(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """The channel limit bounds the work one public request can cause. Every
     active entry counts, repeated or past the image's channels."""
-    image = expect(node, "test_image")
-    channels = test_rendering.c(*range(1, 12))
-    _expect_status(node, public_proxy.get(REGION.format(id=image["id"]) + f"?c={channels}&m=c&region=0,0,10,10"),
-                   400, "11 active channels", "active channels")
+    _expect_status(node, public_proxy.get(_too_many(node, test_rendering)), 400, "11 active channels",
+                   "active channels")
 
 
 @control("MSIR-ERR-04", "An unknown image answers 404", "medium", REF)
 def test_unknown_image(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """A 404 lets links to removed images fail plainly instead of as a
     server error."""
-    query = test_rendering.query(1, region="0,0,10,10")
-    _expect_status(node, public_proxy.get(REGION.format(id=987654321) + query), 404, "image 987654321",
+    _expect_status(node, public_proxy.get(_unknown_image(test_rendering)), 404, "image 987654321",
                    "Image:987654321")
 
 
@@ -83,13 +122,9 @@ def test_no_or_bad_session(node: Host, public_proxy: Proxy, test_rendering: Rend
     """Without a valid session the microservice would render any image for
     anyone, private data included. The request is otherwise valid, so only
     the session can be why it is refused."""
-    image = expect(node, "test_image")
-    path = REGION.format(id=image["id"]) + test_rendering.query(1, region="0,0,10,10")
-    cookie = expect(node, "session_cookie_name")
-    cases = [("no session", "", {}), ("an invalid bsession", "&bsession=00000000-0000-0000-0000-000000000000", {}),
-             ("an unknown session cookie", "", {cookie: "notasession"})]
-    answers = at_once(lambda case: public_proxy.get(path + case[1], cookies=case[2]), cases)
-    for (what, _, _), answer in zip(cases, answers, strict=True):
+    cases = _sessions(node, test_rendering)
+    answers = at_once(lambda case: public_proxy.get(case[1][0], cookies=case[1][1]), cases)
+    for (what, _), answer in zip(cases, answers, strict=True):
         _expect_status(node, answer, 403, what)
 
 
@@ -98,10 +133,8 @@ def test_bad_tile_level(node: Host, public_proxy: Proxy, test_rendering: Renderi
     """Viewers probe levels; a level that does not exist must be an error,
     not a wrong picture or a crash. The microservice answers 404 (its
     renderer's failures all are), OMERO.web 400: either is a refusal."""
-    image = expect(node, "test_image")
     wrong = []
-    for level in (7, -1):
-        r = public_proxy.get(REGION.format(id=image["id"]) + test_rendering.query(1, tile=f"{level},0,0"))
+    for level, r in zip(LEVELS, public_proxy.get_all(_bad_levels(node, test_rendering)), strict=True):
         if r.status_code not in (400, 404):
             wrong.append(f"tile level {level} answered {r.status_code} ({r.text[:80]!r}); expected 400 or 404")
     assert not wrong, f"{node.name}: " + "; ".join(wrong)

@@ -7,6 +7,7 @@ viewer needs them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,7 +23,7 @@ from .render_checks import ok_image
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
-    from ..proxy_checks import Proxy
+    from ..proxy_checks import Ahead, Proxy
     from ..rendering import Rendering
 
 pytestmark = pytest.mark.hosts("proxy")
@@ -32,16 +33,102 @@ REF = "seed 003: OMERO image region microservice (render_image, render_image_reg
 REGION = "/webgateway/render_image_region/{id}/{z}/0/"
 
 
+# the requests of the controls below, for the controls and for fetching them ahead (see conftest) alike
+
+def _region_size(node: Host, rendering: Rendering) -> tuple[str, int, int]:
+    image = expect(node, "test_image")
+    w, h = min(100, image["size_x"]), min(60, image["size_y"])
+    return (f"/webgateway/render_image_region/{image['id']}/0/0/"
+            + rendering.query(1, colours={1: "FF0000"}, region=f"0,0,{w},{h}")), w, h
+
+
+def _image_plane(node: Host, rendering: Rendering) -> str:
+    return f"/webgateway/render_image/{expect(node, 'test_image')['id']}/0/0/{rendering.query()}"
+
+
+def _tile(node: Host, rendering: Rendering) -> str:
+    return REGION.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(1, model="g",
+                                                                                       tile="0,0,0,128,96")
+
+
+def _rdef_variants(node: Host, rendering: Rendering) -> list[str]:
+    image = expect(node, "test_image")
+    q = rendering.query(1, colours={1: "FF0000"}, region="0,0,40,30")
+    return [f"/webgateway/render_image_region/{image['id']}/0/0/{q}",
+            f"/webgateway/render_image_region_rdef/{image['id']}/0/0/{q}",
+            f"/webgateway/render_image_rdef/{image['id']}/0/0/" + rendering.query(1, model="g")]
+
+
+def _greyscale(node: Host, rendering: Rendering) -> str:
+    channel = min(2, len(rendering.windows))
+    return REGION.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(
+        channel, model="g", colours={channel: "00FF00"}, region="0,0,64,64")
+
+
+COLOURS = ("FF0000", "00FF00", "0000FF")
+
+
+def _colours(node: Host, rendering: Rendering) -> list[str]:
+    return [REGION.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(
+        1, colours={1: colour}, region="0,0,128,128", format="png") for colour in COLOURS]
+
+
+FORMATS = (("png", "image/png"), ("tif", "image/tiff"))
+
+
+def _formats(node: Host, rendering: Rendering) -> list[str]:
+    base = REGION.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(1, model="g",
+                                                                                       region="0,0,32,16")
+    return [f"{base}&format={fmt}" for fmt, _ in FORMATS]
+
+
+def _quality(node: Host, rendering: Rendering) -> list[str]:
+    base = REGION.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(region="0,0,200,200")
+    return [f"{base}&q=0.1", f"{base}&q=0.95"]
+
+
+def _projection(node: Host, rendering: Rendering) -> list[str]:
+    """Every Z plane, then their maximum intensity projection (none for a single plane)."""
+    image = expect(node, "test_image")
+    if image.get("size_z", 1) < 2:
+        return []
+    base = REGION.format(id=image["id"], z=0) + rendering.query(1, colours={1: "FFFFFF"}, region="0,0,128,128",
+                                                               format="png")
+    return [base.replace("/0/0/", f"/{z}/0/") for z in range(image["size_z"])] + [f"{base}&p=intmax"]
+
+
+def _flip(node: Host, rendering: Rendering) -> list[str]:
+    image = expect(node, "test_image")
+    base = REGION.format(id=image["id"], z=0) + rendering.query(
+        region=f"0,0,{image['size_x']},{min(32, image['size_y'])}", format="png")
+    return [base, f"{base}&flip=h"]
+
+
+def _public(paths: list[str]) -> list[Ahead]:
+    return [(path, None) for path in paths]
+
+
+AHEAD: dict[str, Callable[[Host, Rendering], list[Ahead]]] = {
+    "test_render_region_size": lambda n, r: _public([_region_size(n, r)[0]]),
+    "test_render_image_plane": lambda n, r: _public([_image_plane(n, r)]),
+    "test_render_tile": lambda n, r: _public([_tile(n, r)]),
+    "test_rdef_variants": lambda n, r: _public(_rdef_variants(n, r)),
+    "test_greyscale_model": lambda n, r: _public([_greyscale(n, r)]),
+    "test_channel_colours": lambda n, r: _public(_colours(n, r)),
+    "test_formats": lambda n, r: _public(_formats(n, r)),
+    "test_quality": lambda n, r: _public(_quality(n, r)),
+    "test_projection": lambda n, r: _public(_projection(n, r)),
+    "test_flip": lambda n, r: _public(_flip(n, r)),
+}
+
+
 @control("MSIR-RENDER-01", "render_image_region returns a JPEG of exactly the requested region", "high",
          "seed 003: Redirecting OMERO.web to the Server")
 def test_render_region_size(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers stitch regions side by side; a region of another size leaves
     gaps or overlaps in what the visitor sees."""
-    image = expect(node, "test_image")
-    w, h = min(100, image["size_x"]), min(60, image["size_y"])
-    path = public_proxy.fresh(f"/webgateway/render_image_region/{image['id']}/0/0/"
-                              + test_rendering.query(1, colours={1: "FF0000"}, region=f"0,0,{w},{h}"))
-    response = public_proxy.send(path).response
+    path, w, h = _region_size(node, test_rendering)
+    response = public_proxy.get(path)
     assert response.status_code == 200, f"{node.name}: {path} answered {response.status_code}; expected 200"
     img = decode(response.content, response.headers.get("Content-Type", ""))
     assert img.format == "JPEG" and img.size == (w, h), \
@@ -52,8 +139,7 @@ def test_render_region_size(node: Host, public_proxy: Proxy, test_rendering: Ren
 def test_render_image_plane(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """The full-plane render is what the web client shows first."""
     image = expect(node, "test_image")
-    img = ok_image(node, public_proxy.get(f"/webgateway/render_image/{image['id']}/0/0/{test_rendering.query()}"),
-                   "render_image")
+    img = ok_image(node, public_proxy.get(_image_plane(node, test_rendering)), "render_image")
     want = (image["size_x"], image["size_y"])
     assert img.size == want, f"{node.name}: render_image is {img.size}; expected {want}"
 
@@ -62,9 +148,7 @@ def test_render_image_plane(node: Host, public_proxy: Proxy, test_rendering: Ren
 def test_render_tile(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Tiled viewers ask for tiles, not regions; a wrong tile shows the
     wrong part of the image."""
-    image = expect(node, "test_image")
-    path = REGION.format(id=image["id"], z=0) + test_rendering.query(1, model="g", tile="0,0,0,128,96")
-    img = ok_image(node, public_proxy.get(path), "tile 0,0,0,128,96")
+    img = ok_image(node, public_proxy.get(_tile(node, test_rendering)), "tile 0,0,0,128,96")
     assert img.size == (128, 96), f"{node.name}: tile is {img.size}; expected (128, 96)"
 
 
@@ -100,11 +184,7 @@ def test_rdef_variants(node: Host, public_proxy: Proxy, test_rendering: Renderin
     """Viewers that save rendering settings use the _rdef routes; they must
     reach the same renderer."""
     image = expect(node, "test_image")
-    q = test_rendering.query(1, colours={1: "FF0000"}, region="0,0,40,30")
-    plain, rdef, whole = public_proxy.get_all([
-        f"/webgateway/render_image_region/{image['id']}/0/0/{q}",
-        f"/webgateway/render_image_region_rdef/{image['id']}/0/0/{q}",
-        f"/webgateway/render_image_rdef/{image['id']}/0/0/" + test_rendering.query(1, model="g")])
+    plain, rdef, whole = public_proxy.get_all(_rdef_variants(node, test_rendering))
     a, b = ok_image(node, plain, "render_image_region"), ok_image(node, rdef, "render_image_region_rdef")
     assert a.size == b.size == (40, 30), f"{node.name}: sizes {a.size} and {b.size}; expected (40, 30)"
     img = ok_image(node, whole, "render_image_rdef")
@@ -115,10 +195,7 @@ def test_rdef_variants(node: Host, public_proxy: Proxy, test_rendering: Renderin
 def test_greyscale_model(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Grey renders are how single channels are compared; colour in them
     misleads the eye."""
-    image = expect(node, "test_image")
-    channel = min(2, len(test_rendering.windows))
-    query = test_rendering.query(channel, model="g", colours={channel: "00FF00"}, region="0,0,64,64")
-    img = ok_image(node, public_proxy.get(REGION.format(id=image["id"], z=0) + query), "m=g render").convert("RGB")
+    img = ok_image(node, public_proxy.get(_greyscale(node, test_rendering)), "m=g render").convert("RGB")
     r, g, b = img.split()
     spread = max(ImageChops.difference(r, g).getextrema()[1], ImageChops.difference(g, b).getextrema()[1])
     assert spread <= 8, f"{node.name}: m=g render has colour (channel spread {spread}); expected grey"
@@ -128,15 +205,12 @@ def test_greyscale_model(node: Host, public_proxy: Proxy, test_rendering: Render
 def test_channel_colours(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Channels are told apart by the colours the visitor chose; swapped or
     ignored colours show the wrong biology."""
-    image = expect(node, "test_image")
     means = {}
-    colours = ("FF0000", "00FF00", "0000FF")
-    answers = public_proxy.get_all([REGION.format(id=image["id"], z=0) + test_rendering.query(
-        1, colours={1: colour}, region="0,0,128,128", format="png") for colour in colours])
-    for colour, r in zip(colours, answers, strict=True):
+    answers = public_proxy.get_all(_colours(node, test_rendering))
+    for colour, r in zip(COLOURS, answers, strict=True):
         means[colour] = ImageStat.Stat(ok_image(node, r, f"${colour}", "image/png").convert("RGB")).mean
     wrong = [f"${c} gave RGB means {[round(v) for v in m]}" for c, m in means.items()
-             if max(range(3), key=lambda i: m[i]) != ("FF0000", "00FF00", "0000FF").index(c)
+             if max(range(3), key=lambda i: m[i]) != COLOURS.index(c)
              or sorted(m)[1] > 2]
     assert not wrong, f"{node.name}: " + "; ".join(wrong)
 
@@ -145,11 +219,8 @@ def test_channel_colours(node: Host, public_proxy: Proxy, test_rendering: Render
 def test_formats(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Lossless formats are what analysis scripts download; a JPEG in their
     place alters the pixel values."""
-    image = expect(node, "test_image")
-    base = REGION.format(id=image["id"], z=0) + test_rendering.query(1, model="g", region="0,0,32,16")
-    formats = (("png", "image/png"), ("tif", "image/tiff"))
-    answers = public_proxy.get_all([f"{base}&format={fmt}" for fmt, _ in formats])
-    for (fmt, ctype), r in zip(formats, answers, strict=True):
+    answers = public_proxy.get_all(_formats(node, test_rendering))
+    for (fmt, ctype), r in zip(FORMATS, answers, strict=True):
         img = ok_image(node, r, f"format={fmt}", ctype)
         assert img.size == (32, 16), f"{node.name}: format={fmt} is {img.size}; expected (32, 16)"
 
@@ -158,9 +229,7 @@ def test_formats(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> 
 def test_quality(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers lower the quality to save bandwidth on slow links; ignored,
     every visitor downloads full-quality images."""
-    image = expect(node, "test_image")
-    base = REGION.format(id=image["id"], z=0) + test_rendering.query(region="0,0,200,200")
-    low, high = public_proxy.get_all([f"{base}&q=0.1", f"{base}&q=0.95"])
+    low, high = public_proxy.get_all(_quality(node, test_rendering))
     ok_image(node, low, "q=0.1")
     ok_image(node, high, "q=0.95")
     assert len(low.content) < len(high.content), \
@@ -175,10 +244,7 @@ def test_projection(node: Host, public_proxy: Proxy, test_rendering: Rendering) 
     image = expect(node, "test_image")
     if image.get("size_z", 1) < 2:
         pytest.skip(f"{node.name}: test_image has a single Z plane")
-    base = REGION.format(id=image["id"], z=0) + test_rendering.query(1, colours={1: "FFFFFF"}, region="0,0,128,128",
-                                                                     format="png")
-    *answers, projected = public_proxy.get_all([base.replace("/0/0/", f"/{z}/0/") for z in range(image["size_z"])]
-                                               + [f"{base}&p=intmax"])
+    *answers, projected = public_proxy.get_all(_projection(node, test_rendering))
     planes = [ImageStat.Stat(ok_image(node, r, f"z={z}", "image/png").convert("L")).mean[0]
               for z, r in enumerate(answers)]
     proj = ImageStat.Stat(ok_image(node, projected, "p=intmax", "image/png").convert("L")).mean[0]
@@ -192,10 +258,7 @@ def test_flip(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> Non
     does nothing shows the specimen the wrong way round. The region spans the
     full width: the microservice mirrors a region's position too, so only
     then is the flipped render the plain one's mirror image."""
-    image = expect(node, "test_image")
-    region = f"0,0,{image['size_x']},{min(32, image['size_y'])}"
-    base = REGION.format(id=image["id"], z=0) + test_rendering.query(region=region, format="png")
-    plain_r, flipped_r = public_proxy.get_all([base, f"{base}&flip=h"])
+    plain_r, flipped_r = public_proxy.get_all(_flip(node, test_rendering))
     plain = ok_image(node, plain_r, "plain", "image/png").convert("RGB")
     flipped = ok_image(node, flipped_r, "flip=h", "image/png").convert("RGB")
     mirrored = plain.transpose(0)  # FLIP_LEFT_RIGHT
