@@ -12,10 +12,12 @@ import uuid
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 
 from deploycheck import __version__
 from deploycheck.transport.counters import COUNTERS
+from deploycheck.transport.together import MAX_LIMIT
 
 _counter = itertools.count(1)
 _COUNT_LOCK = threading.Lock()
@@ -59,12 +61,17 @@ class Sent:
 
 
 class Client:
-    """One keep-alive connection pool per base URL; cookies only when passed."""
+    """One keep-alive connection pool per base URL, keeping as many
+    connections open as ``together`` sends requests at once (requests keeps
+    10: over a slow link every burst past that opened new ones, a round
+    trip each, and dropped them after); cookies only when passed."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        for scheme in ("http://", "https://"):  # as many kept open as requests are sent at once
+            self.session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=MAX_LIMIT))
         self.session.cookies = _NoCookies()
         self.session.trust_env = False
 
