@@ -20,7 +20,7 @@ from deploycheck.transport.together import at_once
 Twice = tuple[str, str, int]  # cache status of a first and a second request, the second's HTTP status
 Ahead = tuple[str, "dict[str, str] | None"]  # a path, and the cookies sent with it (None: the proxy's own)
 _AHEAD: dict[tuple, Twice | BaseException] = {}  # probes sent ahead, each taken once by its control
-_FETCHED: dict[tuple, list[requests.Response | OSError]] = {}  # GETs sent ahead, each answer taken once
+_FETCHED: dict[tuple, list[requests.Response | Exception]] = {}  # GETs sent ahead, each answer taken once
 _AHEAD_LOCK = threading.Lock()
 
 
@@ -71,7 +71,7 @@ class Proxy:
             with _AHEAD_LOCK:
                 waiting = _FETCHED.get(_key(self, path, cookies))
                 ahead = waiting.pop(0) if waiting else None
-            if isinstance(ahead, OSError):
+            if isinstance(ahead, Exception):
                 raise ahead
             if ahead is not None:
                 return ahead
@@ -83,10 +83,10 @@ class Proxy:
         cookies) take the answers, each answer once; over a slow link a
         file's controls then wait about one round trip in all, not one each.
         A request that failed raises in the control that takes it."""
-        def one(item: Ahead) -> requests.Response | OSError:
+        def one(item: Ahead) -> requests.Response | Exception:
             try:
                 return self.send(self.fresh(item[0]), item[1]).response
-            except OSError as exc:  # the control that takes it reports it
+            except Exception as exc:  # the control that takes it raises it, as it would have
                 return exc
 
         answers = at_once(one, asked, limit=len(asked))

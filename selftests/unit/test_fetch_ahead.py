@@ -115,6 +115,27 @@ def test_a_request_that_failed_ahead_raises_in_the_control_that_takes_it() -> No
         proxy.get("/a")
 
 
+def test_any_error_of_a_request_ahead_is_raised_by_its_taker_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One malformed request must not fail its file's other controls."""
+    site = _site()
+    try:
+        proxy = _proxy(site)
+        real = Client.get
+
+        def refuse_bad(self: Client, path: str, *args: object, **kwargs: object) -> object:
+            if path.startswith("/bad"):
+                raise ValueError("malformed")
+            return real(self, path, *args, **kwargs)
+
+        monkeypatch.setattr(Client, "get", refuse_bad)
+        proxy.fetch_ahead([("/bad", None), ("/good", None)])
+        assert proxy.get("/good").text == "/good #1"
+        with pytest.raises(ValueError, match="malformed"):
+            proxy.get("/bad")
+    finally:
+        site.shutdown()
+
+
 def _names(path: Path) -> tuple[set[str], set[str]]:
     """The file's control functions, and the names its AHEAD lists (read, not imported)."""
     tree = ast.parse(path.read_text())

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from deploycheck.inventory.loader import RenderError
+
 from ..proxy_checks import Ahead, Proxy
 
 if TYPE_CHECKING:
@@ -43,12 +45,12 @@ def public_proxy(request: pytest.FixtureRequest, proxy: Proxy, public_cookies: d
 def _fetch_ahead(request: pytest.FixtureRequest, public: Proxy, ahead: dict[str, AheadOf]) -> None:
     """The requests of the file's controls selected in this run, for every
     host they run on; one whose requests cannot be built (an inventory value
-    missing or malformed) sends its own, and reports why."""
+    missing, malformed or unrenderable) sends its own, and reports why."""
     proxy_node: Host = request.getfixturevalue("proxy_node")
     proxy_client: Client = request.getfixturevalue("proxy_client")
     try:
         rendering: Rendering = request.getfixturevalue("test_rendering")
-    except pytest.fail.Exception:  # imgData unreadable: the controls that need it report it, the others ask alone
+    except (pytest.fail.Exception, OSError, ValueError):  # imgData unreadable: its controls report it
         return
     asked: list[Ahead] = []
     for item in request.session.items:
@@ -56,7 +58,7 @@ def _fetch_ahead(request: pytest.FixtureRequest, public: Proxy, ahead: dict[str,
         node = getattr(item, "callspec", None) and item.callspec.params.get("node")
         if make is None or node is None:
             continue
-        with contextlib.suppress(AssertionError, KeyError, TypeError, ValueError):
+        with contextlib.suppress(AssertionError, KeyError, TypeError, ValueError, RenderError):
             asked += make(node, rendering)
     if asked:
         Proxy(proxy_node, proxy_node, proxy_client, public.cookies).fetch_ahead(asked)
