@@ -21,11 +21,10 @@ from ..proxy_checks import Ahead, Proxy
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
-    from deploycheck.transport.http import Client
 
     from ..rendering import Rendering
 
-AheadOf = Callable[["Host", "Rendering"], list[Ahead]]  # a control's requests, for its host and rendering
+AheadOf = Callable[["Host", "Rendering"], "list[str | Ahead]"]  # a control's requests (a path: the public cookie)
 _FETCHED_FOR: set[str] = set()  # files whose requests this process has fetched ahead
 
 
@@ -46,8 +45,6 @@ def _fetch_ahead(request: pytest.FixtureRequest, public: Proxy, ahead: dict[str,
     """The requests of the file's controls selected in this run, for every
     host they run on; one whose requests cannot be built (an inventory value
     missing, malformed or unrenderable) sends its own, and reports why."""
-    proxy_node: Host = request.getfixturevalue("proxy_node")
-    proxy_client: Client = request.getfixturevalue("proxy_client")
     try:
         rendering: Rendering = request.getfixturevalue("test_rendering")
     except (pytest.fail.Exception, OSError, ValueError):  # imgData unreadable: its controls report it
@@ -59,6 +56,6 @@ def _fetch_ahead(request: pytest.FixtureRequest, public: Proxy, ahead: dict[str,
         if make is None or node is None:
             continue
         with contextlib.suppress(AssertionError, KeyError, TypeError, ValueError, RenderError):
-            asked += make(node, rendering)
-    if asked:
-        Proxy(proxy_node, proxy_node, proxy_client, public.cookies).fetch_ahead(asked)
+            asked += [(one, None) if isinstance(one, str) else one for one in make(node, rendering)]
+    if asked:  # the answers are keyed by the proxy host and site, which every control of the file shares
+        public.fetch_ahead(asked)

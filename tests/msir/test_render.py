@@ -23,7 +23,7 @@ from .render_checks import ok_image
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
-    from ..proxy_checks import Ahead, Proxy
+    from ..proxy_checks import Proxy
     from ..rendering import Rendering
 
 pytestmark = pytest.mark.hosts("proxy")
@@ -104,21 +104,17 @@ def _flip(node: Host, rendering: Rendering) -> list[str]:
     return [base, f"{base}&flip=h"]
 
 
-def _public(paths: list[str]) -> list[Ahead]:
-    return [(path, None) for path in paths]
-
-
-AHEAD: dict[str, Callable[[Host, Rendering], list[Ahead]]] = {
-    "test_render_region_size": lambda n, r: _public([_region_size(n, r)[0]]),
-    "test_render_image_plane": lambda n, r: _public([_image_plane(n, r)]),
-    "test_render_tile": lambda n, r: _public([_tile(n, r)]),
-    "test_rdef_variants": lambda n, r: _public(_rdef_variants(n, r)),
-    "test_greyscale_model": lambda n, r: _public([_greyscale(n, r)]),
-    "test_channel_colours": lambda n, r: _public(_colours(n, r)),
-    "test_formats": lambda n, r: _public(_formats(n, r)),
-    "test_quality": lambda n, r: _public(_quality(n, r)),
-    "test_projection": lambda n, r: _public(_projection(n, r)),
-    "test_flip": lambda n, r: _public(_flip(n, r)),
+AHEAD: dict[str, Callable[[Host, Rendering], list[str]]] = {
+    "test_render_region_size": lambda n, r: [_region_size(n, r)[0]],
+    "test_render_image_plane": lambda n, r: [_image_plane(n, r)],
+    "test_render_tile": lambda n, r: [_tile(n, r)],
+    "test_rdef_variants": _rdef_variants,
+    "test_greyscale_model": lambda n, r: [_greyscale(n, r)],
+    "test_channel_colours": _colours,
+    "test_formats": _formats,
+    "test_quality": _quality,
+    "test_projection": _projection,
+    "test_flip": _flip,
 }
 
 
