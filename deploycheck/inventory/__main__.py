@@ -49,8 +49,21 @@ def ansible_list(inv: Inventory, show_secrets: bool = False) -> dict[str, Any]:
                 visit(child)
 
     visit("all")
-    hostvars = {h.name: (dict(h.listed) if show_secrets else _masked(h.listed)) for h in inv.hosts.values() if h.listed}
+    hostvars = {h.name: _as_listed(h.listed if show_secrets else _masked(h.listed)) for h in inv.hosts.values()
+                if h.listed}
     return {"_meta": {"hostvars": hostvars}, **out}
+
+
+def _as_listed(data: Any) -> Any:
+    """Values a dynamic source reported, listed as Ansible lists them (deploycheck
+    marks them untrusted, see loader.untrusted)."""
+    if isinstance(data, loader.Untrusted):
+        return str.__str__(data)
+    if isinstance(data, dict):
+        return {k: _as_listed(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_as_listed(v) for v in data]
+    return data
 
 
 def _masked(data: Any, name: str = "") -> Any:
@@ -121,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-secrets", action="store_true", help="with --list: do not mask secrets")
     args = parser.parse_args(argv)
     try:
-        inv = loader.load(args.inventory, args.playbook_dir, args.vault_password_file)
+        inv = loader.load(args.inventory, args.playbook_dir, args.vault_password_file, render=not args.list)
         roles.assign(inv, roles.parse_overrides(args.group))
     except InventoryError as exc:
         print(f"deploycheck: {loader.one_line(exc)}", file=sys.stderr)

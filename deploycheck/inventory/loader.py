@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ansible.parsing.dataloader import DataLoader
     from ansible.parsing.vault import VaultSecret
 
-    from deploycheck.inventory.shipped import Rendered
+    from deploycheck.inventory.rendering import Rendered
 
 MAX_HOSTS = 10_000  # hosts one inventory may hold (a range such as web[1:100000000] would exhaust memory)
 MAX_VALUES = 100_000  # scalars one variable may expand to (YAML aliases can nest into billions)
@@ -94,24 +94,63 @@ class Host:
         return self._inventory is not None and any(h.name == self.name for h in self._inventory.group(role))
 
     def render(self, name: str, value: Any) -> Any:
-        """``value`` with its Jinja rendered as Ansible would for this host;
-        ``*_file`` paths are relative to the host's inventory and may use ``~``."""
+        """``value`` with its Jinja rendered as Ansible would for this host, in
+        deploycheck's sandbox; ``*_file`` paths are relative to the host's
+        inventory and may use ``~``. Values read by controls were rendered when
+        the inventory was read (deploycheck.inventory.rendering); any other
+        template is rendered now, isolated in the same way."""
         if self._rendered is not None:
-            return self._rendered.render(self, name, value)
+            found = self._rendered.lookup(self, name, value)
+            if found is not None:
+                from deploycheck.inventory.rendering import settle
+
+                return settle(found)
+            if self._loader is None:
+                return self._rendered.render(self, name, value)
         try:
-            value = _unvault(value)
+            plain = _unvault(value)
         except _UndecryptableError as exc:
             raise RenderError(f"{self.name}: variable {name} cannot be rendered: {exc}") from None
-        if self._loader is not None and _has_template(value):
-            from ansible.errors import AnsibleError
-            from ansible.template import Templar
+        if self._loader is None or not _has_template(plain):
+            return plain_path(self, name, _plain(plain))
+        from deploycheck.inventory.rendering import isolated, settle
 
-            templar = Templar(loader=self._loader, variables=self._context)
-            try:
-                value = templar.template(value, disable_lookups=True)
-            except AnsibleError as exc:
-                raise RenderError(f"{self.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
-        return plain_path(self, name, _plain(value))
+        return settle(isolated([(self, name, value)])[0])
+
+
+def render_here(host: Host, name: str, value: Any) -> Any:
+    """Renders in this process, in the sandbox: for an isolated child only
+    (deploycheck.inventory.isolation), where time and memory are bounded."""
+    from deploycheck.inventory import sandbox
+
+    try:
+        value = _unvault(value)
+    except _UndecryptableError as exc:
+        raise RenderError(f"{host.name}: variable {name} cannot be rendered: {exc}") from None
+    if host._loader is not None and _has_template(value):
+        from ansible.errors import AnsibleError
+        from ansible.template import Templar
+
+        sandbox.install()
+        templar = Templar(loader=host._loader, variables=host._context)
+        try:
+            value = templar.template(value, disable_lookups=True)
+        except Exception as exc:  # Ansible wraps the sandbox's refusals in errors of its own
+            refusal = sandbox.refused(exc)
+            if refusal is not None:
+                from deploycheck.inventory.rendering import BEYOND, REFUSED
+
+                if isinstance(refusal, MemoryError | RecursionError):
+                    why, detail = f"cannot be rendered: {BEYOND}", f"{type(refusal).__name__} (memory or depth)"
+                else:
+                    why = BEYOND if isinstance(refusal, sandbox.BoundError) else REFUSED
+                    detail = one_line(refusal)[:300]
+                raise RenderError(f"{host.name}: variable {name} {why}: {detail}") from None
+            if isinstance(exc, AnsibleError):
+                raise RenderError(f"{host.name}: variable {name} cannot be rendered: {one_line(exc)}") from None
+            raise RenderError(f"{host.name}: variable {name} cannot be rendered: {type(exc).__name__}: "
+                              f"{one_line(exc)}") from None
+    return plain_path(host, name, _plain(value))
 
 
 def plain_path(host: Host, name: str, value: Any) -> Any:
@@ -247,6 +286,70 @@ def _init_plugins() -> None:
         return expand(line)
 
     inventory_plugins.expand_hostname_range = bounded
+    _untrust_dynamic_sources()
+
+
+STATIC_PLUGINS = frozenset({"ini", "yaml", "toml", "host_list", "advanced_host_list"})  # files the operator wrote
+_reading_dynamic: list[bool] = [False]
+
+
+def _untrust_dynamic_sources() -> None:
+    """Values an inventory script or plugin reports (cloud tags, a CMDB) are
+    data, never templates, as ansible-core 2.19 treats them: they are marked
+    unsafe as they enter the inventory, and Ansible's templating then leaves
+    them as they are. Values from the files an operator wrote stay templates."""
+    from ansible.inventory.data import InventoryData
+    from ansible.inventory.manager import InventoryManager
+
+    set_variable = InventoryData.set_variable
+    fetch = InventoryManager._fetch_inventory_plugins
+
+    def marked(self: Any, entity: str, varname: str, value: Any) -> None:
+        set_variable(self, entity, varname, untrusted(value) if _reading_dynamic[0] else value)
+
+    def plugins(self: Any) -> list[Any]:
+        return [p if _plugin_name(p) in STATIC_PLUGINS else _DynamicPlugin(p) for p in fetch(self)]
+
+    InventoryData.set_variable = marked  # type: ignore[method-assign]
+    InventoryManager._fetch_inventory_plugins = plugins  # type: ignore[method-assign]
+
+
+def _plugin_name(plugin: Any) -> str:
+    return str(getattr(plugin, "_load_name", "")).rsplit(".", 1)[-1]
+
+
+class Untrusted(str):
+    """Text Ansible's templating leaves as it is (it honours ``__UNSAFE__``),
+    listed as plain text, unlike ``!unsafe`` values, which Ansible lists marked."""
+
+    __UNSAFE__ = True
+
+
+def untrusted(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if hasattr(value, "__UNSAFE__") else Untrusted(value)
+    if isinstance(value, dict):
+        return {k: untrusted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [untrusted(v) for v in value]
+    return value
+
+
+class _DynamicPlugin:
+    """An inventory plugin whose ``parse`` reports untrusted values."""
+
+    def __init__(self, plugin: Any) -> None:
+        self._plugin = plugin
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._plugin, name)
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        _reading_dynamic[0] = True
+        try:
+            return self._plugin.parse(*args, **kwargs)
+        finally:
+            _reading_dynamic[0] = False
 
 
 _RANGE = re.compile(r"\[([^\[\]]*)\]")
@@ -287,8 +390,9 @@ def _too_large(value: Any) -> bool:
 
 
 def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
-         vault_password_file: str | None = None) -> Inventory:
-    """Read the sources together, as ``ansible-inventory -i A -i B`` does."""
+         vault_password_file: str | None = None, render: bool = True) -> Inventory:
+    """Read the sources together, as ``ansible-inventory -i A -i B`` does;
+    with ``render``, also render what controls can read (a listing renders nothing)."""
     if not sources:
         raise InventoryError("no inventory given")
     for source in sources:
@@ -297,6 +401,9 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     if playbook_dir is not None and not Path(playbook_dir).is_dir():
         raise InventoryError(f"--playbook-dir {playbook_dir}: not a folder")
     _init_plugins()
+    from deploycheck.inventory import sandbox
+
+    sandbox.install()  # templates Ansible itself renders while reading (a constructed plugin's compose)
     from ansible import constants as C  # noqa: N812
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
@@ -344,11 +451,15 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
         if big is not None:
             raise InventoryError(f"{host.name}: variable {big} expands to more than {MAX_VALUES} values "
                                  "(nested YAML aliases?)")
-    for host in hosts.values():
-        _render_connection(host)
     inventory = Inventory(", ".join(str(s) for s in sources), hosts, groups, warnings.seen, tree)
     for host in hosts.values():
         host._inventory = inventory
+    if render:
+        from deploycheck.inventory.rendering import prepare
+
+        prepare(inventory)
+        for host in hosts.values():
+            _render_connection(host)
     return inventory
 
 
@@ -360,7 +471,6 @@ def _render_connection(host: Host) -> None:
                 host.vars[name] = host.render(name, host.vars[name])
             except RenderError as exc:
                 raise InventoryError(str(exc)) from None
-            host._context[name] = host.vars[name]
     if host.name.startswith("-"):
         raise InventoryError(f"host name '{host.name}' starts with '-' (ssh or docker would read it as an option)")
     for name in ("ansible_host", "ansible_user"):

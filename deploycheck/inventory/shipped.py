@@ -16,12 +16,12 @@ each worker reads it itself as before.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection
 from typing import Any
 
-from deploycheck.inventory.loader import Host, Inventory, RenderError, _has_template, _plain, plain_path
-from deploycheck.inventory.variables import VARIABLES, Derived
+from deploycheck.inventory.loader import Host, Inventory, RenderError, _plain
+from deploycheck.inventory.rendering import Rendered, derivations
+from deploycheck.inventory.variables import VARIABLES
 
 VAULTED = "!vault"  # a vaulted value as the workers' raw variables show it: every read renders it
 Outcome = tuple[bool, Any]  # (True, value) or (False, the RenderError's message)
@@ -29,31 +29,6 @@ Outcome = tuple[bool, Any]  # (True, value) or (False, the RenderError's message
 
 class NotShippableError(Exception):
     """A value that cannot travel to a worker as it is."""
-
-
-class Rendered:
-    """One host's renderings, done by the controller: its own variables by
-    name, and the templates deploycheck derives expectations from by
-    variable and template."""
-
-    def __init__(self, own: dict[str, Outcome], templates: dict[str, dict[str, Outcome]]) -> None:
-        self.own = own
-        self.templates = templates
-
-    def render(self, host: Host, name: str, value: Any) -> Any:
-        if name in host.vars and value is host.vars[name]:
-            outcome = self.own.get(name)
-        else:
-            outcome = self.templates.get(name, {}).get(value) if isinstance(value, str) else None
-        if outcome is None:
-            if _has_template(value):
-                raise RenderError(f"{host.name}: variable {name} cannot be rendered: the controller did not render "
-                                  "this template")
-            return plain_path(host, name, _plain(value))
-        ok, result = outcome
-        if not ok:
-            raise RenderError(result)
-        return copy.deepcopy(result)  # a control may change what it gets; the next one gets it as rendered
 
 
 def _outcome(host: Host, name: str, value: Any) -> Outcome:
@@ -90,14 +65,9 @@ def _check(value: Any) -> Any:
     return value
 
 
-def _derivations(host: Host) -> list[tuple[str, Derived]]:
-    """The declared variables' derivations the host can be the source of (see variables.resolve)."""
-    return [(var.name, d) for var in VARIABLES.values() for d in var.deployment if d.needs in host.context]
-
-
 def _templates(host: Host) -> dict[str, dict[str, Outcome]]:
     found: dict[str, dict[str, Outcome]] = {}
-    for name, derived in _derivations(host):
+    for name, derived in derivations(host):
         found.setdefault(name, {})[derived.template] = _outcome(host, name, derived.template)
     return found
 
@@ -105,7 +75,7 @@ def _templates(host: Host) -> dict[str, dict[str, Outcome]]:
 def _needed(host: Host) -> dict[str, Any]:
     """The part of the host's template context a worker still reads: which
     deployment variables it has (their values stay here) and its inventory's folder."""
-    needs = sorted({derived.needs for _, derived in _derivations(host)})
+    needs = sorted({derived.needs for _, derived in derivations(host)})
     return {**dict.fromkeys(needs), "inventory_dir": _plain(host.context.get("inventory_dir"))}
 
 
