@@ -12,6 +12,7 @@ import requests
 from urllib3.exceptions import InsecureRequestWarning
 
 from deploycheck.inventory.loader import Inventory
+from deploycheck.inventory.urlpath import join
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import remote
 
@@ -27,7 +28,7 @@ def endpoints(inventory: Inventory) -> list[str]:
             if name in host.vars and expect(host, name) not in found:
                 found.append(str(expect(host, name)))
         for url in expect(host, "ready_urls"):
-            full = url if "://" in url else str(expect(host, "public_url")).rstrip("/") + url
+            full = url if "://" in url and not url.startswith("/") else join(str(expect(host, "public_url")), url)
             if full not in found:
                 found.append(full)
     return found
@@ -38,7 +39,9 @@ def _answers(url: str) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InsecureRequestWarning)
         try:
-            return requests.get(url, timeout=5, allow_redirects=False, verify=False).status_code < 500
+            # the status is all that counts: the body is never read (a site cannot make it large)
+            with requests.get(url, timeout=5, allow_redirects=False, verify=False, stream=True) as answer:
+                return answer.status_code < 500
         except requests.RequestException:
             return False
 

@@ -9,14 +9,14 @@ from deploycheck.facts import hostfacts
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import http
-from deploycheck.transport.hostcurl import HostResponse, observation_command, parse
+from deploycheck.transport.hostcurl import HostResponse, loopback_url, observation_command, parse
 
 RENDER_ROUTE = "/webgateway/render_image_region/1/0/0/"  # OPTIONS here must reach the microservice
 LOGIN = "/webclient/login/"
 
 
 def command(port: int, path: str, method: str = "GET", follow: bool = False) -> str:
-    return observation_command(f"http://127.0.0.1:{int(port)}{path}", method, follow=follow)
+    return observation_command(loopback_url(port, path), method, follow=follow)
 
 
 def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = False) -> HostResponse:
@@ -26,7 +26,7 @@ def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = F
     if not hostfacts.known(node, cmd):
         http.count_request()
     rc, out, err = hostfacts.command(node, cmd)
-    return parse(node, f"http://127.0.0.1:{int(port)}{path}", rc, out, err)
+    return parse(node, loopback_url(port, path), rc, out, err)
 
 
 def ahead(node: Host) -> list[str]:

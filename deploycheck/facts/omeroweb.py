@@ -33,11 +33,11 @@ class _SessionUnpickler(pickle.Unpickler):
 LOGIN_SCRIPT = (
     'umask 077; jar=$(mktemp) && pw=$(mktemp) && IFS= read -r secret && printf %s "$secret" >"$pw" && '
     'base="http://127.0.0.1" && '
-    'curl -sS --max-time 20 -c "$jar" -o /dev/null "$base/webclient/login/" && '
+    'curl -sS --globoff --max-time 20 -c "$jar" -o /dev/null --url "$base/webclient/login/" && '
     "token=$(awk '$6 == \"csrftoken\" {print $7}' \"$jar\") && "
-    'curl -sS --max-time 20 -b "$jar" -c "$jar" -o /dev/null -H "Referer: $base/webclient/login/" '
+    'curl -sS --globoff --max-time 20 -b "$jar" -c "$jar" -o /dev/null -H "Referer: $base/webclient/login/" '
     '--data-urlencode "csrfmiddlewaretoken=$token" --data-urlencode "server=$DC_SERVER" '
-    '--data-urlencode "username=$DC_USER" --data-urlencode "password@$pw" "$base/webclient/login/" && '
+    '--data-urlencode "username=$DC_USER" --data-urlencode "password@$pw" --url "$base/webclient/login/" && '
     "awk -v n=\"$DC_COOKIE\" '$6 == n {print $7}' \"$jar\"; rm -f \"$jar\" \"$pw\""
 )
 

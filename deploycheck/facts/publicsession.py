@@ -35,7 +35,8 @@ def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, s
     render on the host (``render_url``) with the session cookie alone."""
     cookie = f"{expect(node, 'session_cookie_name')}={session_id}"
     return (omeroweb.session_exists_command(session_id),
-            f"curl -s -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(cookie)} {shlex.quote(render_url)}")
+            f"curl -s --globoff -o /dev/null -w %{{http_code}} --max-time 10 -b {shlex.quote(cookie)} "
+            f"--url {shlex.quote(render_url)}")
 
 
 def checks(node: Host, session_id: str, render_url: str) -> tuple[str, str]:

@@ -43,13 +43,22 @@ def page(client: Client) -> AdminPage:
                      found.group(0) if found else None)
 
 
+MAX_ROUNDS = 1_000_000  # web2py's CRYPT uses 1000: a hash with far more would cost hours of CPU to try
+MAX_KEY_BYTES = 1024  # web2py's is 20 bytes
+
+
+class CannotCheckError(Exception):
+    """The stored hash cannot be tried here (its cost or digest); the message is one line."""
+
+
 @dataclass(frozen=True)
 class StoredPassword:
     exists: bool  # the parameters file is there
     hash: str | None = field(default=None, repr=False)  # None: no password (admin disabled); never printed
 
     def matches(self, candidates: list[str]) -> bool:
-        """Whether the stored hash is one of ``candidates`` (pbkdf2 as web2py's CRYPT)."""
+        """Whether the stored hash is one of ``candidates`` (pbkdf2 as web2py's CRYPT);
+        a hash too costly to try, or of a digest unknown here, raises CannotCheckError."""
         if not self.hash:
             return False
         parts = self.hash.split("$")
@@ -57,8 +66,17 @@ class StoredPassword:
         if match is None:
             return False
         rounds, length, alg = int(match[1]), int(match[2]), match[3]
-        return any(hmac.compare_digest(hashlib.pbkdf2_hmac(alg, c.encode(), parts[1].encode(), rounds, length).hex(),
-                                       parts[2]) for c in candidates)
+        if rounds > MAX_ROUNDS:
+            raise CannotCheckError(f"cannot check: round count {rounds} above bound {MAX_ROUNDS}")
+        if not 0 < length <= MAX_KEY_BYTES:
+            raise CannotCheckError(f"cannot check: key length {length} outside 1..{MAX_KEY_BYTES}")
+        if alg not in hashlib.algorithms_available:
+            raise CannotCheckError(f"cannot check: unknown digest {alg}")
+        try:
+            return any(hmac.compare_digest(hashlib.pbkdf2_hmac(alg, c.encode(), parts[1].encode(), rounds,
+                                                               length).hex(), parts[2]) for c in candidates)
+        except ValueError as exc:  # a digest this Python's OpenSSL does not offer
+            raise CannotCheckError(f"cannot check: digest {alg}: {exc}") from None
 
 
 def stored_password(node: Host) -> StoredPassword:

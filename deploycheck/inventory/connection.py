@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -20,6 +21,10 @@ from pathlib import Path
 from deploycheck.inventory.loader import Host, InventoryError
 
 CONNECT_TIMEOUT = 10  # seconds, unless the inventory sets ansible_timeout
+# What a host name or address may hold where it stands in the jump ProxyCommand deploycheck builds (the target
+# as ssh's %h, the jump host and its user): a shell reads that command, and only ssh's own refusal of some
+# characters in host names would otherwise keep the rest out
+SSH_NAME = re.compile(r"[A-Za-z0-9._:\[\]%-]+")
 
 
 class Local:
@@ -168,7 +173,8 @@ def _jump(options: tuple[str, ...], address: str) -> tuple[tuple[str, ...], str]
         return None
     user, _, rest = jump.rpartition("@")
     name, _, port = rest.partition(":")
-    if not name or name.startswith("-") or (port and not port.isdigit()) or user.startswith("-"):
+    if not name or name.startswith("-") or (port and not port.isdigit()) or user.startswith("-") \
+            or not SSH_NAME.fullmatch(name) or (user and not SSH_NAME.fullmatch(user)):
         return None
     config = [a for i, a in enumerate(options) if a.startswith("-F") or (i and options[i - 1] == "-F")]
     argv = ("ssh", *config, "-o", "BatchMode=yes", *_control_options(), *(["-l", user] if user else []),
@@ -215,7 +221,40 @@ def problems(host: Host) -> list[str]:
     key = host.vars.get("ansible_ssh_private_key_file")
     if isinstance(connection, Ssh) and key and not Path(os.path.expanduser(str(key))).is_file():
         return [f"ansible_ssh_private_key_file {key} of {host.name} is not a file"]
-    return []
+    return _name_problems(host) if isinstance(connection, Ssh) else []
+
+
+def _jump_hops(host: Host) -> list[str]:
+    """The hops ``-J`` or ``-o ProxyJump=`` of the inventory's ssh arguments name ([user@]host[:port] each)."""
+    argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+            for arg in _split(host.vars.get(name))]
+    jumps = []
+    for arg, following in zip(argv, [*argv[1:], ""], strict=False):
+        if arg.startswith("-J"):
+            jumps.append(arg[2:] or following)
+        option = (arg[2:] or following) if arg.startswith("-o") else ""
+        key, _, value = option.replace("=", " ", 1).partition(" ")
+        if key.lower() == "proxyjump":
+            jumps.append(value.strip())
+    return [hop.removeprefix("ssh://") for jump in jumps for hop in jump.split(",") if hop and hop.lower() != "none"]
+
+
+def _split(value: object) -> list[str]:
+    try:
+        return shlex.split(str(value or ""))
+    except ValueError:
+        return []
+
+
+def _name_problems(host: Host) -> list[str]:
+    """Host names, addresses and jump hops that hold more than a name may (see ``SSH_NAME``)."""
+    names = [("ansible_host" if "ansible_host" in host.vars else "host name", host.address)]
+    for hop in _jump_hops(host):
+        user, _, rest = hop.rpartition("@")
+        names += [("jump host", rest.rpartition(":")[0] if rest.count(":") == 1 else rest)]
+        names += [("jump user", user)] if user else []
+    return [f"{what} {str(name)[:60]!r} of {host.name} holds characters other than letters, digits and .-_:[]%"
+            for what, name in names if not SSH_NAME.fullmatch(str(name))]
 
 
 _ONCE = threading.Lock()

@@ -10,11 +10,12 @@ Ansible's templating for the host that reads them."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from deploycheck.inventory import connection
+from deploycheck.inventory import connection, urlpath
 from deploycheck.inventory.loader import Host, Inventory, RenderError
 
 
@@ -241,11 +242,35 @@ PATH_VARIABLES = frozenset(
      if _absolute(v.default) or (isinstance(v.default, list) and v.default and all(map(_absolute, v.default)))]
     + ["data_mounts", "binary_backup_dir", "memo_regen_dir", "omero_logs_mount"])
 ADDRESS_VARIABLES = ("outside_address",)  # host names probes connect to: never an option
+# URL paths appended to a base URL deploycheck chose, and the base URLs themselves (see urlpath)
+URL_PATH_VARIABLES = {"public_entry_path": urlpath.path_problem, "longquery_probe_path": urlpath.path_problem,
+                      "germline_paths": urlpath.path_problem, "ready_urls": urlpath.path_or_url_problem,
+                      "public_url": urlpath.url_problem, "public_https_url": urlpath.url_problem,
+                      "vidjil_url": urlpath.url_problem, "release_baseline_url": urlpath.url_problem}
+INSIDE_VARIABLES = ("binary_restore_sample",)  # paths below a folder deploycheck names: never out of it
+
+
+def _outside_problem(value: object) -> str | None:
+    text = str(value)
+    if text.startswith("/") or posixpath.normpath(text) != text or text == "." or ".." in text.split("/"):
+        return "not a normalised relative path without '..'"
+    return None
+
+
+def _value_problem(name: str, items: list[object]) -> str | None:
+    """URL paths and paths inside a folder: why the first bad item is refused."""
+    check = URL_PATH_VARIABLES.get(name) or (_outside_problem if name in INSIDE_VARIABLES else None)
+    for item in items if check else []:
+        if item not in (None, "") and (why := check(item)) is not None:
+            return f"holds {str(item)[:40]!r}: {why}"
+    return None
 
 
 def unsafe_value(name: str, value: object) -> str | None:
-    """Why ``value`` may not be used for ``name`` on a command line, or None."""
+    """Why ``value`` may not be used for ``name`` on a command line or in a URL, or None."""
     items = value if isinstance(value, list) else [value]
+    if (why := _value_problem(name, items)) is not None:
+        return why
     if name in PATH_VARIABLES:
         bad = [v for v in items if v not in (None, "") and not _absolute(v)]
         if bad:
@@ -274,7 +299,8 @@ def _name_problems(host: Host) -> list[str]:
         bad = [u for u in (value if isinstance(value, list) else [value]) if not UNIT_NAME.fullmatch(str(u))]
         if bad:
             found.append(f"variable {name} of {host.name} holds {str(bad[0])[:40]!r}, not a systemd unit name")
-    for name in sorted((PATH_VARIABLES | set(ADDRESS_VARIABLES)) & set(host.vars)):
+    checked = PATH_VARIABLES | set(ADDRESS_VARIABLES) | set(URL_PATH_VARIABLES) | set(INSIDE_VARIABLES)
+    for name in sorted(checked & set(host.vars)):
         try:
             value = host.render(name, host.vars[name])
         except RenderError:

@@ -10,6 +10,7 @@ from docker.models.containers import Container
 
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
+from deploycheck.transport.shell import MAX_OUTPUT_BYTES
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -48,5 +49,25 @@ def run(node: Host, name: str, command: str, environment: dict[str, str] | None 
     container = service(node, name)
     if container.status != "running":
         raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{command[:40]}'")
-    code, out = container.exec_run(["sh", "-c", command], demux=False, environment=environment)
-    return int(code), (out or b"").decode(errors="replace")
+    return _exec(container, command, environment)
+
+
+def _exec(container: Container, command: str, environment: dict[str, str] | None) -> tuple[int, str]:
+    """Run and read the output as it comes, at most ``MAX_OUTPUT_BYTES`` (a
+    container on another machine cannot fill the controller's memory)."""
+    api = container.client.api
+    exec_id = api.exec_create(container.id, ["sh", "-c", command], environment=environment)["Id"]
+    out = bytearray()
+    stream = api.exec_start(exec_id, stream=True)
+    try:
+        for chunk in stream:
+            out += chunk
+            if len(out) > MAX_OUTPUT_BYTES:
+                raise AssertionError(f"'{command[:40]}' in {container.name} wrote more than {MAX_OUTPUT_BYTES} "
+                                     "bytes; not read further")
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    code = api.exec_inspect(exec_id).get("ExitCode")
+    return (-1 if code is None else int(code)), bytes(out).decode(errors="replace")

@@ -8,8 +8,17 @@ import shlex
 from dataclasses import dataclass, field
 
 from deploycheck.inventory.loader import Host
+from deploycheck.inventory.urlpath import join
 from deploycheck.transport import http
 from deploycheck.transport.remote import run_many, testinfra_host
+
+# --globoff: braces and brackets of a URL are its own, never a list of URLs; each URL follows --url, never an option
+CURL = ("curl", "-sS", "--globoff")
+
+
+def loopback_url(port: int, path: str) -> str:
+    """``path`` on the host's own ``port``: a path cannot name another host (see urlpath)."""
+    return join(f"http://127.0.0.1:{int(port)}", path)
 
 
 class NoAnswerError(AssertionError):
@@ -36,13 +45,13 @@ class HostResponse:
 def _command(url: str, method: str, timeout: float, data: str | None, follow: bool) -> tuple[str, str]:
     marker = http.next_marker()
     http.count_request()
-    cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {marker}",
+    cmd = [*CURL, "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {marker}",
            "-D", "-", "-o", "-"]
     if data is not None:
         cmd += ["--data", data]
     if follow:
         cmd += ["--location"]
-    return " ".join(shlex.quote(c) for c in [*cmd, url]), marker
+    return " ".join(shlex.quote(c) for c in [*cmd, "--url", url]), marker
 
 
 def observation_command(url: str, method: str = "GET", timeout: float = 10, follow: bool = False) -> str:
@@ -53,8 +62,8 @@ def observation_command(url: str, method: str = "GET", timeout: float = 10, foll
     With ``follow``, redirects are followed and the last answer is parsed."""
     if method not in ("GET", "HEAD", "OPTIONS"):
         raise ValueError(f"{method} is not a read-only method")
-    cmd = ["curl", "-sS", "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {_fact_marker()}",
-           "-D", "-", "-o", "-", *(["--location"] if follow else []), url]
+    cmd = [*CURL, "--max-time", str(int(timeout)), "-X", method, "-A", f"deploycheck {_fact_marker()}",
+           "-D", "-", "-o", "-", *(["--location"] if follow else []), "--url", url]
     return " ".join(shlex.quote(c) for c in cmd)
 
 
@@ -107,4 +116,4 @@ def _parse(node: Host, url: str, rc: int, raw: str, stderr: str, marker: str) ->
 def loopback(node: Host, port: int, path: str, method: str = "GET", timeout: float = 30,
              data: str | None = None) -> HostResponse:
     """``get`` of ``path`` on the host's own port ``port`` (127.0.0.1)."""
-    return get(node, f"http://127.0.0.1:{port}{path}", method, timeout, data)
+    return get(node, loopback_url(port, path), method, timeout, data)

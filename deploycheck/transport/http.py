@@ -16,6 +16,7 @@ from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 
 from deploycheck import __version__
+from deploycheck.inventory.urlpath import same_host
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.together import MAX_LIMIT
 
@@ -23,6 +24,7 @@ _counter = itertools.count(1)
 _COUNT_LOCK = threading.Lock()
 RUN_ID = uuid.uuid4().hex[:12]  # the run's: xdist workers adopt the controller's
 _RUN_ID_SHAPE = re.compile(r"[0-9a-f]{12}")
+MAX_BODY_BYTES = 32 << 20  # a response body read from a site, at most: a hostile site cannot exhaust memory
 
 
 def adopt_run_id(value: object) -> None:
@@ -83,13 +85,38 @@ class Client:
         marker = self.new_marker()
         all_headers = {"User-Agent": f"deploycheck/{__version__} {marker}"} | (headers or {})
         count_request()
-        response = self.session.request(method, self.base_url + path, cookies=cookies, headers=all_headers,
-                                        timeout=self.timeout, allow_redirects=False, **kwargs)
+        url = self.base_url + path
+        same_host(self.base_url, url)
+        response = self.session.request(method, url, cookies=cookies, headers=all_headers, timeout=self.timeout,
+                                        allow_redirects=False, stream=True, **kwargs)
+        read_capped(response)
         return Sent(response, marker)
 
     def unique(self) -> str:
         """A query value that makes a URL new to every cache."""
         return self.new_marker()
+
+
+class BodyTooLargeError(Exception):
+    """A site answered with more than ``MAX_BODY_BYTES``; the rest is not read."""
+
+
+def read_capped(response: requests.Response, limit: int | None = None) -> None:
+    """Read a streamed response's body, at most ``limit`` bytes (default
+    ``MAX_BODY_BYTES``), so ``.content``, ``.text`` and ``.json()`` work as
+    usual; a longer body closes the connection and raises, in one line."""
+    limit = MAX_BODY_BYTES if limit is None else limit
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(1 << 16):
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLargeError(f"{response.request.method} {response.url[:120]}: the answer is larger "
+                                        f"than {limit} bytes; not read further")
+    finally:
+        response.close()
+    response._content = bytes(body)  # what requests keeps once it has read a body itself
+    response._content_consumed = True
 
 
 def set_cookie_value(response: requests.Response, name: str) -> str | None:

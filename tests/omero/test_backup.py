@@ -17,6 +17,7 @@ import pytest
 from deploycheck.control import control
 from deploycheck.facts import hostfacts
 from deploycheck.inventory.variables import expect
+from deploycheck.transport import shelltemplate
 
 if TYPE_CHECKING:
     import testinfra.host
@@ -269,9 +270,8 @@ def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: py
     request.addfinalizer(lambda: host.run(f"rm -rf -- {shlex.quote(scratch)}"))
     name = sample.strip("/").rsplit("/", 1)[-1]
     parent = f"{repo}/{sample.strip('/')}".rsplit("/", 1)[0]
-    # placeholders replaced one by one: other braces ({} of find, awk's {print}) stay as written
-    restore = (command.replace("{backup}", shlex.quote(backup)).replace("{sample}", shlex.quote(sample.strip("/")))
-               .replace("{target}", shlex.quote(f"{scratch}/{name}")))
+    # the values reach the template as sh's positional parameters, never as text the shell parses again
+    restore = shelltemplate.fill(command, {"backup": backup, "sample": sample, "target": f"{scratch}/{name}"})
     restored = host.run(restore)
     assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {restored.stderr.strip()[:200]}"
     live, got = _tree_sums(host, parent, name), _tree_sums(host, scratch, name)
