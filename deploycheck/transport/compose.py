@@ -8,7 +8,7 @@ import functools
 import docker
 from docker.models.containers import Container
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Host, cut
 from deploycheck.inventory.variables import expect
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -47,6 +47,6 @@ def run(node: Host, name: str, command: str, environment: dict[str, str] | None 
     ``environment`` reaches it through the Docker API, never in a command line."""
     container = service(node, name)
     if container.status != "running":
-        raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{command[:40]}'")
+        raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{cut(command, 40)}'")
     code, out = container.exec_run(["sh", "-c", command], demux=False, environment=environment)
     return int(code), (out or b"").decode(errors="replace")

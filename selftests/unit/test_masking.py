@@ -172,3 +172,14 @@ def test_records_and_warnings_from_threads_are_masked(caplog: pytest.LogCaptureF
         warnings.warn("warned s3cr3t-in-thread", UserWarning, stacklevel=1)
     mask_warning(seen[0])
     assert str(seen[0].message) == f"warned {MASK}"
+
+
+def test_a_failed_command_quoted_cut_keeps_no_part_of_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deploycheck.facts import hostfacts
+    from deploycheck.inventory.loader import Host
+
+    secret = "command-output-secret-" + "s" * 200
+    monkeypatch.setattr(hostfacts, "command", lambda node, cmd: (1, "", f"psql: bad password {secret}"))
+    with pytest.raises(AssertionError) as failed:
+        hostfacts.output(Host("db"), "psql -c 'select 1'")
+    assert "command-output" not in Redactor([secret])(str(failed.value)), str(failed.value)
