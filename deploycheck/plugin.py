@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from deploycheck.inventory.loader import Host, Inventory, InventoryError, Render
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
 from deploycheck.report.records import private_dir
-from deploycheck.report.redact import Redactor, mask_log_records
+from deploycheck.report.redact import Redactor, bind, mask_output, mask_warning, redactor_for
 from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport import http, masters
 from deploycheck.transport.answers import AnswerServer
@@ -124,12 +125,17 @@ def _load(config: pytest.Config) -> int | None:
     if not paths:
         return None
     given = getattr(config, "workerinput", {})
+    redact = Redactor([])  # until the inventory is read, only the --baseline URL's password is known
+    redact.add_urls(config.getoption("--baseline"))
     try:
         if given.get(INVENTORY_INPUT) is not None:  # a worker: the controller's reading, without Ansible
             inv, config.stash[SECRETS_KEY] = shipped.received(given[INVENTORY_INPUT])
+            bind(inv, Redactor(config.stash[SECRETS_KEY]))
         else:
             inv = loader.load(paths, config.getoption("--playbook-dir"), config.getoption("--vault-password-file"))
         roles.assign(inv, roles.parse_overrides(config.getoption("--group")))
+        redact = config.stash[REDACTOR_KEY] = redactor_for(inv)  # made once roles are known: secrets read from peers
+        redact.add_urls(config.getoption("--baseline"))
         problems = validate(inv)
         if problems:
             raise InventoryError(f"{inv.path}: " + "; ".join(problems))
@@ -138,14 +144,15 @@ def _load(config: pytest.Config) -> int | None:
         _reports_dir(Path(config.getoption("--reports-dir")))
         if config.getoption("--baseline"):
             config.stash[BASELINE_KEY] = given.get(BASELINE_INPUT) or _baseline(config.getoption("--baseline"), config)
+            redact.add_urls(config.stash[BASELINE_KEY])  # a baseline inventory's public_url may hold one
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
-    except (InventoryError, WaiverError) as exc:
-        sys.stderr.write(f"deploycheck: {loader.one_line(exc)}\n")  # one line, whatever a value held
+    except (InventoryError, WaiverError) as exc:  # one line, whatever a value held, masked before it is cut
+        sys.stderr.write(f"deploycheck: {loader.one_line(InventoryError(redact(str(exc))))}\n")
         return 2
     return None
 
@@ -228,9 +235,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if INVENTORY_KEY not in config.stash:
         return
     inv = config.stash[INVENTORY_KEY]
-    secrets = config.stash.get(SECRETS_KEY, None)
-    config.stash[REDACTOR_KEY] = Redactor(secrets) if secrets is not None else Redactor.from_inventory(inv)
-    mask_log_records(config.stash[REDACTOR_KEY])
+    mask_output(config.stash[REDACTOR_KEY])
     with_roles = [h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles)]
     if hasattr(config, "workerinput"):
         http.adopt_run_id(config.workerinput.get(RUN_ID_INPUT))
@@ -252,6 +257,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[MASTERS_KEY] = control_dir()
         config.stash[ANSWERS_KEY] = AnswerServer(control_dir(), {h.name: h for h in with_roles}, run_many,
                                                    reachability)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
+    """A warning (one raised in a thread too) is masked before the summary
+    shows it or a worker sends it to the controller."""
+    mask_warning(warning_message)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -7,7 +7,7 @@ import shlex
 import threading
 from dataclasses import dataclass
 
-from deploycheck.inventory.loader import Host, RenderError
+from deploycheck.inventory.loader import Host, RenderError, cut
 from deploycheck.inventory.variables import VARIABLES, expect
 from deploycheck.transport.remote import HostUnreachableError, reachability, run_many, testinfra_host
 
@@ -66,7 +66,7 @@ def known(node: Host, cmd: str) -> bool:
 def output(node: Host, cmd: str) -> str:
     rc, out, err = command(node, cmd)
     if rc != 0:
-        raise AssertionError(f"{node.name}: '{cmd}' failed ({rc}): {err.strip()[:200]}")
+        raise AssertionError(f"{node.name}: '{cmd}' failed ({rc}): {cut(err.strip(), 200)}")
     return out
 
 

@@ -23,7 +23,7 @@ from ansible.module_utils.common.json import AnsibleJSONEncoder
 from deploycheck.inventory import loader, roles
 from deploycheck.inventory.loader import Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import VARIABLES, resolve
-from deploycheck.report.redact import MASK, SECRET_NAME
+from deploycheck.report.redact import redactor_for
 
 CONTROLS = Path(__file__).resolve().parent.parent / "tests"
 
@@ -49,7 +49,8 @@ def ansible_list(inv: Inventory, show_secrets: bool = False) -> dict[str, Any]:
                 visit(child)
 
     visit("all")
-    hostvars = {h.name: _as_listed(h.listed if show_secrets else _masked(h.listed)) for h in inv.hosts.values()
+    redact = redactor_for(inv)
+    hostvars = {h.name: _as_listed(h.listed if show_secrets else redact.masked(h.listed)) for h in inv.hosts.values()
                 if h.listed}
     return {"_meta": {"hostvars": hostvars}, **out}
 
@@ -63,18 +64,6 @@ def _as_listed(data: Any) -> Any:
         return {k: _as_listed(v) for k, v in data.items()}
     if isinstance(data, list):
         return [_as_listed(v) for v in data]
-    return data
-
-
-def _masked(data: Any, name: str = "") -> Any:
-    if isinstance(data, dict):
-        return {k: _masked(v, str(k)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_masked(v, name) for v in data]
-    if type(data).__name__ == "AnsibleVaultEncryptedUnicode":
-        return MASK
-    if SECRET_NAME.search(name) and not name.endswith("_file") and data is not None:
-        return MASK
     return data
 
 
@@ -101,7 +90,7 @@ def _reads_by_role() -> dict[str, set[str]]:
 def expectations(inv: Inventory) -> dict[str, dict[str, str]]:
     """Per host, each value the controls of its roles read, with its source;
     values from the deployment's own variables are shown whatever reads them."""
-    reads = _reads_by_role()
+    reads, redact = _reads_by_role(), redactor_for(inv)
     host_roles = {h.name: {r for r in inv.roles if h in inv.group(r)} for h in inv.hosts.values()}
     out: dict[str, dict[str, str]] = {}
     for host in inv.hosts.values():
@@ -111,12 +100,11 @@ def expectations(inv: Inventory) -> dict[str, dict[str, str]]:
             try:
                 value, source = resolve(host, name)
             except RenderError as exc:
-                lines[name] = f"cannot be rendered ({exc})"
+                lines[name] = redact(f"cannot be rendered ({exc})")
                 continue
             required = host_roles[host.name] & set(VARIABLES[name].required_for)
             if name in wanted or required or source.startswith("deployment"):
-                shown = MASK if SECRET_NAME.search(name) and value is not None and not name.endswith("_file") else value
-                lines[name] = f"{json.dumps(shown, cls=AnsibleJSONEncoder)}  ({source})"
+                lines[name] = f"{json.dumps(redact.masked(value, name), cls=AnsibleJSONEncoder)}  ({source})"
         if host_roles[host.name]:
             out[host.name] = lines
     return out

@@ -52,7 +52,13 @@ def one_line(exc: BaseException) -> str:
     """Ansible's messages span lines (with the offending source quoted): keep them on one."""
     text = " ".join(str(getattr(exc, "message", None) or exc).split())
     # bytes that are not UTF-8 (kept by Ansible as surrogates) shown escaped, never written raw
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:800]
+    return cut(text.encode("utf-8", "backslashreplace").decode("utf-8"), 800)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with a truncation mark, where the
+    Redactor looks for the kept part of a secret cut before it was masked."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclass
@@ -437,8 +443,8 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
         why = [re.sub(r"^\W*Failed to parse \S+ with (\S+) plugin: ", r"\1: ", w) for w in warnings.seen
                if "failed to parse" in w.lower() and "no root 'plugin' key found" not in w]
         detail = f" ({'; '.join(why)})" if why else ""
-        raise InventoryError(" ".join(f"{', '.join(str(s) for s in sources)}: {one_line(exc)}{detail}".split())[:600]
-                             ) from None
+        raise InventoryError(cut(" ".join(f"{', '.join(str(s) for s in sources)}: {one_line(exc)}{detail}".split()),
+                                 600)) from None
     finally:
         display.warning = saved  # type: ignore[method-assign]
     if not hosts:

@@ -17,6 +17,7 @@ from typing import Any
 
 from deploycheck.inventory import connection, urlpath
 from deploycheck.inventory.loader import Host, Inventory, RenderError
+from deploycheck.report.redact import host_value
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Variable:
     description: str
     required_for: tuple[str, ...] = ()  # roles whose hosts must set it (no safe default)
     deployment: tuple[Derived, ...] = ()  # the deployment's own variables for the same setting, first found wins
+    secret: bool = False  # masked in every output whatever its name, with the deployment variables it is read from
 
 
 def _var(name: str, role: str | None = None) -> Derived:
@@ -100,13 +102,13 @@ VARIABLES: dict[str, Variable] = {
         Variable("db_user", "omero", "The read-write OMERO database role."),
         Variable("db_password", None, "Password of db_user (secret).",
                  deployment=(_var("idr_secret_postgresql_password"),
-                             _var("omero_server_dbpassword", "omeroreadwrite"))),
+                             _var("omero_server_dbpassword", "omeroreadwrite")), secret=True),
         Variable("readonly_db_user", "omeroreadonly", "The read-only servers' database role.",
                  deployment=(
                      Derived(IDR_READONLY_DB, "{{ idr_omero_readonly_database.user }}"),)),
         Variable("readonly_db_password", None, "Password of readonly_db_user (secret).",
                  deployment=(Derived(IDR_READONLY_DB, "{{ idr_omero_readonly_database.password }}"),
-                             _var("idr_secret_postgresql_password_ro"))),
+                             _var("idr_secret_postgresql_password_ro")), secret=True),
         Variable("readonly_statement_timeout_s", [1, 60],
                  "Bounds [min, max] in seconds for the read-only role's statement timeout.",
                  deployment=(Derived(IDR_READONLY_DB, "{{ [idr_omero_readonly_database.statement_timeout | int / 1000]"
@@ -152,7 +154,7 @@ VARIABLES: dict[str, Variable] = {
         Variable("release_sample", 3,
                  "How many objects of each kind (projects, datasets, screens, plates, images) the release gate "
                  "samples on the baseline, 1 to 50."),
-        Variable("private_password", None, "Password of private_user (secret)."),
+        Variable("private_password", None, "Password of private_user (secret).", secret=True),
         Variable("docker_host", None, "Docker engine of a compose deployment (e.g. ssh://admin@host); null: local."),
         Variable("compose_project", None, "The compose project name of the deployment.", ("vidjil",)),
         Variable("deploycheck_groups", {}, "Roles mapped to the inventory's own group names, e.g. {proxy: web-front}."),
@@ -197,7 +199,7 @@ VARIABLES: dict[str, Variable] = {
                  "Database passwords Vidjil's repository has shipped (compose files, create_db.sql, .env-default), "
                  "account -> passwords, which must all have been changed."),
         Variable("vidjil_admin_email", None, "A working Vidjil login, to prove the login check can succeed."),
-        Variable("vidjil_admin_password", None, "Password of vidjil_admin_email (secret)."),
+        Variable("vidjil_admin_password", None, "Password of vidjil_admin_email (secret).", secret=True),
         Variable("backup_dir", "/mnt/backup", "Backup folder inside the backup service."),
         Variable("vidjil_app_model", "/usr/share/vidjil/server/web2py/applications/vidjil/models/db.py",
                  "The web2py app model file (holds AUTODELETE) in the uwsgi service."),
@@ -257,28 +259,29 @@ def _outside_problem(value: object) -> str | None:
     return None
 
 
-def _value_problem(name: str, items: list[object]) -> str | None:
+def _value_problem(host: Host, name: str, items: list[object]) -> str | None:
     """URL paths and paths inside a folder: why the first bad item is refused."""
     check = URL_PATH_VARIABLES.get(name) or (_outside_problem if name in INSIDE_VARIABLES else None)
     for item in items if check else []:
         if item not in (None, "") and (why := check(item)) is not None:
-            return f"holds {str(item)[:40]!r}: {why}"
+            return f"holds {host_value(host, item)}: {why}"
     return None
 
 
-def unsafe_value(name: str, value: object) -> str | None:
-    """Why ``value`` may not be used for ``name`` on a command line or in a URL, or None."""
+def unsafe_value(host: Host, name: str, value: object) -> str | None:
+    """Why ``value`` may not be used for ``name`` on a command line, or None
+    (the value quoted masked, then cut)."""
     items = value if isinstance(value, list) else [value]
-    if (why := _value_problem(name, items)) is not None:
+    if (why := _value_problem(host, name, items)) is not None:
         return why
     if name in PATH_VARIABLES:
         bad = [v for v in items if v not in (None, "") and not _absolute(v)]
         if bad:
-            return f"holds {str(bad[0])[:40]!r}, not an absolute path"
+            return f"holds {host_value(host, bad[0])}, not an absolute path"
     if name in ADDRESS_VARIABLES:
         bad = [v for v in items if v not in (None, "") and (str(v).startswith("-") or any(c.isspace() for c in str(v)))]
         if bad:
-            return f"holds {str(bad[0])[:40]!r}, not a host name or address"
+            return f"holds {host_value(host, bad[0])}, not a host name or address"
     return None
 
 
@@ -298,14 +301,14 @@ def _name_problems(host: Host) -> list[str]:
             continue
         bad = [u for u in (value if isinstance(value, list) else [value]) if not UNIT_NAME.fullmatch(str(u))]
         if bad:
-            found.append(f"variable {name} of {host.name} holds {str(bad[0])[:40]!r}, not a systemd unit name")
+            found.append(f"variable {name} of {host.name} holds {host_value(host, bad[0])}, not a systemd unit name")
     checked = PATH_VARIABLES | set(ADDRESS_VARIABLES) | set(URL_PATH_VARIABLES) | set(INSIDE_VARIABLES)
     for name in sorted(checked & set(host.vars)):
         try:
             value = host.render(name, host.vars[name])
         except RenderError:
             continue
-        if (why := unsafe_value(name, value)) is not None:
+        if (why := unsafe_value(host, name, value)) is not None:
             found.append(f"variable {name} of {host.name} {why}")
     return found
 
@@ -363,7 +366,7 @@ def resolve(host: Host, name: str) -> tuple[Any, str]:
 def _checked(host: Host, name: str, value: Any) -> Any:
     """A value from the deployment's own variables is checked like one set
     for deploycheck: a path that is not absolute never reaches a command line."""
-    why = unsafe_value(name, value)
+    why = unsafe_value(host, name, value)
     if why is not None:
         raise RenderError(f"variable {name} of {host.name} {why}")
     return value

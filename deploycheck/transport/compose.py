@@ -8,7 +8,7 @@ import functools
 import docker
 from docker.models.containers import Container
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Host, cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.shell import MAX_OUTPUT_BYTES
 
@@ -48,7 +48,7 @@ def run(node: Host, name: str, command: str, environment: dict[str, str] | None 
     ``environment`` reaches it through the Docker API, never in a command line."""
     container = service(node, name)
     if container.status != "running":
-        raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{command[:40]}'")
+        raise AssertionError(f"{node.name}: service {name} is {container.status}; cannot run '{cut(command, 40)}'")
     return _exec(container, command, environment)
 
 
@@ -63,7 +63,7 @@ def _exec(container: Container, command: str, environment: dict[str, str] | None
         for chunk in stream:
             out += chunk
             if len(out) > MAX_OUTPUT_BYTES:
-                raise AssertionError(f"'{command[:40]}' in {container.name} wrote more than {MAX_OUTPUT_BYTES} "
+                raise AssertionError(f"'{cut(command, 40)}' in {container.name} wrote more than {MAX_OUTPUT_BYTES} "
                                      "bytes; not read further")
     finally:
         close = getattr(stream, "close", None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Host, cut
 from deploycheck.inventory.urlpath import join
 from deploycheck.transport import http
 from deploycheck.transport.remote import run_many, testinfra_host
@@ -103,7 +103,7 @@ def get_many(node: Host, requests: list[tuple[str, str, str | None]], timeout: f
 
 def _parse(node: Host, url: str, rc: int, raw: str, stderr: str, marker: str) -> HostResponse:
     if rc != 0:
-        raise NoAnswerError(f"{node.name}: curl {url} failed: {stderr.strip()[:160]}")
+        raise NoAnswerError(f"{node.name}: curl {url} failed: {cut(stderr.strip(), 160)}")
     head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
     while head.startswith("HTTP/") and body.startswith("HTTP/"):  # 100-continue, followed redirects
         head, _, body = body.partition("\n\n")

@@ -12,7 +12,7 @@ import testinfra.backend
 from testinfra.host import Host as TestinfraHost
 
 from deploycheck.inventory.connection import Ssh, connection_of, control_dir, sharing_control_dir
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Host, cut
 from deploycheck.transport.answers import ask_controller, ask_reachability
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.masters import awaited_marker
@@ -125,8 +125,8 @@ def _probe(host: Host, timeout: float | None = None) -> str | None:
     except (RuntimeError, OSError) as exc:  # the connection failed; OSError: no ssh or docker client here
         inner = exc.args[0] if exc.args else None  # testinfra raises RuntimeError(CommandResult)
         text = (getattr(inner, "stderr", None) or str(exc)).strip().splitlines() or [exc.__class__.__name__]
-        return f"{host.name}: unreachable ({text[-1][:160]})"
+        return f"{host.name}: unreachable ({cut(text[-1], 160)})"
     if result.rc != 0:
         cause = (result.stderr or result.stdout or f"exit status {result.rc}").strip().splitlines()
-        return f"{host.name}: unreachable ({cause[-1][:160] if cause else result.rc})"
+        return f"{host.name}: unreachable ({cut(cause[-1], 160) if cause else result.rc})"
     return None

@@ -25,6 +25,7 @@ from typing import Any
 
 from testinfra.backend import base
 
+from deploycheck.inventory.loader import cut
 from deploycheck.transport.counters import COUNTERS
 
 COMMAND_TIMEOUT = 300.0  # a single remote command never blocks a run longer than this
@@ -194,7 +195,7 @@ class PersistentShell:
             wait_while_exists(self.awaited, deadline)  # the process logging in finishes; this becomes a channel
             note = failure_note(self.awaited)
             if note.exists():  # the run's own login failed just now: its cause, without waiting as long again
-                raise ShellClosedError(note.read_text(errors="replace").strip()[:300] or "connection failed")
+                raise ShellClosedError(cut(note.read_text(errors="replace").strip(), 300) or "connection failed")
         for attempt in range(1, CONNECT_TRIES + 1):
             # through a jump host's shared connection a login is a channel: only the host's own sshd counts it
             door = self.label if self.jump_socket is None or self.jump_socket.exists() else f"via {self.jump_socket}"

@@ -18,7 +18,7 @@ from deploycheck.facts.hostfacts import inventory_paths
 from deploycheck.inventory.connection import CONNECTIONS
 from deploycheck.inventory.loader import Host, InventoryError, load
 from deploycheck.report.records import Record, write_all
-from deploycheck.report.redact import MASK, Redactor, mask_log_records
+from deploycheck.report.redact import MASK, Redactor, mask_output
 from deploycheck.report.waivers import WaiverError
 from deploycheck.report.waivers import load as load_waivers
 from deploycheck.transport.shell import PersistentShell
@@ -73,7 +73,7 @@ def test_numeric_secrets_from_the_inventory_are_masked(tmp_path: Path) -> None:
 
 
 def test_log_records_are_masked_when_made(caplog: pytest.LogCaptureFixture) -> None:
-    mask_log_records(Redactor(["s3cr3t-in-log"]))
+    mask_output(Redactor(["s3cr3t-in-log"]))
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("deploycheck.unit").debug("password is %s", "s3cr3t-in-log")
     assert caplog.records and "s3cr3t-in-log" not in caplog.text and MASK in caplog.text

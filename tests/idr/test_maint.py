@@ -11,6 +11,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -36,9 +37,8 @@ def test_maintenance_flag_absent(node: Host, host: testinfra.host.Host, proxy: P
     flag = expect(node, "maintenance_flag")
     assert not hostfacts.path(node, flag).exists, f"{node.name}: {flag} exists; the site answers 503 maintenance pages"
     r = proxy.get("/webclient/", public_cookies)
-    assert r.status_code != 503, (f"{node.name}: /webclient/ answers 503 "
-                                  f"({'the maintenance page' if 'maintenance' in r.text.lower() else r.text[:60]!r}) "
-                                  f"though {flag} is absent")
+    page = "the maintenance page" if "maintenance" in r.text.lower() else repr(cut(r.text, 60))
+    assert r.status_code != 503, f"{node.name}: /webclient/ answers 503 ({page}) though {flag} is absent"
 
 
 @control("IDR-MAINT-02", "With the maintenance flag every OMERO.web path answers 503 with the maintenance "

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.together import at_once
 
@@ -136,5 +137,5 @@ def test_bad_tile_level(node: Host, public_proxy: Proxy, test_rendering: Renderi
     wrong = []
     for level, r in zip(LEVELS, public_proxy.get_all(_bad_levels(node, test_rendering)), strict=True):
         if r.status_code not in (400, 404):
-            wrong.append(f"tile level {level} answered {r.status_code} ({r.text[:80]!r}); expected 400 or 404")
+            wrong.append(f"tile level {level} answered {r.status_code} ({cut(r.text, 80)!r}); expected 400 or 404")
     assert not wrong, f"{node.name}: " + "; ".join(wrong)

@@ -15,6 +15,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostfacts, hostpages, nginx, omeroweb, publicsession
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def test_nginx_routes_to_ms(node: Host) -> None:
     except ValueError:
         provider = None
     assert provider == "ImageRegionMicroservice", (f"{node.name}: OPTIONS on render_image_region through the host's "
-                                                   f"nginx gave {r.status} {r.text[:80]!r}, not the microservice")
+                                                   f"nginx gave {r.status} {cut(r.text, 80)!r}, not the microservice")
 
 
 @control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF)
@@ -113,4 +114,4 @@ def test_ms_health(node: Host, host: testinfra.host.Host) -> None:
     except ValueError:
         provider = None
     assert provider == "ImageRegionMicroservice", \
-        f"{node.name}: OPTIONS http://127.0.0.1:{port}/ gave {r.text[:120]!r}"
+        f"{node.name}: OPTIONS http://127.0.0.1:{port}/ gave {cut(r.text, 120)!r}"

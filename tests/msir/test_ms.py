@@ -13,6 +13,7 @@ import pytest
 from deploycheck.control import control
 from deploycheck.facts.msmetrics import read_metrics, served_renders
 from deploycheck.facts.omeroweb import omero_session_key
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.together import at_once
 
@@ -56,7 +57,7 @@ def test_options_through_proxy(node: Host, public_proxy: Proxy) -> None:
     r = public_proxy.get(REGION.format(id=expect(node, "test_image")["id"]), method="OPTIONS")
     assert r.status_code == 200, f"{node.name}: OPTIONS on a render route answered {r.status_code}"
     body = r.json()
-    assert body.get("provider") == "ImageRegionMicroservice", f"{node.name}: OPTIONS gave {str(body)[:120]}"
+    assert body.get("provider") == "ImageRegionMicroservice", f"{node.name}: OPTIONS gave {cut(str(body), 120)}"
     assert "maxActiveChannels" in body.get("options", {}), f"{node.name}: health JSON lacks options"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostfacts
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import shelltemplate
 
@@ -118,14 +119,14 @@ def _psql(db: str, sql: str) -> str:
 
 def _counts(host: testinfra.host.Host, db: str) -> dict[str, int]:
     out = host.run(_psql(db, COUNTS_SQL))
-    assert out.rc == 0, f"counting rows in {db} failed: {out.stderr.strip()[:160]}"
+    assert out.rc == 0, f"counting rows in {db} failed: {cut(out.stderr.strip(), 160)}"
     return {name: int(n) for name, n in (line.split("=", 1) for line in out.stdout.split())}
 
 
 def _tree_sums(host: testinfra.host.Host, parent: str, name: str) -> dict[str, str]:
     """sha256 of every file under parent/name, by path relative to parent."""
     out = host.run(f"cd {shlex.quote(parent)} && find {shlex.quote(name)} -type f -exec sha256sum {{}} +")
-    assert out.rc == 0, f"checksums under {parent}/{name} failed: {out.stderr.strip()[:160]}"
+    assert out.rc == 0, f"checksums under {parent}/{name} failed: {cut(out.stderr.strip(), 160)}"
     return {path: digest for digest, path in (line.split(None, 1) for line in out.stdout.splitlines())}
 
 
@@ -157,7 +158,7 @@ def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
     path, _, _ = _newest_dump(node)
     result = host.run(f"pg_restore --list {shlex.quote(path)} | grep -c 'TABLE DATA'")
     tables = int(result.stdout.strip() or 0)
-    assert tables > 0, f"{node.name}: pg_restore --list {path} lists no table data ({result.stderr.strip()[:120]})"
+    assert tables > 0, f"{node.name}: pg_restore --list {path} lists no table data ({cut(result.stderr.strip(), 120)})"
 
 
 @control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
@@ -204,9 +205,9 @@ def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.Fi
     request.addfinalizer(lambda: host.run(drop))
     host.run(drop)
     created = host.run(f"su postgres -c {shlex.quote(f'createdb -- {scratch}')}")
-    assert created.rc == 0, f"{node.name}: cannot create scratch database: {created.stderr.strip()[:160]}"
+    assert created.rc == 0, f"{node.name}: cannot create scratch database: {cut(created.stderr.strip(), 160)}"
     restored = host.run(f"su postgres -c {shlex.quote(f'pg_restore --no-owner -d {scratch} -- {shlex.quote(newest)}')}")
-    assert restored.rc == 0, f"{node.name}: pg_restore of {newest} failed: {restored.stderr.strip()[:200]}"
+    assert restored.rc == 0, f"{node.name}: pg_restore of {newest} failed: {cut(restored.stderr.strip(), 200)}"
     got, want = _counts(host, scratch), _counts(host, live)
     differ = {t: (got.get(t), n) for t, n in want.items()
               if (got.get(t) != n if t not in VOLATILE else (got.get(t) is None or got[t] > n))}
@@ -273,7 +274,7 @@ def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: py
     # the values reach the template as sh's positional parameters, never as text the shell parses again
     restore = shelltemplate.fill(command, {"backup": backup, "sample": sample, "target": f"{scratch}/{name}"})
     restored = host.run(restore)
-    assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {restored.stderr.strip()[:200]}"
+    assert restored.rc == 0, f"{node.name}: restore failed ({restored.rc}): {cut(restored.stderr.strip(), 200)}"
     live, got = _tree_sums(host, parent, name), _tree_sums(host, scratch, name)
     assert live, f"{node.name}: {repo}/{sample} holds no files to compare"
     differ = sorted(p for p in live if got.get(p) != live[p])
@@ -313,7 +314,7 @@ def _restore_differences(host: testinfra.host.Host, cli: str, backup: str, confi
                       f"load {shlex.quote(backup)} && {shlex.quote(cli)} config --source {shlex.quote(config)} "
                       "get --show-password")
     if loaded.rc != 0:
-        cause = (loaded.stderr.strip().splitlines() or [f"exit status {loaded.rc}"])[-1][:160]
+        cause = cut((loaded.stderr.strip().splitlines() or [f"exit status {loaded.rc}"])[-1], 160)
         return f"`omero config load {backup}` into a scratch configuration failed: {cause}", []
     live = host.run(f"{shlex.quote(cli)} config get --show-password")
     if live.rc != 0:

@@ -12,6 +12,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts.vidjil import Login, login
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def test_init_db_closed(node: Host, vidjil_https: Client) -> None:
     except json.JSONDecodeError:
         answer = None
     assert isinstance(answer, dict) and "login" in str(answer.get("redirect", "")), \
-        f"{node.name}: init_db answered {r.status_code} {r.text[:80]!r}; anyone could create the root account"
+        f"{node.name}: init_db answered {r.status_code} {cut(r.text, 80)!r}; anyone could create the root account"
     page = vidjil_https.get("/vidjil/default/user/login").response.text
     assert "init database" not in page, f"{node.name}: the login page offers 'init database'"
 
@@ -79,5 +80,5 @@ def test_data_routes_need_login(node: Host, vidjil_https: Client) -> None:
         except (json.JSONDecodeError, AttributeError):
             redirect = ""
         if "user/login" not in redirect:
-            wrong.append(f"{path} -> {r.status_code} {r.text[:60]!r}")
+            wrong.append(f"{path} -> {r.status_code} {cut(r.text, 60)!r}")
     assert not wrong, f"{node.name}: data served without a session: " + "; ".join(wrong)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
@@ -61,9 +62,9 @@ def _backup_lines(node: Host) -> tuple[list[str], list[str]]:
         if user_field is not None:
             code, _ = compose.run(node, "backup", f"getent passwd {shlex.quote(user_field)} >/dev/null")
             if code != 0:
-                problems.append(f"{source}: '{entry[:80]}' has no user field ('{user_field}' is no user)")
+                problems.append(f"{source}: '{cut(entry, 80)}' has no user field ('{user_field}' is no user)")
                 continue
-        runs.append(f"{source}: {entry[:80]}")
+        runs.append(f"{source}: {cut(entry, 80)}")
     return runs, problems
 
 
@@ -120,7 +121,7 @@ def test_backup_user_read_only(node: Host) -> None:
     credentials: a login that fails is a failure, not a proof of read-only."""
     code, out = compose.run(node, "backup", "mysql -N -e 'SELECT CURRENT_USER(); SELECT COUNT(*) FROM "
                                             "vidjil.auth_user' 2>&1")
-    assert code == 0, f"{node.name}: the backup user cannot read the database: {out.strip()[:120]!r}"
+    assert code == 0, f"{node.name}: the backup user cannot read the database: {cut(out.strip(), 120)!r}"
     code, out = compose.run(node, "backup", "mysql -N -e 'CREATE TABLE vidjil.deploycheck_probe (id INT); "
                                             "DROP TABLE vidjil.deploycheck_probe' 2>&1")
     assert code != 0 and "denied" in out.lower(), f"{node.name}: the backup user could create a table"

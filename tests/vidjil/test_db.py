@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
+from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
@@ -38,5 +39,5 @@ def test_db_passwords_changed(node: Host) -> None:
             if code == 0:
                 accepted.append(f"{user} (shipped password #{number})")
             elif "denied" not in out.lower():
-                raise AssertionError(f"{node.name}: cannot judge {user}'s password: {out.strip()[:120]!r}")
+                raise AssertionError(f"{node.name}: cannot judge {user}'s password: {cut(out.strip(), 120)!r}")
     assert not accepted, f"{node.name}: MySQL accepts the shipped password for {accepted}"
