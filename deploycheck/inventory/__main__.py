@@ -49,15 +49,25 @@ def ansible_list(inv: Inventory, show_secrets: bool = False) -> dict[str, Any]:
                 visit(child)
 
     visit("all")
-    hostvars = {h.name: (dict(h.listed) if show_secrets else _masked(h.listed)) for h in inv.hosts.values() if h.listed}
+    hostvars = {h.name: _masked(h.listed, show=show_secrets) for h in inv.hosts.values() if h.listed}
     return {"_meta": {"hostvars": hostvars}, **out}
 
 
-def _masked(data: Any, name: str = "") -> Any:
+def _key(key: Any) -> str:
+    """A mapping key as JSON writes it: keys of other kinds than text (YAML
+    ``1:``, ``null:``, a date) then sort together and a date is no error."""
+    if isinstance(key, str):
+        return key
+    return json.dumps(key) if key is None or isinstance(key, bool | int | float) else str(key)
+
+
+def _masked(data: Any, name: str = "", show: bool = False) -> Any:
     if isinstance(data, dict):
-        return {k: _masked(v, str(k)) for k, v in data.items()}
+        return {_key(k): _masked(v, str(k), show) for k, v in data.items()}
     if isinstance(data, list):
-        return [_masked(v, name) for v in data]
+        return [_masked(v, name, show) for v in data]
+    if show:
+        return data
     if type(data).__name__ == "AnsibleVaultEncryptedUnicode":
         return MASK
     if SECRET_NAME.search(name) and not name.endswith("_file") and data is not None:

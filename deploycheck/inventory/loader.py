@@ -271,21 +271,6 @@ def _range_size(pattern: str) -> int:
     return size
 
 
-def _too_large(value: Any) -> bool:
-    """More than MAX_VALUES nodes once YAML aliases are followed: counted with a budget, never expanded."""
-    budget, stack = MAX_VALUES, [value]
-    while stack:
-        item = stack.pop()
-        budget -= 1
-        if budget < 0:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
-
-
 def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
          vault_password_file: str | None = None) -> Inventory:
     """Read the sources together, as ``ansible-inventory -i A -i B`` does."""
@@ -297,6 +282,9 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     if playbook_dir is not None and not Path(playbook_dir).is_dir():
         raise InventoryError(f"--playbook-dir {playbook_dir}: not a folder")
     _init_plugins()
+    from deploycheck.inventory import preflight
+
+    preflight.check_files(sources, playbook_dir)
     from ansible import constants as C  # noqa: N812
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
@@ -339,11 +327,7 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     if len(hosts) > MAX_HOSTS:
         raise InventoryError(f"{', '.join(str(s) for s in sources)}: {len(hosts)} hosts; deploycheck reads at most "
                              f"{MAX_HOSTS}")
-    for host in hosts.values():
-        big = next((name for name, value in host.vars.items() if _too_large(value)), None)
-        if big is not None:
-            raise InventoryError(f"{host.name}: variable {big} expands to more than {MAX_VALUES} values "
-                                 "(nested YAML aliases?)")
+    preflight.check_hosts(hosts.values(), ", ".join(str(s) for s in sources))
     for host in hosts.values():
         _render_connection(host)
     inventory = Inventory(", ".join(str(s) for s in sources), hosts, groups, warnings.seen, tree)
@@ -354,6 +338,8 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
 
 def _render_connection(host: Host) -> None:
     """Connection variables are needed before any control: rendered now, or the run stops."""
+    from deploycheck.inventory.connection import check_connection_vars
+
     for name in CONNECTION_VARS:
         if name in host.vars:
             try:
@@ -361,6 +347,7 @@ def _render_connection(host: Host) -> None:
             except RenderError as exc:
                 raise InventoryError(str(exc)) from None
             host._context[name] = host.vars[name]
+    check_connection_vars(host)
     if host.name.startswith("-"):
         raise InventoryError(f"host name '{host.name}' starts with '-' (ssh or docker would read it as an option)")
     for name in ("ansible_host", "ansible_user"):
