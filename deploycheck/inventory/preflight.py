@@ -99,12 +99,23 @@ def check_file(path: Path) -> None:
         return
 
 
+def _readable_yaml(path: Path) -> bool:
+    """A file Ansible may read as YAML: a YAML suffix or none, not executable (a script Ansible runs)."""
+    return path.suffix.lower() in YAML_SUFFIXES and path.is_file() and not os.access(path, os.X_OK)
+
+
 def _yaml_files(folder: Path) -> Iterator[Path]:
-    for root, _, names in os.walk(folder):
-        for name in sorted(names):
-            path = Path(root) / name
-            if path.suffix.lower() in YAML_SUFFIXES and path.is_file() and not os.access(path, os.X_OK):
-                yield path
+    """The folder's YAML files, in linked folders too (as Ansible reads them), each folder once."""
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # Ansible skips hidden names and backups
+        yield from (Path(root) / name for name in sorted(names)
+                    if not name.startswith(".") and not name.endswith("~") and _readable_yaml(Path(root) / name))
 
 
 def files(sources: Sequence[str | Path], playbook_dir: str | Path | None = None) -> list[Path]:
@@ -118,10 +129,8 @@ def files(sources: Sequence[str | Path], playbook_dir: str | Path | None = None)
         if source.is_dir():
             found += _yaml_files(source)
             folders.append(source)
-        elif source.suffix.lower() in YAML_SUFFIXES and source.is_file() and not os.access(source, os.X_OK):
-            found.append(source)
-            folders.append(source.parent)
         else:
+            found += [source] if _readable_yaml(source) else []
             folders.append(source.parent)
     for folder in folders:
         for sub in ("group_vars", "host_vars"):

@@ -213,3 +213,15 @@ def test_connection_variables(values: dict[str, object], fine: bool) -> None:
     else:
         with pytest.raises(InventoryError, match="^h: ansible_"):
             connection.check_connection_vars(host)
+
+
+def test_folders_are_walked_as_ansible_reads_them(tmp_path: Path) -> None:
+    """Hidden names and backups are skipped (Ansible skips them), linked folders are followed, a link loop ends."""
+    inv = _write(tmp_path / "inv", {"a.yml": "", ".hidden.yml": "", "b.yml~": "", ".git/config": "",
+                                    "group_vars/all/x.yaml": "", "hosts.ini": ""})
+    _write(tmp_path / "elsewhere", {"y.yml": ""})
+    (tmp_path / "inv" / "group_vars" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / "loop").symlink_to(tmp_path / "elsewhere")
+    found = [p.relative_to(tmp_path / "inv").as_posix() for p in preflight.files([inv.parent])]
+    assert found == ["a.yml", "group_vars/all/x.yaml", "group_vars/linked/y.yml"]
+    assert preflight.files([tmp_path / "inv" / ".hidden.yml"])[0] == tmp_path / "inv" / ".hidden.yml"  # named: read
