@@ -55,13 +55,22 @@ def ansible_list(inv: Inventory, show_secrets: bool = False) -> dict[str, Any]:
     return {"_meta": {"hostvars": hostvars}, **out}
 
 
+def _key(key: Any) -> str:
+    """A mapping key as JSON writes it: keys of other kinds than text (YAML
+    ``1:``, ``null:``, a date) then sort together and a date is no error."""
+    if isinstance(key, str):
+        return key
+    return json.dumps(key) if key is None or isinstance(key, bool | int | float) else str(key)
+
+
 def _as_listed(data: Any) -> Any:
-    """Values a dynamic source reported, listed as Ansible lists them (deploycheck
-    marks them untrusted, see loader.untrusted)."""
+    """Values as ``ansible-inventory --list`` writes them: values a dynamic
+    source reported as plain text (deploycheck marks them untrusted, see
+    loader.untrusted), keys of other kinds than text as JSON writes them."""
     if isinstance(data, loader.Untrusted):
         return str.__str__(data)
     if isinstance(data, dict):
-        return {k: _as_listed(v) for k, v in data.items()}
+        return {_key(k): _as_listed(v) for k, v in data.items()}
     if isinstance(data, list):
         return [_as_listed(v) for v in data]
     return data

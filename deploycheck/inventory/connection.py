@@ -199,6 +199,34 @@ def _shared_jump(options: tuple[str, ...], address: str) -> list[str]:
     return ["-o", f"ProxyCommand={escaped} -W '[%h]:%p' -- {shlex.quote(name).replace('%', '%%')}"]
 
 
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    """A whole number from ``low`` to ``high``, written as one: ``22`` or ``'22'``, not ``true``, ``2.5``, ``' 22'``."""
+    if isinstance(value, str) and _WHOLE.fullmatch(value):
+        value = int(value)
+    return type(value) is int and low <= value <= high
+
+
+def check_connection_vars(host: Host) -> None:
+    """The rendered connection variables as ssh is given them (``Ssh.options``),
+    checked when the inventory loads: a value ssh's argv cannot be built
+    from stops the run with one line instead of failing each control."""
+    for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args"):
+        try:
+            shlex.split(str(host.vars.get(name) or ""))
+        except ValueError as exc:
+            # the value is not shown: options such as sshpass's -p carry passwords
+            raise InventoryError(f"{host.name}: {name} cannot be split into arguments ({exc})") from None
+    if "ansible_timeout" in host.vars and not _whole(host.vars["ansible_timeout"], 1, 86400):
+        raise InventoryError(f"{host.name}: ansible_timeout '{str(host.vars['ansible_timeout'])[:80]}' is not a whole "
+                             "number of seconds from 1 to 86400")
+    if host.vars.get("ansible_port") is not None and not _whole(host.vars["ansible_port"], 1, 65535):
+        raise InventoryError(f"{host.name}: ansible_port '{str(host.vars['ansible_port'])[:80]}' is not a port number "
+                             "(1 to 65535)")
+
+
 Connection = Local | Docker | Ssh
 CONNECTIONS: dict[str, Connection] = {"local": Local(), "docker": Docker(), "ssh": Ssh(), "paramiko": Ssh()}
 

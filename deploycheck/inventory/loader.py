@@ -380,21 +380,6 @@ def _range_size(pattern: str) -> int:
     return size
 
 
-def _too_large(value: Any) -> bool:
-    """More than MAX_VALUES nodes once YAML aliases are followed: counted with a budget, never expanded."""
-    budget, stack = MAX_VALUES, [value]
-    while stack:
-        item = stack.pop()
-        budget -= 1
-        if budget < 0:
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
-
-
 def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
          vault_password_file: str | None = None, render: bool = True) -> Inventory:
     """Read the sources together, as ``ansible-inventory -i A -i B`` does;
@@ -410,6 +395,9 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     from deploycheck.inventory import sandbox
 
     sandbox.install()  # templates Ansible itself renders while reading (a constructed plugin's compose)
+    from deploycheck.inventory import preflight
+
+    preflight.check_files(sources, playbook_dir)
     from ansible import constants as C  # noqa: N812
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
@@ -452,11 +440,7 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     if len(hosts) > MAX_HOSTS:
         raise InventoryError(f"{', '.join(str(s) for s in sources)}: {len(hosts)} hosts; deploycheck reads at most "
                              f"{MAX_HOSTS}")
-    for host in hosts.values():
-        big = next((name for name, value in host.vars.items() if _too_large(value)), None)
-        if big is not None:
-            raise InventoryError(f"{host.name}: variable {big} expands to more than {MAX_VALUES} values "
-                                 "(nested YAML aliases?)")
+    preflight.check_hosts(hosts.values(), ", ".join(str(s) for s in sources))
     inventory = Inventory(", ".join(str(s) for s in sources), hosts, groups, warnings.seen, tree)
     for host in hosts.values():
         host._inventory = inventory
@@ -471,12 +455,15 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
 
 def _render_connection(host: Host) -> None:
     """Connection variables are needed before any control: rendered now, or the run stops."""
+    from deploycheck.inventory.connection import check_connection_vars
+
     for name in CONNECTION_VARS:
         if name in host.vars:
             try:
                 host.vars[name] = host.render(name, host.vars[name])
             except RenderError as exc:
                 raise InventoryError(str(exc)) from None
+    check_connection_vars(host)
     if host.name.startswith("-"):
         raise InventoryError(f"host name '{host.name}' starts with '-' (ssh or docker would read it as an option)")
     for name in ("ansible_host", "ansible_user"):

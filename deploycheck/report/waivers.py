@@ -20,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from deploycheck.inventory import preflight
+from deploycheck.inventory.loader import MAX_VALUES
+
 
 class WaiverError(Exception):
     """The waivers file cannot be used; one line for the user."""
@@ -39,14 +42,35 @@ class Waiver:
         return today > self.expires
 
 
-def load(path: str | Path) -> list[Waiver]:
+def _shown(value: object) -> str:
+    """A value quoted in a message: one line, at most 80 characters."""
+    return " ".join(str(value).split())[:80]
+
+
+def _read(path: str | Path) -> object:
+    """The file's YAML, bounded in size and in what its aliases expand to
+    (the bounds of inventory files): a waivers file is small."""
     p = Path(path)
     if not p.is_file():
         raise WaiverError(f"waivers file not found: {path}")
     try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise WaiverError(f"{path}: not valid YAML") from exc
+        text = preflight.read_bounded(p).decode("utf-8")
+        preflight.expanded_size(text, MAX_VALUES)
+        return yaml.safe_load(text)
+    except OSError as exc:
+        raise WaiverError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise WaiverError(f"{path}: not UTF-8 text") from None
+    except preflight.ExpansionError as exc:
+        raise WaiverError(f"{path}: {exc}") from None
+    except yaml.YAMLError:
+        raise WaiverError(f"{path}: not valid YAML") from None
+    except RecursionError:
+        raise WaiverError(f"{path}: nested too deeply") from None
+
+
+def load(path: str | Path) -> list[Waiver]:
+    data = _read(path)
     entries = (data or {}).get("waivers") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise WaiverError(f"{path}: expected a top-level 'waivers:' list")
@@ -57,17 +81,22 @@ def load(path: str | Path) -> list[Waiver]:
         missing = [k for k in ("id", "justification", "expires") if not entry.get(k)]
         if missing:
             raise WaiverError(f"{path}: waiver {n} lacks {', '.join(missing)}")
+        unknown = set(entry) - {"id", "host", "justification", "expires"}
+        if unknown:
+            raise WaiverError(f"{path}: waiver {n} has unknown key(s) {sorted(_shown(k) for k in unknown)}")
+        texts = ("id", "justification", "host") if entry.get("host") is not None else ("id", "justification")
+        wrong = next((k for k in texts if not isinstance(entry[k], str)), None)
+        if wrong is not None:
+            raise WaiverError(f"{path}: waiver {n} has {wrong} '{_shown(entry[wrong])}', not text (quote it)")
         expires = entry["expires"]
         if isinstance(expires, str):
             try:
                 expires = dt.date.fromisoformat(expires)
-            except ValueError as exc:
-                raise WaiverError(f"{path}: waiver {n} has expires '{expires}', not a YYYY-MM-DD date") from exc
+            except ValueError:
+                raise WaiverError(f"{path}: waiver {n} has expires '{_shown(expires)}', not a YYYY-MM-DD date"
+                                  ) from None
         if isinstance(expires, dt.datetime) or not isinstance(expires, dt.date):
-            raise WaiverError(f"{path}: waiver {n} has expires '{expires}', not a YYYY-MM-DD date")
-        unknown = set(entry) - {"id", "host", "justification", "expires"}
-        if unknown:
-            raise WaiverError(f"{path}: waiver {n} has unknown key(s) {sorted(unknown)}")
+            raise WaiverError(f"{path}: waiver {n} has expires '{_shown(expires)}', not a YYYY-MM-DD date")
         waivers.append(Waiver(str(entry["id"]), str(entry["justification"]), expires,
                               str(entry["host"]) if entry.get("host") else None))
     return waivers

@@ -33,6 +33,9 @@ CASES = {
                             "variable data_mounts of d holds 'data', not an absolute path"),
     "address-as-option": ("inv.yml", DB + ", outside_address: '-x proxy'}}\n",
                           "variable outside_address of d holds '-x proxy', not a host name or address"),
+    "non-text-variable-name": ("inv.yml", DB + ", 1: a}}\n", "d: variable name 1 is a YAML int, not text"),
+    "unsplittable-ssh-args": ("inv.yml", DB + ", ansible_ssh_extra_args: '-o \"x'}}\n",
+                              "d: ansible_ssh_extra_args cannot be split into arguments"),
     "unrenderable-connection": ("inv.yml", DB + ", ansible_user: '{{ ansible_env.USER }}'}}\n",
                                 "d: variable ansible_user cannot be rendered"),
     "vaulted-without-password": ("inv.yml", "all:\n  hosts:\n    d:\n      ansible_connection: local\n"

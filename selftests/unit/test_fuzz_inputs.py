@@ -21,6 +21,7 @@ from deploycheck.inventory import roles
 from deploycheck.inventory.loader import InventoryError, load
 from deploycheck.report.waivers import WaiverError
 from deploycheck.report.waivers import load as load_waivers
+from selftests.unit.test_malformed_input import _children_bomb, _shared_group_var
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ["-oProxyCommand=touch /tmp/x", "$(touch /tmp/x)", "`id`", "a;b", "'\"", "line\nbreak", "{{ 7 * 7 }}",
@@ -110,6 +111,8 @@ NASTY = {
     "bad-float-tag": ("inv.yml", "all:\n  hosts:\n    h: {ratio: !!float half}\n", "failed to parse"),
     "mixed-type-keys": ("inv.yml", "all:\n  hosts:\n    1: {}\n    h: {? [a, b] : c}\n", "failed to parse"),
     "not-utf-8": ("hosts.ini", "[proxy]\nh\udce9\udcff ansible_connection=local\n", "variable public_url is not set"),
+    "children-alias-bomb": ("inv.yml", _children_bomb(40), "expands to more than"),
+    "group-variable-on-many-hosts": ("inv.yml", _shared_group_var(1000), "variables add up to more than"),
 }
 
 
