@@ -60,8 +60,9 @@ def _child(items: Sequence[T], start: int, work: Callable[[T], Outcome], out: in
     """Runs in the child: caps memory, then one framed result per item."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         limit = _address_space() + memory
-        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
         for item in items[start:]:
             try:
                 result: Outcome = work(item)
@@ -109,7 +110,8 @@ def _end(pid: int) -> None:
     """Ends the child this module started (by its pid) and reaps it."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    with contextlib.suppress(ChildProcessError):  # already reaped while finding out why it ended
+        os.waitpid(pid, 0)
 
 
 def run(items: Sequence[T], work: Callable[[T], Outcome], *, memory: int = MEMORY,
