@@ -28,7 +28,7 @@ from deploycheck.inventory.connection import (
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import recorder, waivers
-from deploycheck.report.records import private_dir
+from deploycheck.report.files import ReportsFolderError, private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport import http, masters
@@ -162,11 +162,14 @@ def _seconds(text: str) -> float:
 
 
 def _reports_dir(path: Path) -> None:
-    """The reports folder, made now (private): a file in its place or no right to write is a usage error."""
+    """The reports folder, made now or checked (private): a file in its place, a
+    folder of another user or a symlink, or no right to write is a usage error."""
     try:
         private_dir(path)
         if not os.access(path, os.W_OK | os.X_OK):
             raise InventoryError(f"--reports-dir={path}: not writable")
+    except ReportsFolderError as exc:
+        raise InventoryError(f"--reports-dir={path}: {exc}") from None
     except OSError as exc:
         raise InventoryError(f"--reports-dir={path}: {exc.strerror or exc}") from None
 

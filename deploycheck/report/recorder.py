@@ -21,6 +21,7 @@ from deploycheck.control import NOTE_KEY, Control
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.roles import ROLES as ROLE_NAMES
 from deploycheck.report import junit, prometheus, waivers
+from deploycheck.report.files import ReportsFolderError
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
 from deploycheck.transport.counters import COUNTERS, RunCounters
@@ -160,8 +161,8 @@ class RunRecorder:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
-        """Write the reports, then (a wrapper, so after pytest's junitxml wrote
-        junit.xml) name its control test cases ``ID[host]``."""
+        """Write the reports, then (a wrapper, so around pytest's junitxml
+        writing junit.xml) name its control test cases ``ID[host]``."""
         if getattr(self.config.option, "numprocesses", None) and not hasattr(self.config, "workerinput"):
             self._add_controller_costs()
         records = list(self.records.values())
@@ -182,19 +183,33 @@ class RunRecorder:
             "round_trips": dict(sorted(self.process["round_trips"].items())),
             "prefetched_commands": dict(sorted(self.process["prefetched"].items())),
         }
-        write_all(Path(self.config.getoption("--reports-dir")), run, records,
-                  step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
-        textfile = self.config.getoption("--prometheus-textfile", None)
-        if textfile:
-            prometheus.write_textfile(Path(textfile), {**run, "ended": time.time()}, records)
+        written = self._write(run, records)
         nothing = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not self.checked()
         if nothing and not self.config.option.collectonly:
             session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
             sys.stderr.write(f"deploycheck: no control ran: {self.why_nothing(records)}\n")
-        result = yield
+        if not written:
+            session.exitstatus = 2
         xml = junit.written_path(self.config)
+        if xml is not None:
+            junit.prepare(xml)
+        result = yield
         if xml is not None and xml.is_file():
-            xml.chmod(0o600)
             junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
                                getattr(self.config.option, "junitprefix", None))
         return result
+
+    def _write(self, run: dict[str, Any], records: list[Record]) -> bool:
+        """controls.json, summary.md and the Prometheus textfile; False (and one
+        line on stderr) when they could not be written, e.g. a reports folder
+        made unsafe during the run."""
+        try:
+            write_all(Path(self.config.getoption("--reports-dir")), run, records,
+                      step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+            textfile = self.config.getoption("--prometheus-textfile", None)
+            if textfile:
+                prometheus.write_textfile(Path(textfile), {**run, "ended": time.time()}, records)
+        except (ReportsFolderError, OSError) as exc:
+            sys.stderr.write(f"deploycheck: cannot write the reports: {exc}\n")
+            return False
+        return True

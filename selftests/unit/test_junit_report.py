@@ -20,7 +20,8 @@ import xmlschema
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "junit.xsd"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "selftests" / "schemas" / "junit.xsd"
 HOSTS = ("alpha", "beta")
 MESSAGE_TAIL = "second line <b>bold?</b> __init__ *star* `tick` \\ back"
 
@@ -86,8 +87,9 @@ class Run:
 
 
 def run_suite(where: Path, *args: str, step_summary: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """pytest on the synthetic suite in ``where``, with the installed plugin and a clean environment."""
+    """pytest on the synthetic suite in ``where``, with this checkout's plugin and a clean environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_STEP_SUMMARY"))}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's deploycheck, not another one installed in editable mode
     if step_summary is not None:
         env["GITHUB_STEP_SUMMARY"] = str(step_summary)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--inventory={where / 'inv.yml'}",
