@@ -27,7 +27,7 @@ from deploycheck.inventory.connection import (
 )
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
-from deploycheck.report import recorder, waivers
+from deploycheck.report import printable, recorder, waivers
 from deploycheck.report.files import ReportsFolderError, private_dir
 from deploycheck.report.redact import Redactor, mask_log_records
 from deploycheck.report.waivers import Waiver, WaiverError
@@ -145,7 +145,7 @@ def _load(config: pytest.Config) -> int | None:
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:
-        sys.stderr.write(f"deploycheck: {loader.one_line(exc)}\n")  # one line, whatever a value held
+        sys.stderr.write(f"deploycheck: {printable.text(loader.one_line(exc))}\n")  # one line, whatever a value held
         return 2
     return None
 
@@ -437,6 +437,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     redact = item.config.stash.get(REDACTOR_KEY, None)
     recorder.redact_report(redact, report)
+    recorder.escape_report(report)
     if report.when == "teardown":
         global _REPORTED
         recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())),
@@ -462,4 +463,4 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"deploycheck: no hosts for {', '.join(missing)}: their controls are not run "
                      "(map your groups with --group ROLE=GROUP)")
     lines += [f"deploycheck: ansible warned: {w}" for w in inv.warnings]
-    return lines
+    return [printable.text(line) for line in lines]

@@ -20,7 +20,7 @@ import pytest
 from deploycheck.control import NOTE_KEY, Control
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.roles import ROLES as ROLE_NAMES
-from deploycheck.report import junit, prometheus, waivers
+from deploycheck.report import junit, printable, prometheus, waivers
 from deploycheck.report.files import ReportsFolderError
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
@@ -39,6 +39,19 @@ def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
         if redact(text) != text:
             report.longrepr = redact(text)
     report.sections = [(name, redact(content)) for name, content in report.sections]
+
+
+def escape_report(report: pytest.TestReport) -> None:
+    """Control characters (a host name's, a host's answer's) reach the terminal
+    and junit.xml escaped: tracebacks, skip reasons and captured output."""
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno, reason = report.longrepr
+        report.longrepr = (path, lineno, printable.lines(reason))
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        if printable.lines(text) != text:
+            report.longrepr = printable.lines(text)
+    report.sections = [(name, printable.lines(content)) for name, content in report.sections]
 
 
 def attach_cost(report: pytest.TestReport, cost: RunCounters, process: RunCounters) -> None:
@@ -83,9 +96,15 @@ def attach_outcome(report: pytest.TestReport, call: pytest.CallInfo[None], meta:
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.passed and report.when == "call":  # a pass that needed no check says why (control.note)
         message = "; ".join(v for k, v in report.user_properties if k == NOTE_KEY)
-    report.user_properties.append(("deploycheck", {
-        **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
+    report.user_properties.append(("deploycheck", {  # where host names and messages enter the reports
+        **meta.as_dict(), "host": printable.text(host_name), "kind": kind,
+        "message": printable.lines(redact(message) if redact else message),
     }))
+
+
+def _by_host(counts: dict[str, Any]) -> dict[str, Any]:
+    """Counts keyed by host name, sorted, the names as reports show them."""
+    return {printable.text(host): value for host, value in sorted(counts.items())}
 
 
 class RunRecorder:
@@ -171,17 +190,17 @@ class RunRecorder:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         run: dict[str, Any] = {
             "tool": "deploycheck",
-            "inventory": ",".join(self.config.getoption("--inventory") or []),
+            "inventory": printable.text(",".join(self.config.getoption("--inventory") or [])),
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
             "duration_s": round(time.time() - self.started, 2),
             "exit_status": int(exitstatus),
             "counts": counts,
-            "remote_commands": dict(sorted(self.commands.items())),
-            **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
+            "remote_commands": _by_host(self.commands),
+            **{kind: _by_host({h: dict(sorted(w.items())) for h, w in by_host.items()})
                for kind, by_host in self.links.items()},
             "http_requests": self.requests,
-            "round_trips": dict(sorted(self.process["round_trips"].items())),
-            "prefetched_commands": dict(sorted(self.process["prefetched"].items())),
+            "round_trips": _by_host(self.process["round_trips"]),
+            "prefetched_commands": _by_host(self.process["prefetched"]),
         }
         written = self._write(run, records)
         nothing = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not self.checked()
