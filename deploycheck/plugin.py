@@ -102,6 +102,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption("--prometheus-textfile", default=None, metavar="PATH",
                     help="Also write the outcome per control and host to PATH (*.prom) in the Prometheus text "
                          "format, for node_exporter's textfile collector; written atomically.")
+    group.addoption("--control", action="append", default=[], metavar="ID_OR_PREFIX",
+                    help="Run only these controls: an exact control id (IDR-CACHE-01) or an id prefix ending before "
+                         "a '-' (IDR-CACHE, IDR); repeat to add more. Matches control ids only, never host names "
+                         "(-k matches both).")
     group.addoption("--waivers", default=None, help="YAML file of accepted exceptions (id, host, justification, "
                     "expires); a waived failure does not fail the run.")
 
@@ -140,6 +144,8 @@ def _load(config: pytest.Config) -> int | None:
             config.stash[BASELINE_KEY] = given.get(BASELINE_INPUT) or _baseline(config.getoption("--baseline"), config)
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
+        if config.getoption("--control") and not hasattr(config, "workerinput"):
+            _check_control_selectors(config.getoption("--control"))
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
@@ -208,6 +214,24 @@ def _textfile(path: Path) -> None:
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise InventoryError(f"--prometheus-textfile={path}: {folder} is not a folder we can write to")
+
+
+def selects(selectors: Iterable[str], control_id: str) -> bool:
+    """``--control``: the id itself, or a prefix of it that ends where a part of the id does."""
+    return any(control_id == s or control_id.startswith(s + "-") for s in selectors)
+
+
+def _check_control_selectors(selectors: list[str]) -> None:
+    """A --control matching no control of the catalogue is a typo that would run nothing: refused."""
+    from deploycheck.catalogue import CatalogueError, load_controls
+
+    try:
+        known = [entry.id for entry in load_controls()]
+    except CatalogueError as exc:
+        raise InventoryError(f"--control: cannot list the controls: {exc}") from exc
+    for selector in selectors:
+        if not any(selects([selector], control_id) for control_id in known):
+            raise InventoryError(f"--control={selector}: no control has this id or id prefix (see make controls)")
 
 
 def _check_waiver_ids(path: str, waivers: list[Waiver]) -> None:
@@ -317,10 +341,10 @@ def _runs_controls(config: pytest.Config) -> bool:
 
 
 def _whole_suite(config: pytest.Config) -> bool:
-    """No ``-k`` and no file or node chosen: every host with a role is
+    """No ``-k``, no ``--control`` and no file or node chosen: every host with a role is
     checked, so connecting before collection ends wastes nothing. A run
     narrowed to a few controls connects only to their hosts, once collected."""
-    if config.option.keyword or config.option.collectonly:
+    if config.option.keyword or config.option.collectonly or config.getoption("--control"):
         return False
     return all(Path(arg).is_dir() for arg in config.args)
 
@@ -359,6 +383,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if absent:
         config.hook.pytest_deselected(items=absent)
         items[:] = [i for i in items if i not in absent]
+    selectors = config.getoption("--control")
+    if selectors:  # control ids only: a host named like a control changes nothing
+        others = [i for i in items if (meta := control_of(i)) is None or not selects(selectors, meta.id)]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = [i for i in items if i not in others]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow controls first
     for item in items:  # -k selects by control id too: -k "IDR-CACHE or VIDJIL-TLS-01"
         meta = control_of(item)

@@ -176,7 +176,7 @@ class RunRecorder:
         if inv is not None and not any(inv.group(role) for role in inv.roles):
             return (f"no inventory group holds a role the controls check ({', '.join(ROLE_NAMES)}); "
                     "map yours with --group ROLE=GROUP")
-        return "no control was selected (check -k, -m and the paths given)"
+        return "no control was selected (check -k, -m, --control and the paths given)"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
