@@ -467,7 +467,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     redact = item.config.stash.get(REDACTOR_KEY, None)
     recorder.redact_report(redact, report)
-    recorder.escape_report(report)
+    recorder.escape_report(report, _coloured(item.config))
     if report.when == "teardown":
         global _REPORTED
         recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())),
@@ -478,6 +478,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         node = getattr(item, "callspec", None) and item.callspec.params.get("node")
         recorder.attach_outcome(report, call, meta, node.name if isinstance(node, Host) else "-",
                                 item.config.stash.get(WAIVERS_KEY, []), redact)
+
+
+def _coloured(config: pytest.Config) -> bool:
+    """pytest's terminal writes colours (its assertion explanations hold them then)."""
+    try:
+        return config.get_terminal_writer().hasmarkup
+    except (AssertionError, AttributeError):
+        return False
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

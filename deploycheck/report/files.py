@@ -40,7 +40,7 @@ def private_dir(directory: Path) -> None:
 
 def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
     """Write ``path`` with exactly ``mode``, by a new file in its folder renamed over it."""
-    folder = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     temp = f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(temp, _NEW_FILE, mode, dir_fd=folder)

@@ -12,6 +12,7 @@ import re
 # Unicode category Cc, plus what XML and UTF-8 cannot carry (lone surrogates, U+FFFE, U+FFFF)
 _UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _UNSHOWABLE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_COLOUR = re.compile("(\x1b\\[[0-9;]*m)")
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -24,6 +25,11 @@ def text(value: object) -> str:
     return _UNSHOWABLE.sub(_escaped, str(value))
 
 
-def lines(value: object) -> str:
-    """A message of several lines: newlines and tabs kept, every other control character escaped."""
-    return _UNSHOWABLE_IN_LINES.sub(_escaped, str(value))
+def lines(value: object, keep_colours: bool = False) -> str:
+    """A message of several lines: newlines and tabs kept, every other control
+    character escaped; with ``keep_colours``, also colour sequences (SGR, as
+    pytest writes in its explanations when the terminal is coloured)."""
+    if not keep_colours:
+        return _UNSHOWABLE_IN_LINES.sub(_escaped, str(value))
+    parts = _COLOUR.split(str(value))  # text, colour, text, ...
+    return "".join(part if i % 2 else lines(part) for i, part in enumerate(parts))

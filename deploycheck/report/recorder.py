@@ -41,16 +41,18 @@ def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
     report.sections = [(name, redact(content)) for name, content in report.sections]
 
 
-def escape_report(report: pytest.TestReport) -> None:
+def escape_report(report: pytest.TestReport, coloured: bool = False) -> None:
     """Control characters (a host name's, a host's answer's) reach the terminal
-    and junit.xml escaped: tracebacks, skip reasons and captured output."""
+    and junit.xml escaped: tracebacks, skip reasons and captured output. With a
+    ``coloured`` terminal, pytest colours its assertion explanations: those
+    colour sequences are kept."""
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         path, lineno, reason = report.longrepr
         report.longrepr = (path, lineno, printable.lines(reason))
     elif report.longrepr is not None:
-        text = str(report.longrepr)
-        if printable.lines(text) != text:
-            report.longrepr = printable.lines(text)
+        text = report.longreprtext  # without the colours only the terminal adds
+        if printable.lines(text, coloured) != text:
+            report.longrepr = printable.lines(text, coloured)
     report.sections = [(name, printable.lines(content)) for name, content in report.sections]
 
 

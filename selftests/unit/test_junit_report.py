@@ -250,7 +250,7 @@ def test_control_characters_in_host_names_are_escaped_everywhere(tmp_path: Path)
     (tmp_path / "test_synthetic.py").write_text(SUITE)
     hosts = "".join(f'        "{name}": {{public_url: "http://127.0.0.1:9"}}\n' for name in CONTROL_CHAR_HOSTS)
     (tmp_path / "inv.yml").write_text(INVENTORY.split("alpha")[0].lstrip() + hosts.lstrip())
-    done = run_suite(tmp_path, "-n", "2", f"--reports-dir={tmp_path / 'reports'}", "-rA",
+    done = run_suite(tmp_path, "-n", "2", f"--reports-dir={tmp_path / 'reports'}", "-rA", "--color=no",
                      f"--prometheus-textfile={tmp_path / 'reports' / 'run.prom'}", step_summary=tmp_path / "step.md")
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     reports = tmp_path / "reports"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from deploycheck.report import printable
+from selftests.unit.tmp_suite import run_tmp_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +20,12 @@ def test_names_show_every_control_character_escaped() -> None:
 
 def test_messages_keep_their_lines() -> None:
     assert printable.lines("one\x1b[0m\r\ntwo\tthree") == "one\\x1b[0m\\x0d\ntwo\tthree"
+
+
+def test_colours_kept_only_when_asked() -> None:
+    text = "\x1b[31mred\x1b[0m\x07\x1b]0;title\x07"
+    assert printable.lines(text, keep_colours=True) == "\x1b[31mred\x1b[0m\\x07\\x1b]0;title\\x07"
+    assert "\x1b" not in printable.lines(text)
 
 
 def test_escaping_twice_changes_nothing() -> None:
@@ -35,3 +42,16 @@ def test_a_refusal_naming_such_a_host_is_one_printable_line(tmp_path: Path) -> N
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 2 and len(lines) == 1, done.stderr[-400:]
     assert "esc\\x1bbell\\x07" in lines[0] and "\x1b" not in done.stderr + done.stdout, lines
+
+
+def test_forced_colours_stay_colours(tmp_path: Path) -> None:
+    """CI often forces colours (PY_COLORS=1): a failure's traceback keeps them, not shown escaped."""
+    (tmp_path / "test_tiny.py").write_text(
+        "import pytest\nfrom deploycheck.control import control\n\n\n"
+        "@control('IDR-SELFFAIL-01', 'Fails', 'low', 'selftest')\n@pytest.mark.hosts('proxy')\n"
+        "def test_fails(node):\n    assert node.name == 'nobody'\n")
+    (tmp_path / "inv.yml").write_text("all:\n  vars: {ansible_connection: local}\n  children:\n    proxy:\n"
+                                      "      hosts: {alpha: {public_url: 'http://127.0.0.1:9'}}\n")
+    done = run_tmp_suite(tmp_path, tmp_path / "test_tiny.py", tmp_path / "inv.yml", env={"PY_COLORS": "1"})
+    assert done.returncode == 1 and "assert 'alpha' == 'nobody'" in done.stdout, done.stdout[-2000:]
+    assert "\x1b[" in done.stdout and "\\x1b[" not in done.stdout
