@@ -344,7 +344,7 @@ def _whole_suite(config: pytest.Config) -> bool:
     """No ``-k``, no ``--control`` and no file or node chosen: every host with a role is
     checked, so connecting before collection ends wastes nothing. A run
     narrowed to a few controls connects only to their hosts, once collected."""
-    if config.option.keyword or config.option.collectonly or config.getoption("--control"):
+    if config.option.keyword or config.option.collectonly or config.option.control:
         return False
     return all(Path(arg).is_dir() for arg in config.args)
 
