@@ -28,8 +28,8 @@ from deploycheck.inventory.connection import (
 )
 from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
 from deploycheck.inventory.variables import expect, validate
-from deploycheck.report import recorder, waivers
-from deploycheck.report.records import private_dir
+from deploycheck.report import printable, recorder, waivers
+from deploycheck.report.files import ReportsFolderError, private_dir
 from deploycheck.report.redact import Redactor, bind, mask_output, mask_warning, redactor_for
 from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport import http, masters
@@ -103,6 +103,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption("--prometheus-textfile", default=None, metavar="PATH",
                     help="Also write the outcome per control and host to PATH (*.prom) in the Prometheus text "
                          "format, for node_exporter's textfile collector; written atomically.")
+    group.addoption("--control", action="append", default=[], metavar="ID_OR_PREFIX",
+                    help="Run only these controls: an exact control id (IDR-CACHE-01) or an id prefix ending before "
+                         "a '-' (IDR-CACHE, IDR); repeat to add more. Matches control ids only, never host names "
+                         "(-k matches both).")
     group.addoption("--waivers", default=None, help="YAML file of accepted exceptions (id, host, justification, "
                     "expires); a waived failure does not fail the run.")
 
@@ -147,12 +151,14 @@ def _load(config: pytest.Config) -> int | None:
             redact.add_urls(config.stash[BASELINE_KEY])  # a baseline inventory's public_url may hold one
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
+        if config.getoption("--control") and not hasattr(config, "workerinput"):
+            _check_control_selectors(config.getoption("--control"))
         waiver_file = config.getoption("--waivers")
         config.stash[WAIVERS_KEY] = waivers.load(waiver_file) if waiver_file else []
         if config.stash[WAIVERS_KEY] and not hasattr(config, "workerinput"):
             _check_waiver_ids(waiver_file, config.stash[WAIVERS_KEY])
     except (InventoryError, WaiverError) as exc:  # one line, whatever a value held, masked before it is cut
-        sys.stderr.write(f"deploycheck: {loader.one_line(InventoryError(redact(str(exc))))}\n")
+        sys.stderr.write(f"deploycheck: {printable.text(loader.one_line(InventoryError(redact(str(exc)))))}\n")
         return 2
     return None
 
@@ -169,11 +175,14 @@ def _seconds(text: str) -> float:
 
 
 def _reports_dir(path: Path) -> None:
-    """The reports folder, made now (private): a file in its place or no right to write is a usage error."""
+    """The reports folder, made now or checked (private): a file in its place, a
+    folder of another user or a symlink, or no right to write is a usage error."""
     try:
         private_dir(path)
         if not os.access(path, os.W_OK | os.X_OK):
             raise InventoryError(f"--reports-dir={path}: not writable")
+    except ReportsFolderError as exc:
+        raise InventoryError(f"--reports-dir={path}: {exc}") from None
     except OSError as exc:
         raise InventoryError(f"--reports-dir={path}: {exc.strerror or exc}") from None
 
@@ -212,6 +221,24 @@ def _textfile(path: Path) -> None:
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise InventoryError(f"--prometheus-textfile={path}: {folder} is not a folder we can write to")
+
+
+def selects(selectors: Iterable[str], control_id: str) -> bool:
+    """``--control``: the id itself, or a prefix of it that ends where a part of the id does."""
+    return any(control_id == s or control_id.startswith(s + "-") for s in selectors)
+
+
+def _check_control_selectors(selectors: list[str]) -> None:
+    """A --control matching no control of the catalogue is a typo that would run nothing: refused."""
+    from deploycheck.catalogue import CatalogueError, load_controls
+
+    try:
+        known = [entry.id for entry in load_controls()]
+    except CatalogueError as exc:
+        raise InventoryError(f"--control: cannot list the controls: {exc}") from exc
+    for selector in selectors:
+        if not any(selects([selector], control_id) for control_id in known):
+            raise InventoryError(f"--control={selector}: no control has this id or id prefix (see make controls)")
 
 
 def _check_waiver_ids(path: str, waivers: list[Waiver]) -> None:
@@ -326,10 +353,10 @@ def _runs_controls(config: pytest.Config) -> bool:
 
 
 def _whole_suite(config: pytest.Config) -> bool:
-    """No ``-k`` and no file or node chosen: every host with a role is
+    """No ``-k``, no ``--control`` and no file or node chosen: every host with a role is
     checked, so connecting before collection ends wastes nothing. A run
     narrowed to a few controls connects only to their hosts, once collected."""
-    if config.option.keyword or config.option.collectonly:
+    if config.option.keyword or config.option.collectonly or config.option.control:
         return False
     return all(Path(arg).is_dir() for arg in config.args)
 
@@ -368,6 +395,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if absent:
         config.hook.pytest_deselected(items=absent)
         items[:] = [i for i in items if i not in absent]
+    selectors = config.getoption("--control")
+    if selectors:  # control ids only: a host named like a control changes nothing
+        others = [i for i in items if (meta := control_of(i)) is None or not selects(selectors, meta.id)]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = [i for i in items if i not in others]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow controls first
     for item in items:  # -k selects by control id too: -k "IDR-CACHE or VIDJIL-TLS-01"
         meta = control_of(item)
@@ -446,6 +479,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     redact = item.config.stash.get(REDACTOR_KEY, None)
     recorder.redact_report(redact, report)
+    recorder.escape_report(report, _coloured(item.config))
     if report.when == "teardown":
         global _REPORTED
         recorder.attach_cost(report, COUNTERS.since(item.stash.get(COUNTERS_KEY, RunCounters())),
@@ -456,6 +490,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         node = getattr(item, "callspec", None) and item.callspec.params.get("node")
         recorder.attach_outcome(report, call, meta, node.name if isinstance(node, Host) else "-",
                                 item.config.stash.get(WAIVERS_KEY, []), redact)
+
+
+def _coloured(config: pytest.Config) -> bool:
+    """pytest's terminal writes colours (its assertion explanations hold them then)."""
+    try:
+        return config.get_terminal_writer().hasmarkup
+    except (AssertionError, AttributeError):
+        return False
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -471,4 +513,4 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         lines.append(f"deploycheck: no hosts for {', '.join(missing)}: their controls are not run "
                      "(map your groups with --group ROLE=GROUP)")
     lines += [f"deploycheck: ansible warned: {w}" for w in inv.warnings]
-    return lines
+    return [printable.text(line) for line in lines]

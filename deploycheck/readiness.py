@@ -14,6 +14,7 @@ from urllib3.exceptions import InsecureRequestWarning
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.urlpath import join
 from deploycheck.inventory.variables import expect
+from deploycheck.report import printable
 from deploycheck.transport import remote
 
 POLL_S = 1.0
@@ -66,7 +67,7 @@ def wait(inventory: Inventory, seconds: float, say: Callable[[str], None] | None
             say(line + " - ready")
             return True
         if left <= 0:
-            names = [h.name for h in pending_hosts] + pending_urls
+            names = [printable.text(h.name) for h in pending_hosts] + [printable.text(u) for u in pending_urls]
             say(line + f" - deadline passed, still waiting for {', '.join(names)}; running anyway")
             return False
         if line != last:

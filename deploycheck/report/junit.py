@@ -5,19 +5,24 @@ reporters list and group controls rather than Python function names.
 
 pytest's own junitxml plugin writes the file: to ``--junitxml=PATH`` when given,
 else to ``<reports-dir>/junit.xml``, which the deploycheck plugin sets as that
-path. Either way, :func:`rename_cases` rewrites that file in place once pytest
-wrote it (end of session). Test cases that are not controls keep pytest's names;
+path. Either way, :func:`prepare` puts a new empty file of the user's alone
+(0600) at that path just before pytest writes it, so pytest's write follows no
+symlink planted there, and :func:`rename_cases` then rewrites the file (0600,
+renamed over it). Test cases that are not controls keep pytest's names;
 ``file``/``line`` and everything else stay as pytest wrote them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from deploycheck.report.files import write_atomic
 
 
 def written_path(config: pytest.Config) -> Path | None:
@@ -28,6 +33,16 @@ def written_path(config: pytest.Config) -> Path | None:
         return None
     # Resolved as pytest resolves it, so both name the same file.
     return Path(os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(xmlpath)))))
+
+
+def prepare(path: Path) -> None:
+    """A new empty 0600 file at ``path`` for pytest's junitxml to write into
+    (it opens the path for writing, which would follow a symlink and keep a
+    file's mode). A folder not there yet is pytest's to make; a path we may not
+    replace is left to pytest, as without deploycheck."""
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):
+            write_atomic(path, b"")
 
 
 def pytest_address(nodeid: str, prefix: str | None = None) -> tuple[str, str] | None:
@@ -57,23 +72,21 @@ def case_classname(control_id: str, prefix: str | None = None) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _strip_internal_properties(case: ET.Element) -> int:
+def _strip_internal_properties(case: ET.Element) -> None:
     """Drop the per-control bookkeeping deploycheck passes between processes as
     user properties: the common schema has no ``<properties>`` in a test case."""
-    removed = 0
     for props in case.findall("properties"):
         for prop in props.findall("property"):
             if prop.get("name", "").startswith("deploycheck"):
                 props.remove(prop)
-                removed += 1
         if not len(props):
             case.remove(props)
-    return removed
 
 
 def rename_cases(path: Path, controls: dict[str, tuple[str, str]], prefix: str | None = None) -> int:
     """Rename the test cases of ``controls`` (node id -> (control id, host)) in
-    the junit.xml at ``path``; returns how many ``<testcase>`` elements changed.
+    the junit.xml at ``path`` and write it back private; returns how many
+    ``<testcase>`` elements changed.
     ``prefix`` is pytest's ``--junit-prefix``, kept in front of the classname."""
     wanted: dict[tuple[str, str], tuple[str, str]] = {}
     for nodeid, (control_id, host) in controls.items():
@@ -81,16 +94,14 @@ def rename_cases(path: Path, controls: dict[str, tuple[str, str]], prefix: str |
         if address is not None:
             wanted[address] = (case_classname(control_id, prefix), case_name(control_id, host, nodeid))
     tree = ET.parse(path)
-    renamed = stripped = 0
+    renamed = 0
     for case in tree.iter("testcase"):
-        stripped += _strip_internal_properties(case)
+        _strip_internal_properties(case)
         new = wanted.get((case.get("classname", ""), case.get("name", "")))
         if new is not None:
             case.set("classname", new[0])
             case.set("name", new[1])
             renamed += 1
-    if renamed or stripped:
-        tmp = path.with_name(path.name + ".tmp")
-        tree.write(tmp, encoding="utf-8", xml_declaration=True)
-        os.replace(tmp, path)  # a CI reader never sees a half-written file
+    # always written anew: 0600 also for a --junitxml path, and renamed over it whole
+    write_atomic(path, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True))
     return renamed

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from deploycheck.report.files import append_no_follow
 
 if TYPE_CHECKING:
     from deploycheck.report.records import Record
@@ -90,15 +91,9 @@ def summary_markdown(run: dict[str, Any], records: list[Record]) -> str:
 
 def append_step_summary(path: str, text: str) -> None:
     """Append the summary to GitHub's ``$GITHUB_STEP_SUMMARY`` file, which GitHub
-    renders on the job's page; a blank line keeps it apart from earlier content.
+    renders on the job's page (never through a symlink planted at that path).
     A failure to write is one line on stderr, never a failed run."""
     try:
-        target = Path(path)
-        earlier = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
-        gap = "" if not earlier or earlier.endswith("\n\n") else "\n" if earlier.endswith("\n") else "\n\n"
-        with target.open("a", encoding="utf-8") as out:
-            out.write(gap + text)
+        append_no_follow(path, text)
     except OSError as exc:
         sys.stderr.write(f"deploycheck: cannot write GITHUB_STEP_SUMMARY {path}: {exc}\n")
-
-

@@ -9,13 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from deploycheck.report.files import write_atomic
 from deploycheck.report.records import Record
 
 LABELS = ("id", "host", "severity", "profile")
 PASSED = ("passed", "waived")  # a waived failure is an accepted exception, as in the exit status
 FAILED = ("failed", "error")
+TEXTFILE_MODE = 0o644  # ids, hosts, severities and counts only
 
 
 def profile_of(nodeid: str) -> str:
@@ -50,5 +52,6 @@ def registry_of(run: dict[str, Any], records: list[Record]) -> CollectorRegistry
 
 def write_textfile(path: Path, run: dict[str, Any], records: list[Record]) -> None:
     """Written beside the target and renamed over it, so the collector never
-    reads half a file."""
-    write_to_textfile(str(path), registry_of(run, records))
+    reads half a file and a symlink planted at the path is replaced, not
+    followed; 0644, as node_exporter reads it as its own user."""
+    write_atomic(path, generate_latest(registry_of(run, records)), TEXTFILE_MODE)

@@ -20,7 +20,8 @@ import pytest
 from deploycheck.control import NOTE_KEY, Control
 from deploycheck.inventory.loader import Inventory
 from deploycheck.inventory.roles import ROLES as ROLE_NAMES
-from deploycheck.report import junit, prometheus, waivers
+from deploycheck.report import junit, printable, prometheus, waivers
+from deploycheck.report.files import ReportsFolderError
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import Redactor
 from deploycheck.transport.counters import COUNTERS, RunCounters
@@ -38,6 +39,21 @@ def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
         if redact(text) != text:
             report.longrepr = redact(text)
     report.sections = [(name, redact(content)) for name, content in report.sections]
+
+
+def escape_report(report: pytest.TestReport, coloured: bool = False) -> None:
+    """Control characters (a host name's, a host's answer's) reach the terminal
+    and junit.xml escaped: tracebacks, skip reasons and captured output. With a
+    ``coloured`` terminal, pytest colours its assertion explanations: those
+    colour sequences are kept."""
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno, reason = report.longrepr
+        report.longrepr = (path, lineno, printable.lines(reason))
+    elif report.longrepr is not None:
+        text = report.longreprtext  # without the colours only the terminal adds
+        if printable.lines(text, coloured) != text:
+            report.longrepr = printable.lines(text, coloured)
+    report.sections = [(name, printable.lines(content)) for name, content in report.sections]
 
 
 def attach_cost(report: pytest.TestReport, cost: RunCounters, process: RunCounters) -> None:
@@ -82,9 +98,15 @@ def attach_outcome(report: pytest.TestReport, call: pytest.CallInfo[None], meta:
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.passed and report.when == "call":  # a pass that needed no check says why (control.note)
         message = "; ".join(v for k, v in report.user_properties if k == NOTE_KEY)
-    report.user_properties.append(("deploycheck", {
-        **meta.as_dict(), "host": host_name, "kind": kind, "message": redact(message) if redact else message,
+    report.user_properties.append(("deploycheck", {  # where host names and messages enter the reports
+        **meta.as_dict(), "host": printable.text(host_name), "kind": kind,
+        "message": printable.lines(redact(message) if redact else message),
     }))
+
+
+def _by_host(counts: dict[str, Any]) -> dict[str, Any]:
+    """Counts keyed by host name, sorted, the names as reports show them."""
+    return {printable.text(host): value for host, value in sorted(counts.items())}
 
 
 class RunRecorder:
@@ -156,12 +178,12 @@ class RunRecorder:
         if inv is not None and not any(inv.group(role) for role in inv.roles):
             return (f"no inventory group holds a role the controls check ({', '.join(ROLE_NAMES)}); "
                     "map yours with --group ROLE=GROUP")
-        return "no control was selected (check -k, -m and the paths given)"
+        return "no control was selected (check -k, -m, --control and the paths given)"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, object, object]:
-        """Write the reports, then (a wrapper, so after pytest's junitxml wrote
-        junit.xml) name its control test cases ``ID[host]``."""
+        """Write the reports, then (a wrapper, so around pytest's junitxml
+        writing junit.xml) name its control test cases ``ID[host]``."""
         if getattr(self.config.option, "numprocesses", None) and not hasattr(self.config, "workerinput"):
             self._add_controller_costs()
         records = list(self.records.values())
@@ -170,31 +192,45 @@ class RunRecorder:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         run: dict[str, Any] = {
             "tool": "deploycheck",
-            "inventory": ",".join(self.config.getoption("--inventory") or []),
+            "inventory": printable.text(",".join(self.config.getoption("--inventory") or [])),
             "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
             "duration_s": round(time.time() - self.started, 2),
             "exit_status": int(exitstatus),
             "counts": counts,
-            "remote_commands": dict(sorted(self.commands.items())),
-            **{kind: {h: dict(sorted(w.items())) for h, w in sorted(by_host.items())}
+            "remote_commands": _by_host(self.commands),
+            **{kind: _by_host({h: dict(sorted(w.items())) for h, w in by_host.items()})
                for kind, by_host in self.links.items()},
             "http_requests": self.requests,
-            "round_trips": dict(sorted(self.process["round_trips"].items())),
-            "prefetched_commands": dict(sorted(self.process["prefetched"].items())),
+            "round_trips": _by_host(self.process["round_trips"]),
+            "prefetched_commands": _by_host(self.process["prefetched"]),
         }
-        write_all(Path(self.config.getoption("--reports-dir")), run, records,
-                  step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
-        textfile = self.config.getoption("--prometheus-textfile", None)
-        if textfile:
-            prometheus.write_textfile(Path(textfile), {**run, "ended": time.time()}, records)
+        written = self._write(run, records)
         nothing = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not self.checked()
         if nothing and not self.config.option.collectonly:
             session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
             sys.stderr.write(f"deploycheck: no control ran: {self.why_nothing(records)}\n")
-        result = yield
+        if not written:
+            session.exitstatus = 2
         xml = junit.written_path(self.config)
+        if xml is not None:
+            junit.prepare(xml)
+        result = yield
         if xml is not None and xml.is_file():
-            xml.chmod(0o600)
             junit.rename_cases(xml, {r.nodeid: (r.id, r.host) for r in records},
                                getattr(self.config.option, "junitprefix", None))
         return result
+
+    def _write(self, run: dict[str, Any], records: list[Record]) -> bool:
+        """controls.json, summary.md and the Prometheus textfile; False (and one
+        line on stderr) when they could not be written, e.g. a reports folder
+        made unsafe during the run."""
+        try:
+            write_all(Path(self.config.getoption("--reports-dir")), run, records,
+                      step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+            textfile = self.config.getoption("--prometheus-textfile", None)
+            if textfile:
+                prometheus.write_textfile(Path(textfile), {**run, "ended": time.time()}, records)
+        except (ReportsFolderError, OSError) as exc:
+            sys.stderr.write(f"deploycheck: cannot write the reports: {exc}\n")
+            return False
+        return True

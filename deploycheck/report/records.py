@@ -5,11 +5,11 @@ junit.xml is pytest's, with control test cases renamed by deploycheck.report.jun
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from deploycheck.report.files import private_dir, write_private
 from deploycheck.report.markdown import append_step_summary, summary_markdown
 
 
@@ -24,19 +24,6 @@ class Record:
     duration_s: float
     message: str
     nodeid: str
-
-
-def private_dir(directory: Path) -> None:
-    """Reports name hosts, ports and findings: a folder only the user can enter."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a report readable by the user alone (0600), whatever was there before."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
 
 
 def write_json(path: Path, run: dict[str, Any], records: list[Record]) -> None:

@@ -20,7 +20,8 @@ import xmlschema
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "junit.xsd"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "selftests" / "schemas" / "junit.xsd"
 HOSTS = ("alpha", "beta")
 MESSAGE_TAIL = "second line <b>bold?</b> __init__ *star* `tick` \\ back"
 
@@ -86,8 +87,9 @@ class Run:
 
 
 def run_suite(where: Path, *args: str, step_summary: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """pytest on the synthetic suite in ``where``, with the installed plugin and a clean environment."""
+    """pytest on the synthetic suite in ``where``, with this checkout's plugin and a clean environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_STEP_SUMMARY"))}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's deploycheck, not another one installed in editable mode
     if step_summary is not None:
         env["GITHUB_STEP_SUMMARY"] = str(step_summary)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--inventory={where / 'inv.yml'}",
@@ -233,3 +235,35 @@ def test_junitxml_option_gets_control_names(suite: Path) -> None:
     names = sorted(c.get("name", "") for c in ET.parse(xml).getroot().iter("testcase"))
     assert names == [f"IDR-SELFPASS-01[{h}]" for h in HOSTS]
     assert not (suite / "reports2" / "junit.xml").exists()
+
+
+CONTROL_CHAR_HOSTS = {  # as written in the inventory (YAML escapes) -> as reports show them
+    "esc\\eend": "esc\\x1bend", "bell\\aend": "bell\\x07end", "nul\\0end": "nul\\x00end", "vt\\vend": "vt\\x0bend",
+    "tab\\tend": "tab\\x09end", "nl\\nend": "nl\\x0aend", "csi\\x9bend": "csi\\x9bend",
+}
+CONTROL_CHARS = [chr(c) for c in [*range(0x20), *range(0x7f, 0xa0)]]
+
+
+def test_control_characters_in_host_names_are_escaped_everywhere(tmp_path: Path) -> None:
+    """Host names with a terminal escape, a bell, NUL, tabs and newlines: junit.xml
+    stays valid XML, and neither a report nor the terminal gets them raw."""
+    (tmp_path / "test_synthetic.py").write_text(SUITE)
+    hosts = "".join(f'        "{name}": {{public_url: "http://127.0.0.1:9"}}\n' for name in CONTROL_CHAR_HOSTS)
+    (tmp_path / "inv.yml").write_text(INVENTORY.split("alpha")[0].lstrip() + hosts.lstrip())
+    done = run_suite(tmp_path, "-n", "2", f"--reports-dir={tmp_path / 'reports'}", "-rA", "--color=no",
+                     f"--prometheus-textfile={tmp_path / 'reports' / 'run.prom'}", step_summary=tmp_path / "step.md")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    reports = tmp_path / "reports"
+    xmlschema.XMLSchema(SCHEMA).validate(reports / "junit.xml")
+    names = {c.get("name") for c in ET.parse(reports / "junit.xml").getroot().iter("testcase")}
+    assert {f"IDR-SELFFAIL-01[{shown}]" for shown in CONTROL_CHAR_HOSTS.values()} <= names
+    records = controls_json(Run(1, "", reports, tmp_path))
+    assert {r["host"] for r in records} == set(CONTROL_CHAR_HOSTS.values())
+    failed = [r["message"] for r in records if r["id"] == "IDR-SELFFAIL-01"]
+    assert any(m.startswith("esc\\x1bend: left | right\n") for m in failed), failed
+    for path in [*reports.iterdir(), tmp_path / "step.md"]:
+        text = path.read_bytes().decode("utf-8")
+        raw = {c for c in CONTROL_CHARS if c in text} - {"\n", "\t"}
+        assert not raw, (path.name, raw)
+    terminal = {c for c in CONTROL_CHARS if c in done.stdout + done.stderr} - {"\n", "\t"}
+    assert not terminal, terminal

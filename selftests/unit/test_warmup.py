@@ -149,14 +149,14 @@ def test_an_observed_page_is_one_fixed_read_only_command() -> None:
 
 def test_connections_open_early_only_for_the_whole_suite(tmp_path: Path) -> None:
     """Before collection, connections open only when every host will be
-    checked; a run narrowed by -k or to a file connects once collected."""
+    checked; a run narrowed by -k, --control or to a file connects once collected."""
     from types import SimpleNamespace
 
     from deploycheck import plugin
 
     def config(keyword: str = "", args: tuple[str, ...] = (str(ROOT / "tests"),), workers: object = None,
-               worker: bool = False) -> SimpleNamespace:
-        option = SimpleNamespace(keyword=keyword, collectonly=False, numprocesses=workers)
+               worker: bool = False, control: tuple[str, ...] = ()) -> SimpleNamespace:
+        option = SimpleNamespace(keyword=keyword, collectonly=False, numprocesses=workers, control=list(control))
         made = SimpleNamespace(option=option, args=list(args))
         if worker:
             made.workerinput = {}
@@ -164,6 +164,7 @@ def test_connections_open_early_only_for_the_whole_suite(tmp_path: Path) -> None
 
     assert plugin._whole_suite(config()) and plugin._runs_controls(config())
     assert not plugin._whole_suite(config(keyword="IDR-CACHE"))
+    assert not plugin._whole_suite(config(control=("IDR-CACHE",)))
     assert not plugin._whole_suite(config(args=(str(ROOT / "tests" / "idr" / "test_cache.py"),)))
     assert not plugin._runs_controls(config(workers=2))  # the xdist controller runs no control
     assert plugin._runs_controls(config(workers=2, worker=True))
