@@ -12,12 +12,19 @@ import subprocess
 from pathlib import Path
 
 from conftest import reference
-from deploycheck.inventory.variables import PATH_VARIABLES, UNIT_VARIABLES, VARIABLES
+from deploycheck.inventory.variables import (
+    INSIDE_VARIABLES,
+    PATH_VARIABLES,
+    UNIT_VARIABLES,
+    URL_PATH_VARIABLES,
+    VARIABLES,
+)
 
 # A command the operator writes on purpose (OMERO-BACKUP-09, disruptive runs only): a template by declaration.
 COMMANDS_BY_DECLARATION = {"binary_restore_command"}
-# Checked at load time (hostile values stop the run with exit 2: selftests/unit/test_bad_input.py).
-VALIDATED = set(UNIT_VARIABLES)
+# Checked at load time (hostile values stop the run with exit 2: selftests/unit/test_bad_input.py,
+# test_hostile_values.py).
+VALIDATED = set(UNIT_VARIABLES) | set(URL_PATH_VARIABLES) | set(INSIDE_VARIABLES)
 MARKER = "/tmp/dc-pwned-"
 CONTAINERS = ["idr-proxy", "idr-omeroreadonly-1", "idr-omeroreadwrite", "idr-database", "idr-outside"]
 

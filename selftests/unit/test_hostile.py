@@ -63,11 +63,15 @@ def test_hostile_input(case: dict[str, Any], tmp_path: Path) -> None:
             assert len(lines) == 1 and lines[0].startswith("deploycheck: "), said
             assert re.search(case["stderr"], lines[0]), said
         assert "Traceback" not in done.stderr, said
+        for secret in case.get("secrets", []):
+            assert secret not in done.stdout + done.stderr, f"{command} shows a secret"
+        if case.get("no_raw_escapes"):
+            assert not set(done.stdout + done.stderr) & {"\x1b", "\x07", "\x9b"}, said
 
 
 def test_every_case_names_its_commands() -> None:
     for case in CASES:
         assert case["expect"] and set(case["expect"]) <= {"list", "expectations", "collect", "baseline"}
-        assert all(case["expect"].values().__iter__()) or True
+        assert set(case) <= {"name", "why", "files", "source", "expect", "stderr", "secrets", "no_raw_escapes"}
         if 2 in case["expect"].values():
             assert case.get("stderr"), case["name"]
