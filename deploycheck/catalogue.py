@@ -317,8 +317,8 @@ def map_controls(entries: Iterable[Entry], seed_map: SeedMap) -> list[str]:
         for s in seed.sections:
             where = f"seed {s.seed} section {s.name!r}"
             if s.same_as is not None:
-                target = seed_map.section(s.same_as)
-                if target is None or target.same_as is not None:
+                same = seed_map.section(s.same_as)
+                if same is None or same.same_as is not None:
                     problems.append(f"{where}: same_as {s.same_as!r} is not a section (or is itself a same_as)")
             if s.controls and (s.not_checkable or s.not_covered or s.same_as):
                 kind = next(k for k in STATUSES if getattr(s, k))

@@ -343,6 +343,7 @@ def wait_ready(spec: StackSpec, deadline_s: float = 240) -> None:
         pending = {c for c, s in states.items() if s != "running"}
         site = "waiting for hosts"
         if not pending:
+            code: int | str  # the status code, or the name of the error that stood in for one
             try:
                 code = requests.get(spec.ready_url, timeout=5, allow_redirects=False, verify=False).status_code
             except requests.RequestException as exc:

@@ -316,8 +316,8 @@ def _untrust_dynamic_sources() -> None:
     def plugins(self: Any) -> list[Any]:
         return [p if _plugin_name(p) in STATIC_PLUGINS else _DynamicPlugin(p) for p in fetch(self)]
 
-    InventoryData.set_variable = marked  # type: ignore[method-assign]
-    InventoryManager._fetch_inventory_plugins = plugins  # type: ignore[method-assign]
+    InventoryData.set_variable = marked
+    InventoryManager._fetch_inventory_plugins = plugins
 
 
 def _plugin_name(plugin: Any) -> str:
@@ -412,7 +412,7 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     display = Display()
     warnings = _Warnings()
     saved = display.warning
-    display.warning = warnings  # type: ignore[method-assign]
+    display.warning = warnings
     try:
         manager = InventoryManager(loader=loader, sources=[str(s) for s in sources])
         variables = VariableManager(loader=loader, inventory=manager)
@@ -420,8 +420,8 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
         for h in manager.get_hosts("all"):
             context = variables.get_vars(host=h, include_hostvars=False, stage="all")
             shown = {k: v for k, v in context.items() if k not in C.INTERNAL_STATIC_VARS}
-            groups = sorted(str(g.name) for g in h.get_groups() if g.name != "all")
-            hosts[str(h.name)] = Host(str(h.name), dict(shown), groups, shown, context, loader)
+            member_of = sorted(str(g.name) for g in h.get_groups() if g.name != "all")
+            hosts[str(h.name)] = Host(str(h.name), dict(shown), member_of, shown, context, loader)
         # names as plain str: Ansible's str subclasses cannot travel to xdist workers in reports
         groups = {str(name): [str(h.name) for h in group.get_hosts()] for name, group in manager.groups.items()}
         tree = {str(name): {"hosts": [str(h.name) for h in group.hosts],
@@ -434,7 +434,7 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
         raise InventoryError(cut(" ".join(f"{', '.join(str(s) for s in sources)}: {one_line(exc)}{detail}".split()),
                                  600)) from None
     finally:
-        display.warning = saved  # type: ignore[method-assign]
+        display.warning = saved
     if not hosts:
         raise InventoryError(f"{', '.join(str(s) for s in sources)}: the inventory has no hosts")
     if len(hosts) > MAX_HOSTS:

@@ -59,6 +59,7 @@ def expanded_size(text: str | bytes, budget: int) -> int:
         elif isinstance(event, yaml.ScalarEvent):
             count, anchor = 1, event.anchor
         elif isinstance(event, yaml.AliasEvent):
+            assert event.anchor is not None  # the reader refuses an alias without a name
             if event.anchor not in sizes:
                 if opened.get(event.anchor):
                     raise ExpansionError(f"the YAML alias *{event.anchor[:80]} is inside the node it names")

@@ -107,13 +107,14 @@ class _Sandboxing:
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
         if operator_name in ("*", "**"):
             return _bounded_binop(operator_name, left, right)
+        # a mixin: self is a SandboxedEnvironment in both classes that use it
         return SandboxedEnvironment.call_binop(self, context, operator_name, left, right)  # type: ignore[arg-type]
 
     def is_safe_callable(self, obj: Any) -> bool:
         """Lookups run plugins on the controller (files, commands, URLs): never."""
         if getattr(getattr(obj, "__func__", None), "__name__", "") in ("_lookup", "_query_lookup"):
             return False
-        return SandboxedEnvironment.is_safe_callable(self, obj)  # type: ignore[arg-type]
+        return SandboxedEnvironment.is_safe_callable(self, obj)  # type: ignore[arg-type]  # self: see call_binop
 
 
 @functools.cache
@@ -122,20 +123,18 @@ def install() -> None:
     environment class by module-level name when a Templar is made)."""
     import ansible.template as templating
 
-    base, native = templating.AnsibleEnvironment, templating.AnsibleNativeEnvironment
-
-    class SandboxedAnsibleEnvironment(_Sandboxing, SandboxedEnvironment, base):  # type: ignore[valid-type,misc]
+    class SandboxedAnsibleEnvironment(_Sandboxing, SandboxedEnvironment, templating.AnsibleEnvironment):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._guard()
 
-    class SandboxedAnsibleNativeEnvironment(_Sandboxing, SandboxedEnvironment, native):  # type: ignore[valid-type,misc]
+    class SandboxedAnsibleNativeEnvironment(_Sandboxing, SandboxedEnvironment, templating.AnsibleNativeEnvironment):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._guard()
 
-    templating.AnsibleEnvironment = SandboxedAnsibleEnvironment  # type: ignore[misc]
-    templating.AnsibleNativeEnvironment = SandboxedAnsibleNativeEnvironment  # type: ignore[misc]
+    templating.AnsibleEnvironment = SandboxedAnsibleEnvironment
+    templating.AnsibleNativeEnvironment = SandboxedAnsibleNativeEnvironment
     copy = templating.Templar.copy_with_new_env
     copy.__defaults__ = (SandboxedAnsibleEnvironment,)
 

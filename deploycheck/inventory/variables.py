@@ -262,7 +262,9 @@ def _outside_problem(value: object) -> str | None:
 def _value_problem(host: Host, name: str, items: list[object]) -> str | None:
     """URL paths and paths inside a folder: why the first bad item is refused."""
     check = URL_PATH_VARIABLES.get(name) or (_outside_problem if name in INSIDE_VARIABLES else None)
-    for item in items if check else []:
+    if check is None:
+        return None
+    for item in items:
         if item not in (None, "") and (why := check(item)) is not None:
             return f"holds {host_value(host, item)}: {why}"
     return None

@@ -13,7 +13,7 @@ import time
 from collections.abc import Generator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import pytest
 
@@ -27,6 +27,31 @@ from deploycheck.report.redact import Redactor
 from deploycheck.transport.counters import COUNTERS, RunCounters
 
 LINK_KINDS = ("connections", "tunnels")  # shells and relays opened, by host and worker
+
+
+class OutcomeProperties(TypedDict):
+    """One control's outcome on one host as a worker sends it: what the
+    controlling process needs to write its record."""
+
+    id: str
+    title: str
+    severity: str
+    ref: str
+    host: str
+    kind: str
+    message: str
+
+
+class WorkerProperties(TypedDict, total=False):
+    """A report's user properties by name: pytest keeps them as untyped
+    pairs, and these are the ones attach_cost, attach_outcome and control.note add."""
+
+    deploycheck: OutcomeProperties
+    deploycheck_note: str
+    deploycheck_commands: dict[str, int]  # host -> remote commands
+    deploycheck_process: dict[str, dict[str, int]]  # "round_trips"/"prefetched" -> host -> count
+    deploycheck_links: tuple[str, dict[str, dict[str, int]]]  # worker, LINK_KINDS -> host -> count
+    deploycheck_requests: int
 
 
 def redact_report(redact: Redactor | None, report: pytest.TestReport) -> None:
@@ -97,11 +122,11 @@ def attach_outcome(report: pytest.TestReport, call: pytest.CallInfo[None], meta:
     elif report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.passed and report.when == "call":  # a pass that needed no check says why (control.note)
-        message = "; ".join(v for k, v in report.user_properties if k == NOTE_KEY)
-    report.user_properties.append(("deploycheck", {  # where host names and messages enter the reports
-        **meta.as_dict(), "host": printable.text(host_name), "kind": kind,
-        "message": printable.lines(redact(message) if redact else message),
-    }))
+        message = "; ".join(str(v) for k, v in report.user_properties if k == NOTE_KEY)
+    outcome = OutcomeProperties(id=meta.id, title=meta.title, severity=meta.severity, ref=meta.ref,
+                                host=printable.text(host_name), kind=kind,  # where host names and messages enter
+                                message=printable.lines(redact(message) if redact else message))
+    report.user_properties.append(("deploycheck", outcome))
 
 
 def _by_host(counts: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +150,7 @@ class RunRecorder:
         self.process: dict[str, dict[str, int]] = {"round_trips": {}, "prefetched": {}}  # kind -> host -> count
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props_all = dict(report.user_properties)
+        props_all = cast(WorkerProperties, dict(report.user_properties))
         for host, n in props_all.get("deploycheck_commands", {}).items():
             self.commands[host] = self.commands.get(host, 0) + n
         self.requests += int(props_all.get("deploycheck_requests", 0))

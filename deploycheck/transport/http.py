@@ -116,7 +116,7 @@ def read_capped(response: requests.Response, limit: int | None = None) -> None:
     finally:
         response.close()
     response._content = bytes(body)  # what requests keeps once it has read a body itself
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # set in Response.__init__; its stubs omit it
 
 
 def set_cookie_value(response: requests.Response, name: str) -> str | None:

@@ -9,6 +9,7 @@ an inner address directly.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import shutil
@@ -110,9 +111,10 @@ class Tunnel:
 
     @staticmethod
     def _pump_out(client: socket.socket, proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stdout is not None
+        out = proc.stdout
+        assert isinstance(out, io.BufferedReader)  # Popen's default buffering: read1 returns what has come
         try:
-            while data := proc.stdout.read1(65536):
+            while data := out.read1(65536):
                 client.sendall(data)
         except OSError:
             pass
