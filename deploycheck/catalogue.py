@@ -98,7 +98,7 @@ def _entry(relative: str, name: str, marks: list[Any]) -> Entry | None:
     if control is None:
         return None
     hosts = next((m for m in marks if m.name == "hosts"), None)
-    meta = Control(**control.kwargs)
+    meta = Control(**{k: v for k, v in control.kwargs.items() if k != "reads"})
     return Entry(
         id=meta.id, title=meta.title, severity=meta.severity, ref=meta.ref,
         profile=relative.split(".")[0] if "." in relative else "",

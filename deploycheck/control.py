@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import TypeVar
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
 
 import pytest
 
@@ -31,8 +31,10 @@ class Control:
 REGISTRY: dict[str, Control] = {}
 
 
-def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:
-    """Mark a test function as control ``id``; ids are unique across the suite."""
+def control(id: str, title: str, severity: str, ref: str, reads: tuple[Any, ...] = ()) -> Callable[[F], F]:
+    """Mark a test function as control ``id``; ids are unique across the suite.
+    ``reads``: the questions (deploycheck.facts.question) the control asks,
+    or factories giving a host's questions; the planner asks them early."""
     if not ID_PATTERN.match(id):
         raise ValueError(f"control id '{id}' does not match {ID_PATTERN.pattern}")
     if severity not in SEVERITIES:
@@ -44,7 +46,7 @@ def control(id: str, title: str, severity: str, ref: str) -> Callable[[F], F]:
         if known is not None and known != meta:
             raise ValueError(f"control id '{id}' is used twice")
         REGISTRY[id] = meta
-        return pytest.mark.control(**meta.as_dict())(fn)
+        return pytest.mark.control(**meta.as_dict(), reads=tuple(reads))(fn)
 
     return decorate
 
@@ -60,7 +62,13 @@ def note(request: pytest.FixtureRequest, text: str) -> None:
 
 def control_of(item: pytest.Item) -> Control | None:
     mark = item.get_closest_marker("control")
-    return None if mark is None else Control(**mark.kwargs)
+    return None if mark is None else Control(**{f.name: mark.kwargs[f.name] for f in fields(Control)})
+
+
+def reads_of(item: pytest.Item) -> tuple[Any, ...]:
+    """The questions (or question factories) a control declares it reads."""
+    mark = item.get_closest_marker("control")
+    return () if mark is None else tuple(mark.kwargs.get("reads", ()))
 
 
 def first_host(inventory: Inventory, group: str) -> Host:

@@ -8,15 +8,15 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from deploycheck import readiness
-from deploycheck.control import control_of
-from deploycheck.facts import warmup
+from deploycheck.control import control_of, reads_of
+from deploycheck.facts import planner, warmup
 from deploycheck.inventory import loader, roles, shipped
 from deploycheck.inventory.connection import (
     Ssh,
@@ -26,7 +26,7 @@ from deploycheck.inventory.connection import (
     resolved_settings,
     share_control_dir,
 )
-from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
+from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import printable, recorder, waivers
 from deploycheck.report.files import ReportsFolderError, private_dir
@@ -415,53 +415,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Ask the selected controls' hosts ahead, all at once, while the first controls start."""
+    """Ask the selected controls' questions, all places at once, while the first controls start."""
     if session.config.option.collectonly or not session.items:
         return
-    nodes = [item.callspec.params["node"] for item in session.items if getattr(item, "callspec", None) is not None
-             and isinstance(item.callspec.params.get("node"), Host)]
-    _declare_ahead(session.items)
-    probes = [probe for _, declared in _declared(session.items, "outside_probes") for probe in declared]
-    outside = inventory_of(session.config).group("outside") if probes else []
-    warmup.start(nodes, outside[0] if outside else None, probes)
-
-
-def _declarers(items: list[pytest.Item], name: str) -> list[tuple[Host, Callable[[Host], Iterable]]]:
-    """The selected controls' modules' functions ``name(node)``, once per module and host."""
-    seen: set[tuple[str, str]] = set()
-    found = []
-    for item in items:
-        node = item.callspec.params.get("node") if getattr(item, "callspec", None) is not None else None
-        declare = getattr(getattr(item, "module", None), name, None)
-        if not isinstance(node, Host) or not callable(declare) or (item.module.__name__, node.name) in seen:
-            continue
-        seen.add((item.module.__name__, node.name))
-        found.append((node, declare))
-    return found
-
-
-def _declared(items: list[pytest.Item], name: str) -> list[tuple[Host, list]]:
-    """What the selected controls' modules declare they will observe, by
-    their function ``name(node)``. A value that does not render is left for
-    the control to report."""
-    found: list[tuple[Host, list]] = []
-    for node, declare in _declarers(items, name):
-        try:
-            found.append((node, list(declare(node))))
-        except (RenderError, KeyError, TypeError, ValueError):
-            continue
-    return found
-
-
-def _declare_ahead(items: list[pytest.Item]) -> None:
-    """Each selected control module's ``ahead(node)``: the read-only host
-    facts its controls will read, asked in the host's first exchange; and
-    its ``ahead_then(node)``: those built from the first answers, asked in
-    the second."""
-    for node, commands in _declared(items, "ahead"):
-        warmup.declare(node, commands)
-    for node, later in _declarers(items, "ahead_then"):
-        warmup.declare_then(node, later)
+    planner.start([(item.callspec.params["node"], reads_of(item)) for item in session.items
+                   if getattr(item, "callspec", None) is not None
+                   and isinstance(item.callspec.params.get("node"), Host)])
 
 
 _REPORTED = RunCounters()  # this process's counts already sent with a report

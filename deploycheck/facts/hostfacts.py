@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deploycheck.inventory.loader import Host, RenderError, cut
@@ -15,6 +16,7 @@ _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 _LOCK = threading.Lock()
 _AHEAD: dict[str, threading.Event] = {}  # hosts whose facts are being asked ahead, by name
 AHEAD_WAIT_S = 120.0  # a control waits this long at most for the warm-up before asking itself
+ON_FORGET: list[Callable[[Host], None]] = []  # also called by ``forget`` (the answers kept by question)
 ASKER = threading.local()  # ``ASKER.ahead`` is true in the threads that ask ahead: they never wait on themselves
 
 
@@ -98,6 +100,8 @@ def forget(node: Host) -> None:
         for cache in (_CACHE, _PATHS):
             for key in [k for k in cache if k[0] == node.name]:
                 del cache[key]
+    for also in ON_FORGET:
+        also(node)
 
 
 @dataclass(frozen=True)

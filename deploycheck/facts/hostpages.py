@@ -1,6 +1,6 @@
 """Pages a host serves on its own ports that tell a fact and change nothing:
 the microservice's OPTIONS health answer, OMERO.web's login page footer.
-Asked once per process like every host fact, so the warm-up asks them
+Asked once per process like every host fact, so the planner asks them
 ahead with the host's other facts, in the same round trip."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = F
     return parse(node, loopback_url(port, path), rc, out, err)
 
 
-def ahead(node: Host) -> list[str]:
+def role_pages(node: Host) -> list[str]:
     """The pages the controls of the host's roles read."""
     asked = []
     if node.has_role("omeroreadonly") or node.has_role("omeroreadwrite"):

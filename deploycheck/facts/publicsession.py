@@ -4,8 +4,8 @@ and whether the microservice beside it finds that session.
 A visitor's first page (the public entry, redirects followed) gives an
 OMERO.web session cookie; OMERO.web keeps the session in Redis, where the
 microservice reads it to authorise renders. The page is asked in the
-host's first warm-up exchange, the session's two checks (its Redis key, a
-render with that cookie alone) in the second, once the cookie is known: a
+host's first exchange the planner asks, the session's two checks (its Redis key, a
+render with that cookie alone) in the next, once the cookie is known: a
 host's checks then cost no round trip of their own, and many hosts' checks
 overlap instead of queueing in one worker. Every request here is a GET.
 """
@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import shlex
 
-from deploycheck.facts import hostfacts, hostpages, omeroweb
+from deploycheck.facts import hostpages, omeroweb
+from deploycheck.facts.question import Said, command
 from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
-from deploycheck.transport.hostcurl import HostResponse
+from deploycheck.transport.hostcurl import HostResponse, loopback_url, parse
 
 
 def opening_command(node: Host) -> str:
     """The public entry on the host's own nginx, as a visitor's browser asks it."""
     return hostpages.command(80, expect(node, "public_entry_path"), follow=True)
-
-
-def opened(node: Host) -> HostResponse:
-    """The public entry's last answer (a NoAnswerError when none)."""
-    return hostpages.page(node, 80, expect(node, "public_entry_path"), follow=True)
 
 
 def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
@@ -39,21 +35,26 @@ def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, s
             f"--url {shlex.quote(render_url)}")
 
 
-def checks(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
-    """(Redis's 1 or 0, the render's status; each empty when it printed
-    nothing) for the session."""
-    (_, exists, _), (_, status, _) = hostfacts.commands(node, list(check_commands(node, session_id, render_url)))
-    return exists.strip(), status.strip()
+def render_url(node: Host) -> str:
+    """A small render on the microservice's own port."""
+    port, image = int(expect(node, "ms_port")), int(expect(node, "test_image")["id"])
+    return f"http://127.0.0.1:{port}/webgateway/render_image_region/{image}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
+           "&region=0,0,8,8"
 
 
-def ahead(node: Host) -> list[str]:
-    return [opening_command(node)]
-
-
-def ahead_then(node: Host, render_url: str) -> list[str]:
+def _checks(node: Host, page: HostResponse) -> list[str] | None:
     """The session's checks, once the public entry's answer is in; none
-    when it is not, or gave no cookie (the control reports that)."""
-    if not hostfacts.known(node, opening_command(node)):
-        return []
-    session_id = opened(node).cookie(expect(node, "session_cookie_name"))
-    return list(check_commands(node, session_id, render_url)) if session_id else []
+    when it gave no cookie (the control reports that)."""
+    session_id = page.cookie(expect(node, "session_cookie_name"))
+    return list(check_commands(node, session_id, render_url(node))) if session_id else None
+
+
+def _page(node: Host, said: Said) -> HostResponse:
+    return parse(node, loopback_url(80, expect(node, "public_entry_path")), said.rc, said.out, said.err)
+
+
+visitor_page = command("visitor_page", opening_command, _page)
+"""The public entry's last answer on the host's own nginx (a NoAnswerError when none)."""
+session_checks = command("session_checks", _checks,
+                         lambda node, said: (said[0].out.strip(), said[1].out.strip()), after=visitor_page)
+"""(Redis's 1 or 0, the render's status) for the visitor page's session cookie."""

@@ -92,3 +92,65 @@ def test_every_test_function_is_a_documented_control(tree: ast.Module) -> None:
     assert not not_controls, f"test functions without @control: {not_controls}"
     undocumented = [fn.name for fn in tests if not (ast.get_docstring(fn) or "").strip()]
     assert not undocumented, f"controls without a docstring saying why they matter: {undocumented}"
+
+
+def _helpers(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+def _asked(fn: ast.FunctionDef, helpers: dict[str, ast.FunctionDef], seen: set[str]) -> set[str]:
+    """The questions ``fn`` asks (``ask(q, node)``, ``ask_together(node, [q, ...])``), by dotted name,
+    with those of the file's own functions it calls; a question named otherwise fails the check."""
+    found: set[str] = set()
+    for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+        name = _dotted(call.func).rsplit(".", 1)[-1]
+        if name == "ask":
+            asked = call.args[:1]
+        elif name == "ask_together":
+            asked = call.args[1].elts if len(call.args) > 1 and isinstance(call.args[1], ast.List | ast.Tuple) else [
+                call]
+        else:
+            asked = []
+            if isinstance(call.func, ast.Name) and call.func.id in helpers and call.func.id not in seen:
+                seen.add(call.func.id)
+                found |= _asked(helpers[call.func.id], helpers, seen)
+        for one in asked:
+            assert _dotted(one), f"{fn.name}: asks {ast.unparse(one)}; name a question (module.name) instead"
+            found.add(_dotted(one))
+    return found
+
+
+def _declared(fn: ast.FunctionDef) -> set[str]:
+    decorator = next(d for d in fn.decorator_list if isinstance(d, ast.Call)
+                     and _dotted(d.func).rsplit(".", 1)[-1] == "control")
+    reads = next((k.value for k in decorator.keywords if k.arg == "reads"), None)
+    if reads is None:
+        return set()
+    assert isinstance(reads, ast.Tuple) and all(_dotted(e) for e in reads.elts), \
+        f"{fn.name}: reads= is not a tuple of questions by name: {ast.unparse(reads)}"
+    return {_dotted(e) for e in reads.elts}
+
+
+def test_controls_declare_exactly_the_questions_they_ask(tree: ast.Module) -> None:
+    """A control that asks a question it did not name in ``reads=`` pays its
+    round trip alone; one that names a question it never asks makes the
+    planner ask it for nothing."""
+    helpers = _helpers(tree)
+    wrong = []
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and _is_control(n)):
+        asked, declared = _asked(fn, helpers, {fn.name}), _declared(fn)
+        if asked != declared:
+            wrong.append(f"{fn.name}: asks but does not declare {sorted(asked - declared)}, "
+                         f"declares but does not ask {sorted(declared - asked)}")
+    assert not wrong, "; ".join(wrong)
+
+
+def test_no_control_file_asks_early_on_its_own() -> None:
+    """Asking early is the planner's, from ``reads=``: no file keeps a protocol of its own."""
+    for path in FILES + sorted((ROOT / "tests").rglob("conftest.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        names |= {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AnnAssign)
+                  for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+        found = names & {"ahead", "ahead_then", "outside_probes", "AHEAD", "cache_probes"}
+        assert not found, f"{path.relative_to(ROOT)}: {sorted(found)}"

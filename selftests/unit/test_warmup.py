@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from deploycheck.facts import hostfacts, warmup
+from deploycheck.facts import hostfacts
 from deploycheck.facts.accesslog import LogLineNotFoundError, entries_for
-from deploycheck.inventory import roles
-from deploycheck.inventory.loader import Host, load
+from deploycheck.inventory.loader import Host
 from deploycheck.transport.together import at_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,19 +41,6 @@ def test_a_control_waits_for_answers_on_their_way() -> None:
 
     threading.Thread(target=answer_later).start()
     assert hostfacts.addresses(node) == ["10.0.0.5"]
-
-
-def test_questions_follow_the_inventory() -> None:
-    inv = load([ROOT / "inventories" / "reference-idr.yml"])
-    roles.assign(inv, {})
-    proxy, database = inv.group("proxy")[0], inv.group("database")[0]
-    asked = warmup.first_questions(proxy)
-    assert "nginx -T 2>/dev/null" in asked and "sshd -T 2>/dev/null" in asked
-    assert any(q.startswith("systemctl show --property=Id,") and "nginx.service" in q for q in asked)
-    assert hostfacts.stat_command(hostfacts.inventory_paths(proxy)) in asked
-    on_database = warmup.first_questions(database)
-    assert "nginx -T 2>/dev/null" not in on_database and "sshd -T 2>/dev/null" not in on_database
-    assert not warmup.second_questions(database)  # nothing known yet: nothing depends on it
 
 
 def test_at_once_keeps_order_and_overlaps_the_waits() -> None:
@@ -110,32 +96,6 @@ def test_java_versions_as_java_prints_them() -> None:
 
     assert [Runtime("/usr/bin/java", v, True).major for v in ("17.0.15", "11.0.2", "1.8.0_392", "21", "17-ea")] == \
         [17, 11, 8, 21, 17]
-
-
-def test_the_microservice_hosts_facts_are_asked_ahead() -> None:
-    """What MSIR-HOST, MSIR-VER and OMERO-VER read on a read-only server is
-    in the first exchange; the Java runtime's version follows once the
-    unit's processes are known."""
-    from deploycheck.facts import hostpages, java
-
-    inv = load([ROOT / "inventories" / "reference-idr.yml"])
-    roles.assign(inv, {})
-    readonly, readwrite = inv.group("omeroreadonly")[0], inv.group("omeroreadwrite")[0]
-    asked = warmup.first_questions(readonly)
-    assert hostfacts.writable_command("omero-server", "/data/OMERO") in asked
-    assert java.processes_command("omero-ms-image-region.service") in asked
-    assert {hostpages.command(8081, "/", "OPTIONS"), hostpages.command(80, hostpages.RENDER_ROUTE, "OPTIONS"),
-            hostpages.command(80, hostpages.LOGIN)} <= set(asked)
-    on_readwrite = warmup.first_questions(readwrite)
-    assert hostpages.command(80, hostpages.LOGIN) in on_readwrite
-    assert hostpages.command(8081, "/", "OPTIONS") not in on_readwrite
-    hostfacts.store(readonly, {java.processes_command("omero-ms-image-region.service"):
-                               (0, "41 /usr/lib/jvm/java-17-openjdk-amd64/bin/java\n", ""),
-                               java.environment_command("omero-ms-image-region.service"): (0, "", "")})
-    try:
-        assert java.version_command("/usr/lib/jvm/java-17-openjdk-amd64/bin/java") in warmup.second_questions(readonly)
-    finally:
-        hostfacts.forget(readonly)
 
 
 def test_an_observed_page_is_one_fixed_read_only_command() -> None:
@@ -218,39 +178,6 @@ def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
             probe.reachable_ports(vantage, "127.0.0.1", [9])
     finally:
         hostfacts.forget(vantage)
-
-
-def test_facts_built_from_the_first_answers_are_asked_in_the_second_exchange() -> None:
-    """A control module's ahead_then(node) is asked once the first exchange is
-    in (one that cannot tell yet is left to its control); MSIR-HOST-02's
-    session checks name the cookie the visitor page set, after its redirects."""
-    from deploycheck.facts import publicsession
-    from deploycheck.inventory.variables import expect
-
-    inv = load([ROOT / "inventories" / "reference-idr.yml"])
-    roles.assign(inv, {})
-    readonly = inv.group("omeroreadonly")[0]
-    render = "http://127.0.0.1:8081/webgateway/render_image_region/1/0/0/"
-
-    def cannot_tell(node: object) -> list[str]:
-        raise AssertionError("not yet")
-
-    warmup.declare_then(readonly, lambda node: ["echo later"])
-    warmup.declare_then(readonly, cannot_tell)
-    try:
-        assert "echo later" in warmup.second_questions(readonly)
-        assert publicsession.ahead_then(readonly, render) == []  # the visitor page is not in yet
-        name = expect(readonly, "session_cookie_name")
-        page = (f"HTTP/1.1 302 Found\r\nSet-Cookie: {name}=first; Path=/\r\nLocation: /webclient/\r\n\r\n"
-                f"HTTP/1.1 200 OK\r\nSet-Cookie: {name}=abc123; Path=/\r\n\r\n<html></html>")
-        hostfacts.store(readonly, {publicsession.opening_command(readonly): (0, page, "")})
-        asked = publicsession.ahead_then(readonly, render)
-        assert asked == list(publicsession.check_commands(readonly, "abc123", render))
-        assert "abc123" in asked[0] and f"{name}=abc123" in asked[1]
-        assert "--location" in publicsession.ahead(readonly)[0]
-    finally:
-        hostfacts.forget(readonly)
-        warmup._DECLARED_THEN.pop(readonly.name, None)
 
 
 def test_facts_not_asked_ahead_are_asked_together(monkeypatch: pytest.MonkeyPatch) -> None:

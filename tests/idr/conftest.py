@@ -6,12 +6,11 @@ import pytest
 
 from deploycheck.control import first_host
 from deploycheck.facts.accesslog import LogEntry
+from deploycheck.facts.proxy import Proxy
 from deploycheck.inventory.loader import Host, Inventory
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
 from deploycheck.transport.http import Client
-
-from ..proxy_checks import Proxy
 
 
 @pytest.fixture(scope="session")

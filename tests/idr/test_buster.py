@@ -18,9 +18,8 @@ from deploycheck.transport.database import connect
 
 if TYPE_CHECKING:
     from deploycheck.facts.accesslog import LogEntry
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host, Inventory
-
-    from ..proxy_checks import Proxy
 
     Busted = tuple[str, hostcurl.HostResponse, LogEntry]
 

@@ -6,13 +6,13 @@ user and by no one else."""
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts, omeroserver
+from deploycheck.facts import datadirs, hostfacts
+from deploycheck.facts.question import ask
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
@@ -21,31 +21,11 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("omeroreadwrite")
-READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir", "pg_data_dir")
-
-
-def _data_dirs(node: Host) -> list[str]:
-    dirs = [expect(node, "omero_data_dir")] if node.has_role("omeroreadwrite") else []
-    dirs += [expect(node, "pg_data_dir")] if node.has_role("database") else []
-    return [str(d) for d in dirs if d]
-
-
-def _world_writable_command(data: str) -> str:
-    return f"find {shlex.quote(data)} -xdev -perm -o+w ! -type l -print 2>/dev/null | head -n 5"
-
-
-def ahead(node: Host) -> list[str]:
-    """What these controls read on the host, asked with its first facts."""
-    asked = [omeroserver.mount_command(d) for d in _data_dirs(node)]
-    if node.has_role("omeroreadwrite"):
-        user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
-        asked += [hostfacts.writable_command(user, p) for p in (data, f"{data}/Pixels")]
-        asked.append(_world_writable_command(data))
-    return asked
+READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir")  # pg_data_dir: through facts.datadirs
 
 
 @control("IDR-DATA-01", "Data directories that must be backed up are separate volumes", "high",
-         "seed 000: Backups, restores and upgrades")
+         "seed 000: Backups, restores and upgrades", reads=(datadirs.filesystems,))
 @pytest.mark.hosts("omeroreadwrite", "database")
 def test_data_dirs_are_mount_points(node: Host, host: testinfra.host.Host) -> None:
     """A separate volume is backed up, restored and carried over an upgrade
@@ -58,8 +38,9 @@ def test_data_dirs_are_mount_points(node: Host, host: testinfra.host.Host) -> No
     not_mounted = [p for p in paths if not hostfacts.path(node, p).mount_point]
     assert not not_mounted, f"{node.name}: {not_mounted} are not mount points; expected separate volumes"
     on_root = []
-    for d in _data_dirs(node):
-        fs = hostfacts.command(node, omeroserver.mount_command(d))[1].strip()
+    filesystems = ask(datadirs.filesystems, node) or {}
+    for d in datadirs.data_dirs(node):
+        fs = filesystems[d]
         if fs in ("", "/"):
             on_root.append(f"{d} ({'missing' if not fs else 'on /'})")
     assert not on_root, f"{node.name}: data directories not on a separate volume: {on_root}"
@@ -75,20 +56,21 @@ def test_bioformats_cache_dir(node: Host, host: testinfra.host.Host) -> None:
 
 
 @control("IDR-DATA-03", "The binary repository is writable by the OMERO user", "high",
-         "OMERO.server binary repository (permissions)")
+         "OMERO.server binary repository (permissions)", reads=(datadirs.repository_writable,))
 def test_binary_repository_writable(node: Host, host: testinfra.host.Host) -> None:
     """OMERO writes imports, pixels and its own backups there; a repository
     it cannot write fails every import."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
-    blocked = [p for p in (data, f"{data}/Pixels") if not hostfacts.writable_by(node, user, p)]
+    writable = ask(datadirs.repository_writable, node)
+    blocked = [p for p in (data, f"{data}/Pixels") if not writable[p]]
     assert not blocked, f"{node.name}: {blocked} not writable by {user}; OMERO cannot write pixels there"
 
 
 @control("IDR-DATA-04", "Nothing in the binary repository is world-writable", "high",
-         "OMERO.server binary repository (permissions)")
+         "OMERO.server binary repository (permissions)", reads=(datadirs.world_writable,))
 def test_binary_repository_not_world_writable(node: Host, host: testinfra.host.Host) -> None:
     """Any local user could replace the pixels and files that the public
     site serves."""
     data = expect(node, "omero_data_dir")
-    found = hostfacts.command(node, _world_writable_command(data))[1].split()
+    found = ask(datadirs.world_writable, node)
     assert not found, f"{node.name}: world-writable under {data}: {found}"

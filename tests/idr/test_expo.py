@@ -11,48 +11,34 @@ from typing import TYPE_CHECKING
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts.probe import public_address, reachable_ports
-from deploycheck.inventory.variables import expect
+from deploycheck.facts import exposure
+from deploycheck.facts.question import ask
 from deploycheck.transport.remote import reachability
 
 if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("proxy")
-READS = ("private_ports", "allowed_public_ports")  # and, through public_address, outside_address and public_url
+READS = ()  # private_ports, allowed_public_ports, outside_address and public_url, through facts.exposure
 
 REF = "seed 000: IDR administration (only accessible external ports on idr-proxy)"
 
 
-def _private(node: Host) -> tuple[str, list[int]]:
-    """The address and the ports that must not answer from outside."""
-    return public_address(node), [int(p) for p in expect(node, "private_ports") or []]
-
-
-def _public(node: Host) -> tuple[str, list[int]]:
-    """The address and the public web ports that must answer from outside."""
-    return public_address(node), [int(p) for p in expect(node, "allowed_public_ports") if int(p) in (80, 443)]
-
-
-def outside_probes(node: Host) -> list[tuple[str, list[int]]]:
-    """What these controls probe from outside for ``node``: the vantage point asks them ahead, all at once."""
-    return [_private(node), *([_public(node)] if node.has_role("proxy") else [])]
-
-
 def _assert_closed_from_outside(node: Host, outside: Host) -> None:
-    address, ports = _private(node)
+    address, ports = exposure.private(node)
     if not ports:
         pytest.skip(f"{node.name}: inventory lists no private_ports")
     for probe in (node, outside):  # closed ports of a host that is not there prove nothing
         cause = reachability(probe)
         if cause:
             pytest.fail(cause, pytrace=False)
-    open_ports = reachable_ports(outside, address, ports)
+    open_ports = ask(exposure.closed_ports, node)
     assert not open_ports, (f"{node.name}: ports {open_ports} reachable from outside ({outside.name} -> {address}); "
                             "expected none")
 
 
-@control("IDR-EXPO-01", "No port of the database server is reachable from outside", "critical", REF)
+@control("IDR-EXPO-01", "No port of the database server is reachable from outside", "critical", REF,
+         reads=(exposure.closed_ports,))
 @pytest.mark.hosts("database")
 def test_database_closed_from_outside(node: Host, outside: Host) -> None:
     """An open PostgreSQL port invites password guessing against every
@@ -60,7 +46,8 @@ def test_database_closed_from_outside(node: Host, outside: Host) -> None:
     _assert_closed_from_outside(node, outside)
 
 
-@control("IDR-EXPO-02", "No port of a read-only OMERO server is reachable from outside", "critical", REF)
+@control("IDR-EXPO-02", "No port of a read-only OMERO server is reachable from outside", "critical", REF,
+         reads=(exposure.closed_ports,))
 @pytest.mark.hosts("omeroreadonly")
 def test_readonly_closed_from_outside(node: Host, outside: Host) -> None:
     """Reached directly, a read-only server bypasses the proxy's cache, its
@@ -68,7 +55,8 @@ def test_readonly_closed_from_outside(node: Host, outside: Host) -> None:
     _assert_closed_from_outside(node, outside)
 
 
-@control("IDR-EXPO-03", "No port of the read-write OMERO server is reachable from outside", "critical", REF)
+@control("IDR-EXPO-03", "No port of the read-write OMERO server is reachable from outside", "critical", REF,
+         reads=(exposure.closed_ports,))
 @pytest.mark.hosts("omeroreadwrite")
 def test_readwrite_closed_from_outside(node: Host, outside: Host) -> None:
     """The read-write server accepts logins that can change data; only
@@ -77,7 +65,7 @@ def test_readwrite_closed_from_outside(node: Host, outside: Host) -> None:
 
 
 @control("IDR-EXPO-04", "The proxy's cache-buster and long-query ports are not reachable from outside",
-         "critical", "seed 000: idr-proxy (ssh idr-proxy -L 9000:localhost:9000)")
+         "critical", "seed 000: idr-proxy (ssh idr-proxy -L 9000:localhost:9000)", reads=(exposure.closed_ports,))
 def test_proxy_internal_ports_closed_from_outside(node: Host, outside: Host) -> None:
     """Anyone reaching port 9000 or 8009 could force expensive refetches or
     run queries past the statement timeout."""
@@ -85,14 +73,14 @@ def test_proxy_internal_ports_closed_from_outside(node: Host, outside: Host) -> 
 
 
 @control("IDR-EXPO-05", "The proxy's public web ports answer from outside", "critical",
-         "seed 000: Production IDR (Nginx web proxy running on idr-proxy)")
+         "seed 000: Production IDR (Nginx web proxy running on idr-proxy)", reads=(exposure.web_ports,))
 def test_proxy_web_ports_open_from_outside(node: Host, outside: Host) -> None:
     """Closing the private ports proves little if the public site is not
     reachable from the same vantage point either."""
     cause = reachability(outside)
     if cause:
         pytest.fail(cause, pytrace=False)
-    address, wanted = _public(node)
-    open_ports = reachable_ports(outside, address, wanted)
+    address, wanted = exposure.public(node)
+    open_ports = ask(exposure.web_ports, node) or []
     missing = sorted(set(wanted) - set(open_ports))
     assert not missing, f"{node.name}: ports {missing} do not answer from outside ({address}); expected {wanted}"

@@ -27,9 +27,8 @@ from deploycheck.plugin import baseline_of
 if TYPE_CHECKING:
     from PIL import Image
 
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("release_baseline_url", "release_sample", "public_url", "public_entry_path", "http_timeout")

@@ -15,9 +15,8 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import HostUnreachableError
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host, Inventory
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("private_user", "private_password", "session_cookie_name")

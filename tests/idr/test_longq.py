@@ -13,9 +13,8 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("longquery_port", "longquery_probe_path")

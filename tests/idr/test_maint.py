@@ -17,9 +17,8 @@ from deploycheck.inventory.variables import expect
 if TYPE_CHECKING:
     import testinfra.host
 
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("maintenance_flag", "test_image")

@@ -10,9 +10,8 @@ import pytest
 from deploycheck.control import control
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()

@@ -12,9 +12,8 @@ from deploycheck.control import control
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)

@@ -15,6 +15,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostfacts, hostpages, nginx, omeroweb, publicsession
+from deploycheck.facts.question import ask
 from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
@@ -24,26 +25,9 @@ if TYPE_CHECKING:
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
-READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port", "test_image")
+READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port")  # and test_image
 
 REF = "seed 003: Configuring and Running the Server"
-
-
-def ahead(node: Host) -> list[str]:
-    """MSIR-HOST-02's visitor page, asked in the host's first exchange."""
-    return publicsession.ahead(node)
-
-
-def ahead_then(node: Host) -> list[str]:
-    """MSIR-HOST-02's checks of that visitor's session, asked once its cookie is known."""
-    return publicsession.ahead_then(node, _render_url(node))
-
-
-def _render_url(node: Host) -> str:
-    """A small render on the microservice's own port."""
-    port, image = int(expect(node, "ms_port")), int(expect(node, "test_image")["id"])
-    return f"http://127.0.0.1:{port}/webgateway/render_image_region/{image}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
-           "&region=0,0,8,8"
 
 
 @control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
@@ -56,7 +40,8 @@ def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> N
 
 
 @control("MSIR-HOST-02", "OMERO.web keeps its sessions in Redis, where the microservice reads them", "critical",
-         "seed 003: Redis backed sessions (filesystem sessions are not supported)")
+         "seed 003: Redis backed sessions (filesystem sessions are not supported)",
+         reads=(publicsession.visitor_page, publicsession.session_checks))
 def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     """The microservice authenticates every render with the visitor's
     OMERO.web session; sessions kept anywhere else make every render 403.
@@ -65,12 +50,12 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
     own port with that session cookie alone."""
     url = "http://127.0.0.1" + expect(node, "public_entry_path")
     name = expect(node, "session_cookie_name")
-    r = publicsession.opened(node)
+    r = ask(publicsession.visitor_page, node)
     assert r.status < 400, f"{node.name}: GET {url} on the host failed: {r.status}"
     session_id = r.cookie(name)
     assert session_id, f"{node.name}: {url} set no '{name}' cookie"
     # ...and the microservice reads it there: a render with that cookie alone is accepted
-    exists, status = publicsession.checks(node, session_id, _render_url(node))
+    exists, status = ask(publicsession.session_checks, node)
     assert exists == "1", (f"{node.name}: session {omeroweb.session_cache_key(session_id)[:40]}... not in Redis "
                            "db 0; OMERO.web sessions live elsewhere")
     assert status == "200", (f"{node.name}: the microservice answered {status or 'nothing'} to a render with "

@@ -13,9 +13,8 @@ from deploycheck.inventory.variables import expect
 from .render_checks import ok_image
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
     from deploycheck.inventory.loader import Host
-
-    from ..proxy_checks import Proxy
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_mask",)

@@ -18,10 +18,9 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.together import at_once
 
 if TYPE_CHECKING:
+    from deploycheck.facts.proxy import Proxy
+    from deploycheck.facts.rendering import Rendering
     from deploycheck.inventory.loader import Host, Inventory
-
-    from ..proxy_checks import Proxy
-    from ..rendering import Rendering
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("ms_port", "test_image", "ms_metric")

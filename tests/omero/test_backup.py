@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 
 from deploycheck.control import control
-from deploycheck.facts import hostfacts
+from deploycheck.facts import backup, hostfacts
+from deploycheck.facts.question import ask
 from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import shelltemplate
@@ -28,12 +28,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.hosts("database")
 READS = ("pg_dump_dir", "pg_dump_job", "backup_max_age_h", "config_backup", "omero_data_dir", "backup_tools",
          "binary_backup_dir", "restore_scratch_db", "db_name", "binary_restore_command", "binary_restore_sample",
-         "omero_cli", "omero_server_dir", "grid_default_xml_edited",
-         "default_xml_backup")
+         "omero_cli", "grid_default_xml_edited")  # omero_server_dir and default_xml_backup: through facts.backup
 
 REF_DB = "seed 002: Backing up your PostgreSQL database"
 REF_BINARY = "seed 002: Backing up your binary data store"
-JOB_PLACES = "/etc/cron.daily/* /etc/cron.d/* /etc/crontab /var/spool/cron/crontabs/* /var/spool/cron/*"
 COUNTS_SQL = ("select table_name, (xpath('/row/c/text()', query_to_xml("
               "format('select count(*) as c from public.%I', table_name), false, true, '')))[1]::text::bigint"
               " from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'")
@@ -41,76 +39,6 @@ VOLATILE = {"session"}  # grows with every login; the dump may hold fewer rows
 SCRATCH_PREFIX = "/tmp/deploycheck-restore."
 RUN_PARTS_NAME = re.compile(r"[A-Za-z0-9_-]+")  # run-parts' default naming rule (no dots)
 DB_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")  # a plain PostgreSQL identifier: nothing a shell reads
-
-
-NOW = "date +%s"
-
-
-def _now(node: Host) -> int:
-    """The host's clock (ages are judged by the host's own time)."""
-    return int(hostfacts.output(node, NOW).strip() or time.time())
-
-
-def _uncommented(path: str) -> str:
-    return f"sed '/^[[:space:]]*#/d' {shlex.quote(path)}"  # comments do not run
-
-
-def _newest_dump_command(folder: str) -> str:
-    return f"ls -t {shlex.quote(folder)}/*.pg_dump 2>/dev/null | head -n 1 | xargs -r stat -c '%n|%Y|%a'"
-
-
-def _readable_dumps_command(folder: str) -> str:
-    return f"find {shlex.quote(folder)} -type f -perm -o+r -print"
-
-
-def _properties_count_command(path: str) -> str:
-    return f"grep -c '^omero\\.' {shlex.quote(path)}; true"
-
-
-def _jobs_naming_command(repo: str) -> str:
-    whole = shlex.quote(re.escape(repo) + r"/?([^/A-Za-z0-9_.-]|$)")
-    return f"grep -lE -- {whole} {JOB_PLACES} 2>/dev/null"
-
-
-def _newest_backup_command(folder: str) -> str:
-    return (f"find {shlex.quote(folder)} -mindepth 1 -maxdepth 2 -printf '%T@\\n' 2>/dev/null | "
-            "sort -n | tail -n 1; true")
-
-
-def _default_xml_paths(node: Host) -> tuple[str, str]:
-    server = str(expect(node, "omero_server_dir")).rstrip("/")
-    return f"{server}/etc/grid/default.xml", expect(node, "default_xml_backup")
-
-
-def _sums_command(live: str, copy: str) -> str:
-    return f"sha256sum -- {shlex.quote(live)} {shlex.quote(copy)} 2>/dev/null; true"
-
-
-def ahead(node: Host) -> list[str]:
-    """The read-only facts these controls read on the host, asked with its first ones."""
-    asked = [NOW]
-    if node.has_role("database"):
-        folder = expect(node, "pg_dump_dir")
-        asked += [_uncommented(expect(node, "pg_dump_job")), _newest_dump_command(folder),
-                  _readable_dumps_command(folder)]
-    if node.has_role("omeroreadwrite"):
-        asked += [_properties_count_command(expect(node, "config_backup")),
-                  _jobs_naming_command(expect(node, "omero_data_dir").rstrip("/"))]
-        if folder := expect(node, "binary_backup_dir"):
-            asked.append(_newest_backup_command(folder))
-        if expect(node, "grid_default_xml_edited"):
-            asked.append(_sums_command(*_default_xml_paths(node)))
-    return asked
-
-
-def _newest_dump(node: Host) -> tuple[str, int, int]:
-    """(path, mtime, mode) of the newest dump, or fail saying none exists."""
-    folder = expect(node, "pg_dump_dir")
-    out = hostfacts.output(node, _newest_dump_command(folder))
-    if not out.strip():
-        raise AssertionError(f"{node.name}: no *.pg_dump in {folder}; expected daily dumps")
-    path, mtime, mode = out.strip().split("|")
-    return path, int(mtime), int(mode, 8)
 
 
 def _psql(db: str, sql: str) -> str:
@@ -130,7 +58,8 @@ def _tree_sums(host: testinfra.host.Host, parent: str, name: str) -> dict[str, s
     return {path: digest for digest, path in (line.split(None, 1) for line in out.stdout.splitlines())}
 
 
-@control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB)
+@control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB,
+         reads=(backup.dump_job,))
 def test_daily_pg_dump_job(node: Host, host: testinfra.host.Host) -> None:
     """Without a dump taken every day, a lost database loses everything
     since the last one; -Fc is the format pg_restore needs."""
@@ -138,42 +67,43 @@ def test_daily_pg_dump_job(node: Host, host: testinfra.host.Host) -> None:
     f = hostfacts.path(node, job)
     assert f.exists, f"{node.name}: {job} is missing; expected a daily pg_dump job"
     assert f.mode & 0o111, f"{node.name}: {job} is not executable (mode {oct(f.mode)}); run-parts skips it"
-    text = hostfacts.output(node, _uncommented(job))
+    text = ask(backup.dump_job, node)
     assert "pg_dump" in text and "-Fc" in text, f"{node.name}: {job} does not run 'pg_dump -Fc'"
 
 
-@control("OMERO-BACKUP-02", "The newest database dump is recent", "high", REF_DB)
+@control("OMERO-BACKUP-02", "The newest database dump is recent", "high", REF_DB,
+         reads=(backup.newest_dump, backup.now))
 def test_newest_dump_recent(node: Host) -> None:
     """A job that silently stopped still looks fine in cron; only the age
     of the newest dump shows it."""
-    path, mtime, _ = _newest_dump(node)
-    age_h = (_now(node) - mtime) / 3600
+    path, mtime, _ = ask(backup.newest_dump, node)
+    age_h = (ask(backup.now, node) - mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
     assert age_h <= limit, f"{node.name}: newest dump {path} is {age_h:.1f} h old; expected at most {limit:g} h"
 
 
-@control("OMERO-BACKUP-03", "The newest database dump is a readable pg_dump archive", "high", REF_DB)
+@control("OMERO-BACKUP-03", "The newest database dump is a readable pg_dump archive", "high", REF_DB,
+         reads=(backup.newest_dump,))
 def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
     """An empty or truncated dump is discovered on the day it is needed."""
-    path, _, _ = _newest_dump(node)
+    path, _, _ = ask(backup.newest_dump, node)
     result = host.run(f"pg_restore --list {shlex.quote(path)} | grep -c 'TABLE DATA'")
     tables = int(result.stdout.strip() or 0)
     assert tables > 0, f"{node.name}: pg_restore --list {path} lists no table data ({cut(result.stderr.strip(), 120)})"
 
 
 @control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
-         "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)")
+         "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)", reads=(backup.readable_dumps,))
 def test_dumps_private(node: Host, host: testinfra.host.Host) -> None:
     """Dumps hold session UUIDs, which log anyone in who reads them; so does
     any other dump kept in the dump folder (a plain SQL dump made before an
     upgrade), whatever its name."""
-    folder = expect(node, "pg_dump_dir")
-    readable = hostfacts.command(node, _readable_dumps_command(folder))[1].split()
+    readable = ask(backup.readable_dumps, node)
     assert not readable, f"{node.name}: dumps readable by others: {readable[:3]}; they hold session UUIDs"
 
 
 @control("OMERO-BACKUP-05", "The OMERO configuration backup exists, is recent and private", "medium",
-         "seed 002: omero config get > /OMERO/backup/omero.config")
+         "seed 002: omero config get > /OMERO/backup/omero.config", reads=(backup.config_properties, backup.now))
 @pytest.mark.hosts("omeroreadwrite")
 def test_config_backup(node: Host, host: testinfra.host.Host) -> None:
     """A restored server needs its configuration too, and the file holds
@@ -182,9 +112,9 @@ def test_config_backup(node: Host, host: testinfra.host.Host) -> None:
     f = hostfacts.path(node, path)
     assert f.exists and f.size > 0, f"{node.name}: {path} is missing or empty; expected `omero config get` output"
     assert not f.mode & 0o004, f"{node.name}: {path} is readable by others (mode {oct(f.mode)}); it holds passwords"
-    props = int(hostfacts.output(node, _properties_count_command(path)).strip() or 0)
+    props = ask(backup.config_properties, node)
     assert props, f"{node.name}: {path} holds no omero.* properties"
-    age_h = (_now(node) - f.mtime) / 3600
+    age_h = (ask(backup.now, node) - f.mtime) / 3600
     limit = float(expect(node, "backup_max_age_h"))
     assert age_h <= limit, f"{node.name}: {path} is {age_h:.1f} h old; expected at most {limit:g} h"
 
@@ -214,7 +144,8 @@ def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.Fi
     assert not differ, f"{node.name}: restored {newest} differs from {live} (restored, live): {differ}"
 
 
-@control("OMERO-BACKUP-07", "A daily job backs up the whole binary repository", "high", REF_BINARY)
+@control("OMERO-BACKUP-07", "A daily job backs up the whole binary repository", "high", REF_BINARY,
+         reads=(backup.jobs_naming_repository,))
 @pytest.mark.hosts("omeroreadwrite")
 def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> None:
     """The entire repository (which also holds the database and configuration
@@ -222,7 +153,7 @@ def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> 
     /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
     does not count: the repository itself must be the thing backed up."""
     repo = expect(node, "omero_data_dir").rstrip("/")
-    named = hostfacts.command(node, _jobs_naming_command(repo))[1].split()
+    named = ask(backup.jobs_naming_repository, node)
     assert named, f"{node.name}: no cron job names {repo}; expected a daily backup of the binary repository"
     tools = "|".join(re.escape(t) for t in expect(node, "backup_tools"))
     runs_tool = f"sed '/^[[:space:]]*#/d' \"$f\" | grep -qwE -- {shlex.quote(tools)}"  # comments do not count
@@ -239,7 +170,8 @@ def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> 
             f"{node.name}: {', '.join(daily)} not executable or not a name run-parts runs; run-parts skips it"
 
 
-@control("OMERO-BACKUP-08", "The binary repository backup is recent", "high", REF_BINARY)
+@control("OMERO-BACKUP-08", "The binary repository backup is recent", "high", REF_BINARY,
+         reads=(backup.newest_binary_backup, backup.now))
 @pytest.mark.hosts("omeroreadwrite")
 def test_binary_repository_backup_recent(node: Host) -> None:
     """The job may exist and still fail every night; the age of the backup
@@ -247,9 +179,9 @@ def test_binary_repository_backup_recent(node: Host) -> None:
     folder = expect(node, "binary_backup_dir")
     if not folder:
         pytest.skip(f"{node.name}: binary_backup_dir not set (the backup goes to another machine)")
-    out = hostfacts.output(node, _newest_backup_command(folder)).strip()
+    out = ask(backup.newest_binary_backup, node)
     assert out, f"{node.name}: {folder} is missing or empty; expected the binary repository's backup"
-    age_h = (_now(node) - float(out)) / 3600
+    age_h = (ask(backup.now, node) - float(out)) / 3600
     limit = float(expect(node, "backup_max_age_h"))
     assert age_h <= limit, f"{node.name}: newest file in {folder} is {age_h:.1f} h old; expected at most {limit:g} h"
 
@@ -332,7 +264,7 @@ def _restore_differences(host: testinfra.host.Host, cli: str, backup: str, confi
 
 
 @control("OMERO-BACKUP-11", "A hand-edited etc/grid/default.xml has an identical copy in the backup folder",
-         "medium", "seed 002: Other backup sources")
+         "medium", "seed 002: Other backup sources", reads=(backup.default_xml_sums,))
 @pytest.mark.hosts("omeroreadwrite")
 def test_default_xml_backup(node: Host) -> None:
     """Settings made in default.xml (the log folder, say) are not in `omero
@@ -342,9 +274,8 @@ def test_default_xml_backup(node: Host) -> None:
     if not expect(node, "grid_default_xml_edited"):
         pytest.skip(f"{node.name}: the inventory says etc/grid/default.xml is not edited "
                     "(grid_default_xml_edited: false)")
-    live, copy = _default_xml_paths(node)
-    sums = hostfacts.output(node, _sums_command(live, copy))
-    found = {path: digest for digest, _, path in (line.partition("  ") for line in sums.splitlines())}
+    live, copy = backup.default_xml_paths(node)
+    found = ask(backup.default_xml_sums, node)
     assert live in found, f"{node.name}: {live} is missing"
     assert copy in found, f"{node.name}: no copy of {live} at {copy}"
     assert found[copy] == found[live], f"{node.name}: {copy} differs from the live {live}; back it up again"

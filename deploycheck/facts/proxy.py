@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import requests
 
@@ -18,15 +19,75 @@ from deploycheck.transport.remote import testinfra_host
 from deploycheck.transport.together import at_once
 
 Twice = tuple[str, str, int]  # cache status of a first and a second request, the second's HTTP status
-Ahead = tuple[str, "dict[str, str] | None"]  # a path, and the cookies sent with it (None: the proxy's own)
-_AHEAD: dict[tuple, Twice | BaseException] = {}  # probes sent ahead, each taken once by its control
-_FETCHED: dict[tuple, list[requests.Response | Exception]] = {}  # GETs sent ahead, each answer taken once
-_AHEAD_LOCK = threading.Lock()
+_CLIENTS: dict[str, Client] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
-def _key(proxy: Proxy, path: str, cookies: dict[str, str] | None) -> tuple:
-    sent = proxy.cookies if cookies is None else cookies
-    return proxy.via.name, proxy.client.base_url, path, None if sent is None else tuple(sorted(sent.items()))
+class Request(NamedTuple):
+    """One GET through the public site: ``cookies`` None sends none; ``fresh``
+    sends it on a URL new to the cache, else exactly as given."""
+
+    path: str
+    cookies: dict[str, str] | None = None
+    fresh: bool = True
+
+
+def site_client(proxy_node: Host) -> Client:
+    """The process's client of the public site, as an anonymous visitor reaches it."""
+    with _CLIENTS_LOCK:
+        if proxy_node.name not in _CLIENTS:
+            _CLIENTS[proxy_node.name] = Client(expect(proxy_node, "public_url"),
+                                               float(expect(proxy_node, "http_timeout")))
+        return _CLIENTS[proxy_node.name]
+
+
+def via(node: Host) -> Host:
+    """The inventory's public proxy (its first proxy host), through which ``node``'s requests go."""
+    return node.peer("proxy") or node
+
+
+def site_proxy(node: Host) -> Proxy:
+    """``node``'s requests through the public proxy."""
+    return Proxy(node, via(node), site_client(via(node)))
+
+
+class SiteGets:
+    """Questions asked as GETs through the public site: every request of one
+    exchange sent at the same time; an ask is a list of ``Request``, its
+    raw answer the list of their responses (or the error of each)."""
+
+    def place(self, node: Host) -> str:
+        return f"site:{via(node).name}"
+
+    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+        proxy = site_proxy(asked[0][0])
+        flat = [r for _, requests_ in asked for r in requests_]
+        answers = iter(proxy.fetch_all(flat))
+        return [[next(answers) for _ in requests_] for _, requests_ in asked]
+
+
+class CacheProbes:
+    """Questions asked as MISS-then-HIT probes through the public site: every
+    probe of one exchange at the same time, the cache statuses read once;
+    an ask is a ``Request``, its raw answer a ``Twice`` (or its error)."""
+
+    def place(self, node: Host) -> str:
+        return f"probes:{via(node).name}"
+
+    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+        return site_proxy(asked[0][0]).probe_all([(r.path, r.cookies) for _, r in asked])
+
+
+SITE_GETS = SiteGets()
+CACHE_PROBES = CacheProbes()
+
+
+def responses(node: Host, raw: list[requests.Response | Exception]) -> list[requests.Response]:
+    """A ``SiteGets`` answer as the controls read it: the first failed request raises."""
+    for answer in raw:
+        if isinstance(answer, Exception):
+            raise answer
+    return list(raw)  # type: ignore[arg-type]
 
 
 def _answer(pair: tuple[Sent, Sent], statuses: dict[str, str | BaseException]) -> Twice | BaseException:
@@ -65,34 +126,21 @@ class Proxy:
 
     def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
             method: str = "GET") -> requests.Response:
-        """The answer to one request for ``path`` on a URL new to the cache
-        (the answer of a GET fetched ahead for it, when there is one)."""
-        if headers is None and method == "GET":
-            with _AHEAD_LOCK:
-                waiting = _FETCHED.get(_key(self, path, cookies))
-                ahead = waiting.pop(0) if waiting else None
-            if isinstance(ahead, Exception):
-                raise ahead
-            if ahead is not None:
-                return ahead
+        """The answer to one request for ``path`` on a URL new to the cache."""
         return self.send(self.fresh(path), cookies, headers, method).response
 
-    def fetch_ahead(self, asked: list[Ahead]) -> None:
-        """GET these paths now, all at the same time, each on its own URL new
-        to the cache: the controls that ``get`` them later (same path and
-        cookies) take the answers, each answer once; over a slow link a
-        file's controls then wait about one round trip in all, not one each.
-        A request that failed raises in the control that takes it."""
-        def one(item: Ahead) -> requests.Response | Exception:
+    def fetch_all(self, asked: list[Request]) -> list[requests.Response | Exception]:
+        """GET these now, all at the same time (a ``fresh`` one on its own URL
+        new to the cache): over a slow link they wait about one round trip in
+        all, not one each. A request that failed gives its error in its place,
+        raised where a control reads it."""
+        def one(item: Request) -> requests.Response | Exception:
             try:
-                return self.send(self.fresh(item[0]), item[1]).response
-            except Exception as exc:  # the control that takes it raises it, as it would have
+                return self.send(self.fresh(item.path) if item.fresh else item.path, item.cookies or {}).response
+            except Exception as exc:  # the control that reads it raises it, as it would have
                 return exc
 
-        answers = at_once(one, asked, limit=len(asked))
-        with _AHEAD_LOCK:
-            for (path, cookies), answer in zip(asked, answers, strict=True):
-                _FETCHED.setdefault(_key(self, path, cookies), []).append(answer)
+        return at_once(one, asked, limit=len(asked))
 
     def get_all(self, paths: list[str], cookies: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> list[requests.Response]:
@@ -127,16 +175,15 @@ class Proxy:
         found = lookup(testinfra_host(self.via), expect(self.via, "proxy_access_log"), [s.marker for s in sent])
         return [e if isinstance(e, LogLineNotFoundError) else e.cache for e in found]
 
-    def ask_ahead(self, probes: list[tuple[str, dict[str, str] | None]]) -> None:
+    def probe_all(self, probes: list[tuple[str, dict[str, str] | None]]) -> list[Twice | BaseException]:
         """Run these ``twice`` probes now, all at the same time (each on its own
         fresh URL, so they cannot meet in the cache), then read how the cache
-        served all of them at once; the controls asking them later get the
-        answers. A probe asked again runs again."""
+        served all of them at once."""
         def pair(item: tuple[str, dict[str, str] | None]) -> tuple[Sent, Sent] | OSError:
             url = self.fresh(item[0])
             try:
                 return self.send(url, item[1]), self.send(url, item[1])
-            except OSError as exc:  # the control that asks it reports it
+            except OSError as exc:  # the control that reads it reports it
                 return exc
 
         sent = at_once(pair, probes, limit=len(probes))
@@ -145,32 +192,31 @@ class Proxy:
             statuses = dict(zip((s.marker for s in asked), self.statuses_each(asked), strict=True)) if asked else {}
         except (AssertionError, OSError) as exc:  # the log unreadable: every probe's control reports it
             statuses = {s.marker: exc for s in asked}
-        with _AHEAD_LOCK:
-            for (path, cookies), p in zip(probes, sent, strict=True):
-                answer = p if isinstance(p, BaseException) else _answer(p, statuses)
-                _AHEAD.setdefault(_key(self, path, cookies), answer)
+        return [p if isinstance(p, BaseException) else _answer(p, statuses) for p in sent]
 
     def twice(self, path: str, cookies: dict[str, str] | None = None) -> Twice:
-        """Cache status of two requests for one fresh URL, and the second one's
-        HTTP status (answered from a probe asked ahead, once, when there is one)."""
-        with _AHEAD_LOCK:
-            ahead = _AHEAD.pop(_key(self, path, cookies), None)
-        if isinstance(ahead, BaseException):
-            raise ahead
-        return ahead if ahead is not None else self._twice(path, cookies)
-
-    def _twice(self, path: str, cookies: dict[str, str] | None = None) -> Twice:
+        """Cache status of two requests for one fresh URL, and the second one's HTTP status."""
         url = self.fresh(path)
         first, second = self.send(url, cookies), self.send(url, cookies)
         one, two = self.statuses(first, second)
         return one, two, second.response.status_code
 
     def assert_cached(self, what: str, path: str, cookies: dict[str, str] | None = None) -> None:
-        first, second, status = self.twice(path, cookies)
-        assert status == 200, f"{self.node.name}: {what} answered {status}; expected 200"
-        assert (first, second) == ("MISS", "HIT"), (f"{self.node.name}: {what} cache status {first} then {second}; "
-                                                    "expected MISS then HIT")
+        assert_cached(self.node, what, self.twice(path, cookies))
 
     def assert_never_hit(self, what: str, path: str, cookies: dict[str, str] | None = None) -> None:
-        first, second, _ = self.twice(path, cookies)
-        assert "HIT" not in (first, second), f"{self.node.name}: {what} was served from cache ({first}, {second})"
+        assert_never_hit(self.node, what, self.twice(path, cookies))
+
+
+def assert_cached(node: Host, what: str, answer: Twice) -> None:
+    """A probe's answer: 200, MISS then HIT."""
+    first, second, status = answer
+    assert status == 200, f"{node.name}: {what} answered {status}; expected 200"
+    assert (first, second) == ("MISS", "HIT"), (f"{node.name}: {what} cache status {first} then {second}; "
+                                                "expected MISS then HIT")
+
+
+def assert_never_hit(node: Host, what: str, answer: Twice) -> None:
+    """A probe's answer: no HIT."""
+    first, second, _ = answer
+    assert "HIT" not in (first, second), f"{node.name}: {what} was served from cache ({first}, {second})"

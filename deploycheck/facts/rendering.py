@@ -8,8 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import requests
 
-from .proxy_checks import Proxy
+from deploycheck.facts.proxy import SITE_GETS, Proxy, Request, responses, via
+from deploycheck.facts.question import Question
+from deploycheck.inventory.loader import Host
+from deploycheck.inventory.variables import expect
+from deploycheck.report.redact import remember
 
 
 @dataclass(frozen=True)
@@ -40,17 +45,52 @@ class Rendering:
 
 def read_rendering(proxy: Proxy, image_id: int) -> Rendering:
     """The image's imgData through the public proxy, as the viewer loads it first."""
-    r = proxy.send(f"/webgateway/imgData/{image_id}/").response
+    return rendering_of(proxy.node, image_id, proxy.send(f"/webgateway/imgData/{image_id}/").response)
+
+
+def rendering_of(node: Host, image_id: int, r: requests.Response) -> Rendering:
+    """The settings in an imgData answer; a control reading them fails when there are none."""
     if r.status_code != 200:
-        pytest.fail(f"{proxy.node.name}: imgData of image {image_id} answered {r.status_code}; "
+        pytest.fail(f"{node.name}: imgData of image {image_id} answered {r.status_code}; "
                     "cannot send renders as a viewer does", pytrace=False)
     data = r.json()
     windows = tuple((float(ch["window"]["start"]), float(ch["window"]["end"]), str(ch["color"]))
                     for ch in data.get("channels", []))
     if not windows:
-        pytest.fail(f"{proxy.node.name}: imgData of image {image_id} lists no channels", pytrace=False)
+        pytest.fail(f"{node.name}: imgData of image {image_id} lists no channels", pytrace=False)
     tile = data.get("tile_size")
     scaling = data.get("zoomLevelScaling") or {"0": 1.0}
     levels = tuple(float(scaling[k]) for k in sorted(scaling, key=int))
     return Rendering(image_id, windows, (int(tile["width"]), int(tile["height"])) if tile else None,
                      tuple(sorted(levels, reverse=True)))
+
+
+def _visitor(node: Host) -> list[Request]:
+    return [Request(expect(via(node), "public_entry_path"), None, fresh=False)]
+
+
+def _cookies(node: Host, raw: list) -> dict[str, str]:
+    proxy_node = via(node)
+    name = expect(proxy_node, "session_cookie_name")
+    sent = responses(node, raw)[0]
+    value = sent.cookies.get(name)
+    remember(value)
+    if not value:
+        pytest.fail(f"{proxy_node.name}: anonymous visit of {expect(proxy_node, 'public_entry_path')} "
+                    f"gave status {sent.status_code} and no '{name}' cookie (public user disabled?)")
+    return {name: value}
+
+
+public_cookies = Question("public_cookies", _visitor, SITE_GETS, _cookies)
+"""The cookie an anonymous visitor gets from the public user's auto-login
+(an uncached page passes OMERO.web's Set-Cookie through)."""
+
+
+def _image(node: Host) -> int:
+    return int(expect(via(node), "test_image")["id"])
+
+
+test_rendering = Question(
+    "test_rendering", lambda node, cookies: [Request(f"/webgateway/imgData/{_image(node)}/", cookies, fresh=False)],
+    SITE_GETS, lambda node, raw: rendering_of(via(node), _image(node), responses(node, raw)[0]), after=public_cookies)
+"""The inventory's test_image as a viewer sees it, to send full renders."""
