@@ -21,7 +21,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -98,7 +98,7 @@ def _entry(relative: str, name: str, marks: list[Any]) -> Entry | None:
     if control is None:
         return None
     hosts = next((m for m in marks if m.name == "hosts"), None)
-    meta = Control(**{k: v for k, v in control.kwargs.items() if k != "reads"})
+    meta = Control(**{f.name: control.kwargs[f.name] for f in fields(Control)})
     return Entry(
         id=meta.id, title=meta.title, severity=meta.severity, ref=meta.ref,
         profile=relative.split(".")[0] if "." in relative else "",

@@ -31,10 +31,14 @@ class Control:
 REGISTRY: dict[str, Control] = {}
 
 
-def control(id: str, title: str, severity: str, ref: str, reads: tuple[Any, ...] = ()) -> Callable[[F], F]:
+def control(id: str, title: str, severity: str, ref: str, reads: tuple[Any, ...] = (),
+            shell: bool = False) -> Callable[[F], F]:
     """Mark a test function as control ``id``; ids are unique across the suite.
     ``reads``: the questions (deploycheck.facts.question) the control asks,
-    or factories giving a host's questions; the planner asks them early."""
+    or factories giving a host's questions; the planner asks them early.
+    ``shell``: the control also reads its host through the host's shell
+    outside ``reads`` (facts helpers): when the host cannot be reached, it is
+    not checked, like a control whose ``reads`` are asked there."""
     if not ID_PATTERN.match(id):
         raise ValueError(f"control id '{id}' does not match {ID_PATTERN.pattern}")
     if severity not in SEVERITIES:
@@ -46,7 +50,7 @@ def control(id: str, title: str, severity: str, ref: str, reads: tuple[Any, ...]
         if known is not None and known != meta:
             raise ValueError(f"control id '{id}' is used twice")
         REGISTRY[id] = meta
-        return pytest.mark.control(**meta.as_dict(), reads=tuple(reads))(fn)
+        return pytest.mark.control(**meta.as_dict(), reads=tuple(reads), shell=shell)(fn)
 
     return decorate
 
@@ -69,6 +73,12 @@ def reads_of(item: pytest.Item) -> tuple[Any, ...]:
     """The questions (or question factories) a control declares it reads."""
     mark = item.get_closest_marker("control")
     return () if mark is None else tuple(mark.kwargs.get("reads", ()))
+
+
+def reads_shell(item: pytest.Item) -> bool:
+    """The control declares it reads its host through the host's shell (``shell=True``)."""
+    mark = item.get_closest_marker("control")
+    return mark is not None and bool(mark.kwargs.get("shell", False))
 
 
 def first_host(inventory: Inventory, group: str) -> Host:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from deploycheck import readiness
-from deploycheck.control import control_of, reads_of
+from deploycheck.control import control_of, reads_of, reads_shell
 from deploycheck.facts import planner, warmup
 from deploycheck.inventory import loader, roles, shipped
 from deploycheck.inventory.connection import (
@@ -35,7 +35,7 @@ from deploycheck.report.waivers import Waiver, WaiverError
 from deploycheck.transport import http, masters
 from deploycheck.transport.answers import AnswerServer
 from deploycheck.transport.counters import COUNTERS, RunCounters
-from deploycheck.transport.remote import reachability, run_many
+from deploycheck.transport.remote import HostUnreachableError, reachability, run_many
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COUNTERS_KEY = pytest.StashKey[RunCounters]()
@@ -418,9 +418,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Ask the selected controls' questions, all places at once, while the first controls start."""
     if session.config.option.collectonly or not session.items:
         return
-    planner.start([(item.callspec.params["node"], reads_of(item)) for item in session.items
-                   if getattr(item, "callspec", None) is not None
-                   and isinstance(item.callspec.params.get("node"), Host)])
+    planner.start([(node, reads_of(item)) for item in session.items if (node := node_of(item)) is not None])
+
+
+def node_of(item: pytest.Item) -> Host | None:
+    """The inventory host a control runs for (None: a control of no host)."""
+    node = item.callspec.params.get("node") if hasattr(item, "callspec") else None
+    return node if isinstance(node, Host) else None
+
+
+def uses_shell(item: pytest.Item, node: Host) -> bool:
+    """The control observes ``node`` through its shell: it takes the testinfra
+    ``host``, says so (``@control(..., shell=True)``) or reads a question asked
+    there. Controls that only talk to the public site do not need it."""
+    return "host" in getattr(item, "fixturenames", ()) or reads_shell(item) or planner.on_host(node, reads_of(item))
 
 
 _REPORTED = RunCounters()  # this process's counts already sent with a report
@@ -429,6 +440,36 @@ _REPORTED = RunCounters()  # this process's counts already sent with a report
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[COUNTERS_KEY] = COUNTERS.copy()
+
+
+@pytest.hookimpl(specname="pytest_runtest_setup")
+def pytest_runtest_setup_reachable(item: pytest.Item) -> None:
+    """A control of a host it cannot reach observes nothing: one error line,
+    the run's one verdict on that host (see transport.remote.reachability),
+    the same for each such control; after the skip marks, before fixtures."""
+    node = node_of(item)
+    if node is not None and uses_shell(item, node):
+        cause = reachability(node)
+        if cause is not None:
+            pytest.fail(cause, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_runtest_setup")
+def pytest_runtest_setup_one_line(item: pytest.Item) -> Iterator[None]:
+    """A fixture that finds a host gone ends the control as the check above does."""
+    try:
+        return (yield)
+    except HostUnreachableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A host gone while its control runs: the same one line, not a traceback."""
+    try:
+        return (yield)
+    except HostUnreachableError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -446,8 +487,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _REPORTED = COUNTERS.copy()
     meta = control_of(item)
     if meta is not None:
-        node = getattr(item, "callspec", None) and item.callspec.params.get("node")
-        recorder.attach_outcome(report, call, meta, node.name if isinstance(node, Host) else "-",
+        node = node_of(item)
+        recorder.attach_outcome(report, call, meta, node.name if node is not None else "-",
                                 item.config.stash.get(WAIVERS_KEY, []), redact)
 
 

@@ -52,6 +52,17 @@ def expand(node: Host, reads: Iterable[Any]) -> list[Question]:
     return found
 
 
+def on_host(node: Host, reads: Iterable[Any]) -> bool:
+    """Whether a question ``reads`` names on ``node`` is asked over ``node``'s
+    own shell (its place is the host itself): if so, an unreachable host
+    leaves the control nothing to observe."""
+    for q in expand(node, reads):
+        with contextlib.suppress(*_GIVE_UP):
+            if q.asker.place(node) == f"host:{node.name}":
+                return True
+    return False
+
+
 def plan(wanted: Iterable[tuple[Host, Iterable[Any]]], base: Iterable[Question] = baseline.QUESTIONS
          ) -> dict[str, list[Pair]]:
     """Every (host, question) to ask, by place; each host also gets ``base``."""

@@ -154,3 +154,23 @@ def test_no_control_file_asks_early_on_its_own() -> None:
                   for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
         found = names & {"ahead", "ahead_then", "outside_probes", "AHEAD", "cache_probes"}
         assert not found, f"{path.relative_to(ROOT)}: {sorted(found)}"
+
+
+# Fixtures a control may take for their setup alone: the public user's session
+# and the test image's rendering, read once before the control (a site that
+# cannot give them ends the control as an error before its call).
+SETUP_ONLY = frozenset({"node", "request", "proxy", "public_cookies", "public_proxy", "test_rendering",
+                        "vidjil_https"})
+
+
+def test_controls_take_only_the_fixtures_they_use(tree: ast.Module) -> None:
+    """A signature carries what the promise reads: a fixture its body never
+    names (e.g. ``host`` taken only to stop on an unreachable host, which
+    the plugin does for every control) is refused."""
+    unused = []
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and _is_control(fn):
+            named = {n.id for stmt in fn.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            unused += [f"{fn.name}({arg.arg})" for arg in fn.args.args
+                       if arg.arg not in named and arg.arg not in SETUP_ONLY]
+    assert not unused, unused

@@ -20,7 +20,6 @@ from deploycheck.transport.database import connect, rolled_back
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    import testinfra.host
     from psycopg2.extensions import connection
 
     from deploycheck.inventory.loader import Host
@@ -50,8 +49,8 @@ def _timeout_seconds(text: str) -> float:
 
 
 @control("IDR-DB-01", "The PostgreSQL data directory is private to postgres (0700)", "high",
-         "seed 000: idr-database:/var/lib/pgsql")
-def test_pg_data_dir_private(node: Host, host: testinfra.host.Host) -> None:
+         "seed 000: idr-database:/var/lib/pgsql", shell=True)
+def test_pg_data_dir_private(node: Host) -> None:
     """The data files hold every session and password hash; PostgreSQL
     itself refuses to start on a data directory others can read."""
     path = expect(node, "pg_data_dir")
@@ -62,7 +61,7 @@ def test_pg_data_dir_private(node: Host, host: testinfra.host.Host) -> None:
 
 
 @control("IDR-DB-02", "The read-only servers' database role has a statement timeout within bounds", "high",
-         "seed 000: The read-only servers have a database statement timeout")
+         "seed 000: The read-only servers have a database statement timeout", shell=True)
 def test_readonly_statement_timeout(node: Host) -> None:
     """Public visitors can ask for expensive pages; without a timeout one
     query can hold a read-only server's connections for ever."""
@@ -76,7 +75,7 @@ def test_readonly_statement_timeout(node: Host) -> None:
 
 
 @control("IDR-DB-03", "The read-only servers' database role cannot change OMERO data", "critical",
-         "seed 000: The IDR appears as a read-only resource to public users")
+         "seed 000: The IDR appears as a read-only resource to public users", shell=True)
 def test_readonly_role_cannot_write(node: Host) -> None:
     """The read-only servers face the public; their role must not be able to
     change data even if OMERO is tricked into trying. Tries an UPDATE inside
@@ -95,7 +94,7 @@ def test_readonly_role_cannot_write(node: Host) -> None:
 
 
 @control("IDR-DB-04", "Every fileset has a first image for cache regeneration", "medium",
-         "seed 001: Bio-Formats cache regeneration (first image per fileset)")
+         "seed 001: Bio-Formats cache regeneration (first image per fileset)", shell=True)
 def test_first_image_per_fileset(node: Host) -> None:
     """The regeneration opens the first image of each fileset; a fileset the
     query misses keeps a cold cache and a slow first view."""
@@ -110,7 +109,7 @@ def test_first_image_per_fileset(node: Host) -> None:
 
 
 @control("IDR-DB-05", "The plate and dataset lists for cache regeneration cover every plate and dataset",
-         "medium", "seed 000: Bio-Formats cache regeneration (plates.txt, datasets.txt)")
+         "medium", "seed 000: Bio-Formats cache regeneration (plates.txt, datasets.txt)", shell=True)
 def test_plate_and_dataset_lists(node: Host) -> None:
     """plates.txt and datasets.txt drive the regeneration; a plate with no
     well sample image is silently left out."""

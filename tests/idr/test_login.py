@@ -54,7 +54,7 @@ def test_login_blocked_public(node: Host, proxy_client: Client) -> None:
 
 
 @control("IDR-LOGIN-02", "The login page redirects away on the cache-buster and long-query ports", "critical",
-         REF)
+         REF, shell=True)
 def test_login_blocked_inner(node: Host) -> None:
     """The inner ports store what they fetch in the shared cache too; a
     login there is as dangerous as on port 80."""

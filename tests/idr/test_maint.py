@@ -26,8 +26,8 @@ READS = ("maintenance_flag", "test_image")
 REF = "seed 000: Planned production maintenance"
 
 
-@control("IDR-MAINT-01", "The maintenance flag is absent after a deploy", "high", REF)
-def test_maintenance_flag_absent(node: Host, host: testinfra.host.Host, proxy: Proxy,
+@control("IDR-MAINT-01", "The maintenance flag is absent after a deploy", "high", REF, shell=True)
+def test_maintenance_flag_absent(node: Host, proxy: Proxy,
                                  public_cookies: dict[str, str]) -> None:
     """While the flag exists every OMERO.web request gets the maintenance page.
     The site itself must be out of maintenance too: a flag the proxy's

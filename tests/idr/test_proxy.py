@@ -20,8 +20,6 @@ from deploycheck.facts.listeners import listening_tcp
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    import testinfra.host
-
     from deploycheck.inventory.loader import Host, Inventory
 
 pytestmark = pytest.mark.hosts("proxy")
@@ -32,8 +30,8 @@ REF = "seed 000: idr-proxy"
 
 
 @control("IDR-PROXY-01", "The proxy listens publicly only on the allowed ports", "critical",
-         "seed 000: IDR administration (external ports)")
-def test_public_listeners_are_allowed(node: Host, host: testinfra.host.Host) -> None:
+         "seed 000: IDR administration (external ports)", shell=True)
+def test_public_listeners_are_allowed(node: Host) -> None:
     """The proxy is the only host facing the internet; any other public
     listener is an unreviewed way in."""
     allowed = set(expect(node, "allowed_public_ports"))
@@ -43,8 +41,8 @@ def test_public_listeners_are_allowed(node: Host, host: testinfra.host.Host) -> 
 
 
 @control("IDR-PROXY-02", "The cache-buster and long-query ports listen on loopback only", "critical",
-         "seed 000: idr-proxy (cache-buster port 9000, port 8009)")
-def test_internal_ports_loopback_only(node: Host, host: testinfra.host.Host) -> None:
+         "seed 000: idr-proxy (cache-buster port 9000, port 8009)", shell=True)
+def test_internal_ports_loopback_only(node: Host) -> None:
     """A public cache-buster lets anyone force expensive refetches."""
     ports = [p for p in expect(node, "loopback_only_ports") if p]
     listeners = listening_tcp(node)
@@ -56,16 +54,16 @@ def test_internal_ports_loopback_only(node: Host, host: testinfra.host.Host) -> 
 
 
 @control("IDR-PROXY-03", "The proxy cache directory is its own volume", "medium",
-         "seed 000: Backups (idr-proxy:/var/cache/nginx, a separate volume)")
-def test_cache_dir_is_volume(node: Host, host: testinfra.host.Host) -> None:
+         "seed 000: Backups (idr-proxy:/var/cache/nginx, a separate volume)", shell=True)
+def test_cache_dir_is_volume(node: Host) -> None:
     """A full cache must not fill the proxy's root file system, and the
     docs back it up (or leave it out) as a volume of its own."""
     path = expect(node, "nginx_cache_dir")
     assert hostfacts.path(node, path).mount_point, f"{node.name}: {path} is not a mount point; expected its own volume"
 
 
-@control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF)
-def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
+@control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF, shell=True)
+def test_cache_dir_owner(node: Host) -> None:
     """A worker that cannot write the cache serves every request from the
     backends, silently."""
     path = expect(node, "nginx_cache_dir")
@@ -76,8 +74,8 @@ def test_cache_dir_owner(node: Host, host: testinfra.host.Host) -> None:
 
 
 @control("IDR-PROXY-05", "Every read-only server of the inventory is in the proxy's /etc/hosts", "medium",
-         "seed 000: check /etc/hosts on idr-proxy for a full list of internal servers")
-def test_hosts_lists_readonly_servers(node: Host, host: testinfra.host.Host, inventory: Inventory) -> None:
+         "seed 000: check /etc/hosts on idr-proxy for a full list of internal servers", shell=True)
+def test_hosts_lists_readonly_servers(node: Host, inventory: Inventory) -> None:
     """Operators list the internal servers from the proxy's /etc/hosts; a
     server missing there is forgotten in maintenance."""
     names = {n for line in hostfacts.hosts_file(node).splitlines()
@@ -93,7 +91,8 @@ def _down_servers(config: str, name: str) -> set[str]:
     return {s.rsplit(":", 1)[0] if s.count(":") == 1 else s for s in found}
 
 
-@control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF)
+@control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF,
+         shell=True)
 def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
     """A stale server in the upstream gets a share of the visitors; a
     missing one carries no load. Servers may be named by host name or by
@@ -119,7 +118,7 @@ def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
 
 
 @control("IDR-PROXY-07", "The proxy's access log records the cache status of every request", "medium",
-         "seed 000: idr-proxy (custom caching configuration)")
+         "seed 000: idr-proxy (custom caching configuration)", shell=True)
 def test_access_log_has_cache_status(node: Host) -> None:
     """Without $upstream_cache_status in the log nobody can tell whether the
     cache works, and the cache controls cannot either."""
@@ -148,8 +147,8 @@ def _rsync_daemon_config(node: Host) -> str:
 
 
 @control("IDR-PROXY-08", "The public rsync daemon serves read-only modules", "high",
-         "seed 000: external ports (rsync on idr-proxy)")
-def test_rsync_modules_read_only(node: Host, host: testinfra.host.Host) -> None:
+         "seed 000: external ports (rsync on idr-proxy)", shell=True)
+def test_rsync_modules_read_only(node: Host) -> None:
     """rsync is open to the world for downloads; a writable module lets
     anyone upload to the proxy. Judges the file the running daemon reads
     (its --config), not only the default /etc/rsyncd.conf."""

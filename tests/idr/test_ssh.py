@@ -18,7 +18,7 @@ READS = ()
 
 
 @control("IDR-SSH-01", "SSH on the proxy accepts keys only, no passwords", "high",
-         "seed 000: all administrative operations go through SSH into idr-proxy")
+         "seed 000: all administrative operations go through SSH into idr-proxy", shell=True)
 def test_ssh_keys_only(node: Host) -> None:
     """SSH on the proxy is the door to every internal server and port; a
     password login there can be guessed from anywhere. Match blocks count:

@@ -16,8 +16,6 @@ from deploycheck.facts.systemd import system_state, unit_names, unit_properties
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    import testinfra.host
-
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("proxy", "omeroreadonly", "omeroreadwrite", "database")
@@ -34,8 +32,8 @@ def _units(node: Host) -> dict[str, dict[str, str]]:
     return unit_properties(node, units, ("ActiveState", "UnitFileState", "LoadState", "Restart"))
 
 
-@control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high", REF)
-def test_expected_units_enabled_and_active(node: Host, host: testinfra.host.Host) -> None:
+@control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high", REF, shell=True)
+def test_expected_units_enabled_and_active(node: Host) -> None:
     """Restarts go through systemctl, so each service must be a unit that is
     enabled (survives a reboot) and active now."""
     units = expect(node, "expected_units")
@@ -52,8 +50,8 @@ def test_expected_units_enabled_and_active(node: Host, host: testinfra.host.Host
     assert not bad, f"{node.name}: expected active+enabled units; found " + "; ".join(bad)
 
 
-@control("IDR-SYS-02", "Every listening server process lives in a systemd service unit", "high", REF)
-def test_listeners_belong_to_units(node: Host, host: testinfra.host.Host) -> None:
+@control("IDR-SYS-02", "Every listening server process lives in a systemd service unit", "high", REF, shell=True)
+def test_listeners_belong_to_units(node: Host) -> None:
     """A server started by hand (``omero admin start``, a stray gunicorn) is
     outside its unit: systemctl can neither restart nor stop it."""
     sockets = [s for s in listening_tcp(node) if s.address != DOCKER_DNS]
@@ -69,9 +67,9 @@ def test_listeners_belong_to_units(node: Host, host: testinfra.host.Host) -> Non
     assert not strays, f"{node.name}: listening outside any service unit: " + "; ".join(sorted(set(strays)))
 
 
-@control("IDR-SYS-03", "OMERO services restart on failure", "medium", REF)
+@control("IDR-SYS-03", "OMERO services restart on failure", "medium", REF, shell=True)
 @pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
-def test_restart_policy(node: Host, host: testinfra.host.Host) -> None:
+def test_restart_policy(node: Host) -> None:
     """An OMERO server that crashes at night stays down until someone
     notices, unless systemd restarts it."""
     units = expect(node, "restart_units")
@@ -83,8 +81,8 @@ def test_restart_policy(node: Host, host: testinfra.host.Host) -> None:
     assert not bad, f"{node.name}: expected Restart=on-failure or always; found " + ", ".join(bad)
 
 
-@control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF)
-def test_no_failed_units(node: Host, host: testinfra.host.Host) -> None:
+@control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF, shell=True)
+def test_no_failed_units(node: Host) -> None:
     """A failed unit is a service that is down or a job that did not run,
     whether or not anyone listed it."""
     state, names = system_state(node)

@@ -20,8 +20,6 @@ from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    import testinfra.host
-
     from deploycheck.inventory.loader import Host
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
@@ -31,8 +29,8 @@ REF = "seed 003: Configuring and Running the Server"
 
 
 @control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
-         "seed 003: the microservice needs read-write access to the binary repository")
-def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> None:
+         "seed 003: the microservice needs read-write access to the binary repository", shell=True)
+def test_ms_writes_binary_repository(node: Host) -> None:
     """The microservice writes its caches and pyramids into the repository;
     a read-only mount makes those renders fail."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
@@ -42,7 +40,7 @@ def test_ms_writes_binary_repository(node: Host, host: testinfra.host.Host) -> N
 @control("MSIR-HOST-02", "OMERO.web keeps its sessions in Redis, where the microservice reads them", "critical",
          "seed 003: Redis backed sessions (filesystem sessions are not supported)",
          reads=(publicsession.visitor_page, publicsession.session_checks))
-def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
+def test_web_sessions_in_redis(node: Host) -> None:
     """The microservice authenticates every render with the visitor's
     OMERO.web session; sessions kept anywhere else make every render 403.
     Opens a public session on the host's own OMERO.web, looks for it under
@@ -63,7 +61,7 @@ def test_web_sessions_in_redis(node: Host, host: testinfra.host.Host) -> None:
 
 
 @control("MSIR-HOST-03", "The host's nginx sends the render routes to the microservice", "high",
-         "seed 003: Redirecting OMERO.web to the Server")
+         "seed 003: Redirecting OMERO.web to the Server", shell=True)
 def test_nginx_routes_to_ms(node: Host) -> None:
     """Without the location blocks, renders silently fall back to OMERO.web
     and the microservice serves nothing. Besides the configuration, an
@@ -87,8 +85,8 @@ def test_nginx_routes_to_ms(node: Host) -> None:
                                                    f"nginx gave {r.status} {cut(r.text, 80)!r}, not the microservice")
 
 
-@control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF)
-def test_ms_health(node: Host, host: testinfra.host.Host) -> None:
+@control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF, shell=True)
+def test_ms_health(node: Host) -> None:
     """The health check is how operators and load balancers tell a live
     microservice from a dead one."""
     port = int(expect(node, "ms_port"))

@@ -37,7 +37,7 @@ def _memo_status(node: Host) -> MemoStatus:
 
 
 @control("MSIR-MEMO-01", "The last memo-file regeneration ran to completion", "medium",
-         "seed 003: Regenerating memo files (memofile-regen-status.sh)")
+         "seed 003: Regenerating memo files (memofile-regen-status.sh)", shell=True)
 def test_memo_regen_complete(node: Host) -> None:
     """Images whose memo file was not regenerated before an upgrade are slow
     to open, or fail, for the first visitors after it."""
@@ -46,7 +46,7 @@ def test_memo_regen_complete(node: Host) -> None:
 
 
 @control("MSIR-MEMO-02", "Failed memo files stay within the accepted share", "medium",
-         "seed 003: Regenerating memo files (low percentages of Fail can be accepted)")
+         "seed 003: Regenerating memo files (low percentages of Fail can be accepted)", shell=True)
 def test_memo_regen_failures(node: Host) -> None:
     """A few failures are expected; many point at broken files or a broken
     regeneration."""
@@ -56,7 +56,7 @@ def test_memo_regen_failures(node: Host) -> None:
 
 
 @control("MSIR-MEMO-03", "The memo-file regeneration's tools (parallel, time, bc) are installed where it runs",
-         "medium", "seed 003: Requirements & caveats")
+         "medium", "seed 003: Requirements & caveats", shell=True)
 def test_memo_regen_tools(node: Host) -> None:
     """regen-memo-files.sh needs GNU parallel, time and bc; without them a
     regeneration started before an upgrade stops at once. Looked up along

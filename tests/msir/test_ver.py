@@ -17,7 +17,7 @@ READS = ("ms_unit",)
 MINIMUM = 11
 
 
-@control("MSIR-VER-01", "The microservice runs on Java 11 or later", "high", "seed 003: Requirements")
+@control("MSIR-VER-01", "The microservice runs on Java 11 or later", "high", "seed 003: Requirements", shell=True)
 def test_ms_java(node: Host, request: pytest.FixtureRequest) -> None:
     """On an older Java the microservice does not start (its classes need 11),
     and no render works on that host."""

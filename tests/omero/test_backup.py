@@ -60,7 +60,7 @@ def _tree_sums(host: testinfra.host.Host, parent: str, name: str) -> dict[str, s
 
 @control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB,
          reads=(backup.dump_job,))
-def test_daily_pg_dump_job(node: Host, host: testinfra.host.Host) -> None:
+def test_daily_pg_dump_job(node: Host) -> None:
     """Without a dump taken every day, a lost database loses everything
     since the last one; -Fc is the format pg_restore needs."""
     job = expect(node, "pg_dump_job")
@@ -94,7 +94,7 @@ def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
 
 @control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
          "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)", reads=(backup.readable_dumps,))
-def test_dumps_private(node: Host, host: testinfra.host.Host) -> None:
+def test_dumps_private(node: Host) -> None:
     """Dumps hold session UUIDs, which log anyone in who reads them; so does
     any other dump kept in the dump folder (a plain SQL dump made before an
     upgrade), whatever its name."""
@@ -105,7 +105,7 @@ def test_dumps_private(node: Host, host: testinfra.host.Host) -> None:
 @control("OMERO-BACKUP-05", "The OMERO configuration backup exists, is recent and private", "medium",
          "seed 002: omero config get > /OMERO/backup/omero.config", reads=(backup.config_properties, backup.now))
 @pytest.mark.hosts("omeroreadwrite")
-def test_config_backup(node: Host, host: testinfra.host.Host) -> None:
+def test_config_backup(node: Host) -> None:
     """A restored server needs its configuration too, and the file holds
     the database password."""
     path = expect(node, "config_backup")

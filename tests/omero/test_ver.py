@@ -26,7 +26,7 @@ def _minimum(node: Host) -> tuple[int, ...]:
     return omeroserver.version_tuple(str(expect(node, "min_omero_version")))
 
 
-@control("OMERO-VER-01", "OMERO.server is 5.6 or later", "high", REF)
+@control("OMERO-VER-01", "OMERO.server is 5.6 or later", "high", REF, shell=True)
 def test_server_version(node: Host) -> None:
     """The image-region microservice and the docs' procedures need OMERO.server 5.6."""
     found = omeroserver.version(node)
@@ -35,7 +35,7 @@ def test_server_version(node: Host) -> None:
         f"{node.name}: OMERO.server {found}; expected {expect(node, 'min_omero_version')} or later"
 
 
-@control("OMERO-VER-02", "OMERO.web is 5.6 or later", "high", REF)
+@control("OMERO-VER-02", "OMERO.web is 5.6 or later", "high", REF, shell=True)
 def test_web_version(node: Host) -> None:
     """Older OMERO.web cannot keep its sessions where the microservice reads them."""
     page = hostpages.page(node, 80, hostpages.LOGIN)
