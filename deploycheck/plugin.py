@@ -8,10 +8,12 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
+import pluggy
 import pytest
 
 from deploycheck import readiness
@@ -133,8 +135,9 @@ def _load(config: pytest.Config) -> int | None:
     redact.add_urls(config.getoption("--baseline"))
     try:
         if given.get(INVENTORY_INPUT) is not None:  # a worker: the controller's reading, without Ansible
-            inv, config.stash[SECRETS_KEY] = shipped.received(given[INVENTORY_INPUT])
-            bind(inv, Redactor(config.stash[SECRETS_KEY]))
+            inv, secrets = shipped.received(given[INVENTORY_INPUT])
+            config.stash[SECRETS_KEY] = secrets
+            bind(inv, Redactor(secrets))
         else:
             inv = loader.load(paths, config.getoption("--playbook-dir"), config.getoption("--vault-password-file"))
         roles.assign(inv, roles.parse_overrides(config.getoption("--group")))
@@ -314,25 +317,32 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return (os.cpu_count() or 1) + 1
 
 
+class _WorkerNode(Protocol):
+    """What ``pytest_configure_node`` reads of pytest-xdist's worker (pytest-xdist ships no types)."""
+
+    config: pytest.Config
+    workerinput: dict[str, object]
+
+
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: object) -> None:
+def pytest_configure_node(node: _WorkerNode) -> None:
     """pytest-xdist's controller starting a worker: hand it the run's id
     (see transport.http.adopt_run_id), the inventory as read here (see
     deploycheck.inventory.shipped) and the folder of the SSH connections it
     opened (see deploycheck.transport.masters)."""
-    node.workerinput[RUN_ID_INPUT] = http.RUN_ID  # type: ignore[attr-defined]
-    stash = node.config.stash  # type: ignore[attr-defined]
+    node.workerinput[RUN_ID_INPUT] = http.RUN_ID
+    stash = node.config.stash
     if INVENTORY_KEY in stash and REDACTOR_KEY in stash:
         if SHIPPED_KEY not in stash:
             stash[SHIPPED_KEY] = shipped.ship(stash[INVENTORY_KEY], stash[REDACTOR_KEY].secrets)
         if stash[SHIPPED_KEY] is not None:
-            node.workerinput[INVENTORY_INPUT] = stash[SHIPPED_KEY]  # type: ignore[attr-defined]
+            node.workerinput[INVENTORY_INPUT] = stash[SHIPPED_KEY]
     if BASELINE_KEY in stash:
-        node.workerinput[BASELINE_INPUT] = stash[BASELINE_KEY]  # type: ignore[attr-defined]
-    folder = node.config.stash.get(MASTERS_KEY, None)  # type: ignore[attr-defined]
+        node.workerinput[BASELINE_INPUT] = stash[BASELINE_KEY]
+    folder = node.config.stash.get(MASTERS_KEY, None)
     if folder is not None:
-        node.workerinput[CONTROL_DIR_INPUT] = str(folder)  # type: ignore[attr-defined]
-        node.workerinput[SSH_SETTINGS_INPUT] = resolved_settings()  # type: ignore[attr-defined]
+        node.workerinput[CONTROL_DIR_INPUT] = str(folder)
+        node.workerinput[SSH_SETTINGS_INPUT] = resolved_settings()
 
 
 def _share_connections(workerinput: dict[str, object]) -> None:
@@ -390,8 +400,7 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    absent = [i for i in items if getattr(i, "callspec", None) is not None
-              and "node" in i.callspec.params and i.callspec.params["node"] is None]
+    absent = [i for i in items if "node" in (params := _params(i)) and params["node"] is None]
     if absent:
         config.hook.pytest_deselected(items=absent)
         items[:] = [i for i in items if i not in absent]
@@ -414,6 +423,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def _params(item: pytest.Item) -> dict[str, object]:
+    """The item's parameters ({} for a control not parametrized)."""
+    return item.callspec.params if isinstance(item, pytest.Function) and hasattr(item, "callspec") else {}
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Ask the selected controls' questions, all places at once, while the first controls start."""
     if session.config.option.collectonly or not session.items:
@@ -423,7 +437,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def node_of(item: pytest.Item) -> Host | None:
     """The inventory host a control runs for (None: a control of no host)."""
-    node = item.callspec.params.get("node") if hasattr(item, "callspec") else None
+    node = _params(item).get("node")
     return node if isinstance(node, Host) else None
 
 
@@ -473,7 +487,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """Mask secrets, then attach the control's cost (with its teardown) and its outcome."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()

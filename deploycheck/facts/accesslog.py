@@ -11,6 +11,12 @@ import re
 import shlex
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from deploycheck.transport.together import raise_first
+
+if TYPE_CHECKING:
+    from testinfra.host import Host as TestinfraHost
 
 LINE = re.compile(
     r'"(?P<request>[^"]*)" (?P<status>\d{3}) \S+ "[^"]*" "(?P<agent>[^"]*)" "[^"]*" '
@@ -37,23 +43,20 @@ def parse_line(line: str) -> LogEntry | None:
     return LogEntry(match["request"], int(match["status"]), match["cache"], match["upstream"] or "-")
 
 
-def entry_for(host, log_path: str, marker: str, deadline_s: float = 3.0) -> LogEntry:
+def entry_for(host: TestinfraHost, log_path: str, marker: str, deadline_s: float = 3.0) -> LogEntry:
     """The access-log entry of the request with ``marker``; polls briefly,
     since nginx writes the line after the response is sent."""
     return entries_for(host, log_path, [marker], deadline_s)[0]
 
 
-def entries_for(host, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry]:
+def entries_for(host: TestinfraHost, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry]:
     """The entries of several requests, in the order of ``markers``, read
     with one command (one round trip) while they are all there."""
-    entries = lookup(host, log_path, markers, deadline_s)
-    for entry in entries:
-        if isinstance(entry, LogLineNotFoundError):
-            raise entry
-    return entries  # type: ignore[return-value]
+    return raise_first(lookup(host, log_path, markers, deadline_s))
 
 
-def lookup(host, log_path: str, markers: list[str], deadline_s: float = 3.0) -> list[LogEntry | LogLineNotFoundError]:
+def lookup(host: TestinfraHost, log_path: str, markers: list[str], deadline_s: float = 3.0
+           ) -> list[LogEntry | LogLineNotFoundError]:
     """Like ``entries_for``, but a request whose line is missing or unreadable
     gets its own error in its place, and the others their entries: one
     read serves requests that different controls judge."""

@@ -22,8 +22,11 @@ class Runtime:
 
     @property
     def major(self) -> int:
+        """8 for 1.8.0_392, 17 for 17-ea; 0 for a version that names no release, so no minimum accepts it
+        and the control shows the version as printed."""
         parts = self.version.split(".")
-        return int(parts[1]) if parts[0] == "1" and len(parts) > 1 else int(re.match(r"\d+", parts[0]).group(0))
+        release = re.match(r"\d+", parts[1] if parts[0] == "1" and len(parts) > 1 else parts[0])
+        return int(release.group(0)) if release else 0
 
 
 def processes_command(unit: str) -> str:

@@ -71,8 +71,8 @@ def session_exists_command(session_id: str, redis_db: int = 0) -> str:
 
 def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:
     """The OMERO session key behind an OMERO.web session id, or None."""
-    key = shlex.quote(session_cache_key(session_id))
-    out = testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} --raw GET {key} | head -c -1 | base64 -w0")
+    cache_key = shlex.quote(session_cache_key(session_id))
+    out = testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} --raw GET {cache_key} | head -c -1 | base64 -w0")
     if out.rc != 0 or not out.stdout.strip():
         return None
     try:

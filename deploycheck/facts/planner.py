@@ -44,10 +44,11 @@ def expand(node: Host, reads: Iterable[Any]) -> list[Question]:
             except _GIVE_UP:
                 continue
         for one in chosen:
-            chain = []
-            while one is not None:
-                chain.insert(0, one)
-                one = one.after
+            chain: list[Question] = []
+            step: Question | None = one
+            while step is not None:
+                chain.insert(0, step)
+                step = step.after
             found += [q for q in chain if q not in found]
     return found
 

@@ -55,17 +55,17 @@ def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
     the other, then every port of every target at once (a dropping firewall
     is waited for once), each answer kept as the answer of that target's own
     command for the controls to read."""
-    targets = [(a, ports) for a, ports in dict.fromkeys((a, tuple(ps)) for a, ps in targets) if ports]
-    if not targets:
+    unique = [(a, ports) for a, ports in dict.fromkeys((a, tuple(ps)) for a, ps in targets) if ports]
+    if not unique:
         return
     # each target's line "i done" proves its probe ran to the end; a target without it is not stored
-    combined = (_NEEDS_NC + "".join(_resolve(a, f"t{i}") for i, (a, _) in enumerate(targets))
+    combined = (_NEEDS_NC + "".join(_resolve(a, f"t{i}") for i, (a, _) in enumerate(unique))
                 + " ".join(f"( {_probe(f't{i}', list(ports))}; echo done ) | sed 's/^/{i} /' &"
-                           for i, (_, ports) in enumerate(targets)) + " wait; true")
+                           for i, (_, ports) in enumerate(unique)) + " wait; true")
     rc, out, _ = run_many(vantage, [combined])[0]
     if rc != 0:
         return  # each control asks its own probe and reports what fails
-    found: dict[int, list[str]] = {i: [] for i in range(len(targets))}
+    found: dict[int, list[str]] = {i: [] for i in range(len(unique))}
     finished: set[int] = set()
     for line in out.splitlines():
         index, _, word = line.partition(" ")
@@ -76,7 +76,7 @@ def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
         elif word.strip().isdigit():
             found[int(index)].append(word.strip())
     hostfacts.store(vantage, {ports_command(a, list(ports)): (0, "".join(f"{p}\n" for p in found[i]), "")
-                              for i, (a, ports) in enumerate(targets) if i in finished})
+                              for i, (a, ports) in enumerate(unique) if i in finished})
 
 
 def _loopback(name: str) -> bool:

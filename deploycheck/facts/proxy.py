@@ -16,7 +16,7 @@ from deploycheck.inventory.loader import Host
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
 from deploycheck.transport.remote import testinfra_host
-from deploycheck.transport.together import at_once
+from deploycheck.transport.together import at_once, raise_first
 
 Twice = tuple[str, str, int]  # cache status of a first and a second request, the second's HTTP status
 _CLIENTS: dict[str, Client] = {}
@@ -84,10 +84,7 @@ CACHE_PROBES = CacheProbes()
 
 def responses(node: Host, raw: list[requests.Response | Exception]) -> list[requests.Response]:
     """A ``SiteGets`` answer as the controls read it: the first failed request raises."""
-    for answer in raw:
-        if isinstance(answer, Exception):
-            raise answer
-    return list(raw)  # type: ignore[arg-type]
+    return raise_first(raw)
 
 
 def _answer(pair: tuple[Sent, Sent], statuses: dict[str, str | BaseException]) -> Twice | BaseException:
@@ -159,11 +156,7 @@ class Proxy:
     def statuses(self, *sent: Sent) -> list[str]:
         """How the proxy's cache served each of those requests (the log read
         once); the first that cannot be read raises."""
-        found = self.statuses_each(list(sent))
-        for status in found:
-            if isinstance(status, LogLineNotFoundError):
-                raise status
-        return found  # type: ignore[return-value]
+        return raise_first(self.statuses_each(list(sent)))
 
     def statuses_each(self, sent: list[Sent]) -> list[str | LogLineNotFoundError]:
         """Like ``statuses``, but a request whose status cannot be read gets
@@ -188,6 +181,7 @@ class Proxy:
 
         sent = at_once(pair, probes, limit=len(probes))
         asked = [s for p in sent if not isinstance(p, BaseException) for s in p]
+        statuses: dict[str, str | BaseException]
         try:
             statuses = dict(zip((s.marker for s in asked), self.statuses_each(asked), strict=True)) if asked else {}
         except (AssertionError, OSError) as exc:  # the log unreadable: every probe's control reports it

@@ -155,8 +155,8 @@ def _diff(base: Any, cand: Any, where: str, found: list[str]) -> None:
 def pixel_difference(a: Image.Image, b: Image.Image) -> tuple[int, float]:
     """Largest and mean absolute difference over every pixel and band (decoded, not bytes)."""
     a, b = a.convert("RGB"), b.convert("RGB")
-    diff = ImageChops.difference(a, b)
-    return max(hi for _, hi in diff.getextrema()), sum(ImageStat.Stat(diff).mean) / 3
+    stat = ImageStat.Stat(ImageChops.difference(a, b))
+    return max(hi for _, hi in stat.extrema), sum(stat.mean) / 3
 
 
 def _json(response: Any) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ settings, so the planner asks them all at once when the run starts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from deploycheck.facts.proxy import SITE_GETS, Request, responses
 from deploycheck.facts.question import Question, ask
@@ -120,12 +120,12 @@ def bad_levels(node: Host, rendering: Rendering) -> list[str]:
     return [region(node) + rendering.query(1, tile=f"{level},0,0") for level in LEVELS]
 
 
-def _requests(node: Host, sent: list[Sent]) -> list[Request]:
+def _requests(node: Host, sent: Sequence[Sent]) -> list[Request]:
     cookies = ask(public_cookies, node)
     return [Request(s, cookies) if isinstance(s, str) else Request(s[0], s[1]) for s in sent]
 
 
-def _renders(name: str, paths: Callable[[Host, Rendering], list[Sent]]) -> Question:
+def _renders(name: str, paths: Callable[[Host, Rendering], Sequence[Sent]]) -> Question:
     return Question(name, lambda node, rendering: _requests(node, paths(node, rendering)) or None, SITE_GETS,
                     responses, after=test_rendering)
 

@@ -16,6 +16,10 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client
 
 CONNECT_TIMEOUT = 10
+_Pairs = tuple[tuple[str, str], ...]
+# a certificate as ssl's getpeercert gives it: dates and serial as text, subjectAltName as (type, value) pairs,
+# subject and issuer as relative names, each (attribute, value) pairs
+Certificate = dict[str, str | _Pairs | tuple[_Pairs, ...]]
 
 
 def ca_file(node: Host) -> str | None:
@@ -35,17 +39,23 @@ def https_client(node: Host) -> Client:
     return client
 
 
-def peer_certificate(node: Host) -> dict:
+def peer_certificate(node: Host) -> Certificate:
     """The verified certificate of the site (chain and host name checked)."""
     context = ssl.create_default_context(cafile=ca_file(node))
     host, port = endpoint(node)
     with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as raw, \
             context.wrap_socket(raw, server_hostname=host) as tls:
-        return tls.getpeercert()
+        cert = tls.getpeercert()
+    if cert is None:  # only without verification, which the default context never skips
+        raise ssl.SSLError(f"{host}:{port} sent no certificate")
+    return cert
 
 
-def days_left(cert: dict) -> float:
-    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
+def days_left(cert: Certificate) -> float:
+    text = cert["notAfter"]
+    if not isinstance(text, str):
+        raise ValueError(f"certificate notAfter is not a date: {text!r}")
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(text), UTC)
     return (not_after - datetime.now(UTC)).total_seconds() / 86400
 
 

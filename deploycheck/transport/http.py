@@ -10,6 +10,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -49,10 +50,10 @@ def count_request() -> None:
 class _NoCookies(RequestsCookieJar):
     """A jar that never stores: every request states its cookies explicitly."""
 
-    def set_cookie(self, cookie, *args, **kwargs) -> None:
+    def set_cookie(self, cookie: object, *args: object, **kwargs: object) -> None:
         return None
 
-    def extract_cookies(self, response, request) -> None:
+    def extract_cookies(self, response: object, request: object) -> None:
         return None
 
 
@@ -81,7 +82,7 @@ class Client:
         return next_marker()
 
     def get(self, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-            method: str = "GET", **kwargs) -> Sent:
+            method: str = "GET", **kwargs: Any) -> Sent:  # kwargs: more of requests' own arguments
         marker = self.new_marker()
         all_headers = {"User-Agent": f"deploycheck/{__version__} {marker}"} | (headers or {})
         count_request()

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import testinfra.backend
+from testinfra.backend.base import CommandResult
 from testinfra.host import Host as TestinfraHost
 
 from deploycheck.inventory.connection import Ssh, connection_of, control_dir, sharing_control_dir
@@ -30,7 +31,7 @@ def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: 
     host = TestinfraHost(backend)
     backend_run = backend.run
 
-    def counted_run(command: str, *args, **kwargs):
+    def counted_run(command: str, *args: object, **kwargs: object) -> CommandResult:
         COUNTERS.commands[name] += 1
         return backend_run(command, *args, **kwargs)
 

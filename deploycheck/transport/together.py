@@ -28,3 +28,15 @@ def at_once(call: Callable[[T], R], items: Iterable[T], limit: int = LIMIT) -> l
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="together") as pool:
         futures = [pool.submit(call, item) for item in todo]
         return [f.result() for f in futures]
+
+
+def raise_first(results: Iterable[T | BaseException]) -> list[T]:
+    """``results`` when none is an error, else the first error raised: for
+    answers gathered with their errors in place (one read serving several
+    requests) by a caller that needs them all."""
+    found: list[T] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        found.append(result)
+    return found

@@ -98,6 +98,12 @@ def test_java_versions_as_java_prints_them() -> None:
         [17, 11, 8, 21, 17]
 
 
+def test_a_java_version_without_a_release_number_is_too_old_not_an_error() -> None:
+    from deploycheck.facts.java import Runtime
+
+    assert [Runtime("/usr/bin/java", v, True).major for v in ("internal", "1.x", "-1")] == [0, 0, 0]
+
+
 def test_an_observed_page_is_one_fixed_read_only_command() -> None:
     from deploycheck.transport.hostcurl import observation_command
 

@@ -50,7 +50,12 @@ def test_maintenance_page(node: Host, host: testinfra.host.Host, proxy: Proxy, p
     flag = expect(node, "maintenance_flag")
     existed = host.file(flag).exists
     restore = f"touch {shlex.quote(flag)}" if existed else f"rm -f {shlex.quote(flag)}"
-    request.addfinalizer(lambda: (host.run(restore), hostfacts.forget(node)))
+
+    def put_back() -> None:
+        host.run(restore)
+        hostfacts.forget(node)
+
+    request.addfinalizer(put_back)
     image = expect(node, "test_image")["id"]
     web_paths = ["/webclient/", f"/webgateway/render_thumbnail/{image}/", f"/api/v0/m/images/{image}/"]
     static = "/static/webclient/css/layout.css"

@@ -24,7 +24,7 @@ def test_ssh_keys_only(node: Host) -> None:
     password login there can be guessed from anywhere. Match blocks count:
     the settings are read as sshd resolves them for connections from an
     outside address, as root and as an ordinary user."""
-    bad = {}
+    bad: dict[str, str | None] = {}  # setting (and whose connection) -> its value, None when sshd prints none
     for who in ("", *OUTSIDE_CONNECTIONS):  # the global settings, then as Match blocks resolve them
         found = settings(node, who)
         assert found, f"{node.name}: sshd -T{f' -C {who}' if who else ''} printed nothing; cannot read sshd's settings"
