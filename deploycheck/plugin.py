@@ -10,7 +10,6 @@ import sys
 import warnings
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import pluggy
@@ -19,25 +18,20 @@ import pytest
 from deploycheck import readiness
 from deploycheck.control import control_of, reads_of, reads_shell
 from deploycheck.facts import planner, warmup
-from deploycheck.inventory import loader, roles, shipped
-from deploycheck.inventory.connection import (
-    Ssh,
-    adopt_settings,
-    connection_of,
-    control_dir,
-    resolved_settings,
-    share_control_dir,
-)
+from deploycheck.handoff import FromController, ToWorkers
+from deploycheck.inventory import loader, roles
+from deploycheck.inventory.connection import Ssh, connection_of
 from deploycheck.inventory.loader import Host, Inventory, InventoryError
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import printable, recorder, waivers
 from deploycheck.report.files import ReportsFolderError, private_dir
 from deploycheck.report.redact import Redactor, bind, mask_output, mask_warning, redactor_for
 from deploycheck.report.waivers import Waiver, WaiverError
-from deploycheck.transport import http, masters
+from deploycheck.transport import masters
 from deploycheck.transport.answers import AnswerServer
 from deploycheck.transport.counters import COUNTERS, RunCounters
 from deploycheck.transport.remote import HostUnreachableError, reachability, run_many
+from deploycheck.transport.sshstate import control_dir
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
 COUNTERS_KEY = pytest.StashKey[RunCounters]()
@@ -46,15 +40,8 @@ REDACTOR_KEY = pytest.StashKey[Redactor]()
 WAIT_KEY = pytest.StashKey[float]()
 BASELINE_KEY = pytest.StashKey[str]()
 LOADED_KEY = pytest.StashKey["int | None"]()  # the outcome of loading the inventory: None, or an exit status
-MASTERS_KEY = pytest.StashKey[Path]()  # the controller's folder of SSH master connections
 ANSWERS_KEY = pytest.StashKey[AnswerServer]()  # the controller's answers to the workers' warm-up
-SHIPPED_KEY = pytest.StashKey["dict[str, object] | None"]()  # the inventory as the controller hands it to workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # in a worker: the secrets the controller found in the inventory
-CONTROL_DIR_INPUT = "deploycheck_control_dir"
-RUN_ID_INPUT = "deploycheck_run_id"
-INVENTORY_INPUT = "deploycheck_inventory"
-SSH_SETTINGS_INPUT = "deploycheck_ssh_settings"
-BASELINE_INPUT = "deploycheck_baseline"
 
 
 ABSENT = "no-hosts"  # the parameter id of a control whose roles have no hosts in the inventory
@@ -130,12 +117,13 @@ def _load(config: pytest.Config) -> int | None:
     paths = config.getoption("--inventory")
     if not paths:
         return None
-    given = getattr(config, "workerinput", {})
+    given = FromController.of(config)
     redact = Redactor([])  # until the inventory is read, only the --baseline URL's password is known
     redact.add_urls(config.getoption("--baseline"))
     try:
-        if given.get(INVENTORY_INPUT) is not None:  # a worker: the controller's reading, without Ansible
-            inv, secrets = shipped.received(given[INVENTORY_INPUT])
+        received = given.inventory() if given is not None else None
+        if received is not None:  # a worker: the controller's reading, without Ansible
+            inv, secrets = received
             config.stash[SECRETS_KEY] = secrets
             bind(inv, Redactor(secrets))
         else:
@@ -150,7 +138,8 @@ def _load(config: pytest.Config) -> int | None:
         config.stash[WAIT_KEY] = _seconds(config.getoption("--wait-ready"))
         _reports_dir(Path(config.getoption("--reports-dir")))
         if config.getoption("--baseline"):
-            config.stash[BASELINE_KEY] = given.get(BASELINE_INPUT) or _baseline(config.getoption("--baseline"), config)
+            handed = given.baseline() if given is not None else None
+            config.stash[BASELINE_KEY] = handed or _baseline(config.getoption("--baseline"), config)
             redact.add_urls(config.stash[BASELINE_KEY])  # a baseline inventory's public_url may hold one
         if config.getoption("--prometheus-textfile"):
             _textfile(Path(config.getoption("--prometheus-textfile")))
@@ -267,16 +256,17 @@ def pytest_configure(config: pytest.Config) -> None:
     inv = config.stash[INVENTORY_KEY]
     mask_output(config.stash[REDACTOR_KEY])
     with_roles = [h for h in inv.hosts.values() if any(h in inv.group(r) for r in inv.roles)]
-    if hasattr(config, "workerinput"):
-        http.adopt_run_id(config.workerinput.get(RUN_ID_INPUT))
-        _share_connections(config.workerinput)
-        adopt_settings(config.workerinput.get(SSH_SETTINGS_INPUT))
+    given = FromController.of(config)
+    if given is not None:
+        given.adopt()
     if _runs_controls(config) and _whole_suite(config):
         warmup.connect_early(with_roles)
     if hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(recorder.RunRecorder(config, config.stash[REDACTOR_KEY], inv),
                                   "deploycheck-recorder")
+    to_workers = ToWorkers(inv, config.stash[REDACTOR_KEY], config.stash.get(BASELINE_KEY, None))
+    config.pluginmanager.register(to_workers, "deploycheck-handoff")
     if config.stash[WAIT_KEY]:
         readiness.wait(inv, config.stash[WAIT_KEY])
     reports = Path(config.getoption("--reports-dir"))
@@ -284,7 +274,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.xmlpath = str(reports / "junit.xml")
     if not _runs_controls(config) and _whole_suite(config):
         masters.open_connections(with_roles, reachability)
-        config.stash[MASTERS_KEY] = control_dir()
+        to_workers.masters = control_dir()
         config.stash[ANSWERS_KEY] = AnswerServer(control_dir(), {h.name: h for h in with_roles}, run_many,
                                                    reachability)
 
@@ -315,46 +305,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if inv is None or not any(isinstance(connection_of(h), Ssh) for h in inv.hosts.values()):
         return None
     return (os.cpu_count() or 1) + 1
-
-
-class _WorkerNode(Protocol):
-    """What ``pytest_configure_node`` reads of pytest-xdist's worker (pytest-xdist ships no types)."""
-
-    config: pytest.Config
-    workerinput: dict[str, object]
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: _WorkerNode) -> None:
-    """pytest-xdist's controller starting a worker: hand it the run's id
-    (see transport.http.adopt_run_id), the inventory as read here (see
-    deploycheck.inventory.shipped) and the folder of the SSH connections it
-    opened (see deploycheck.transport.masters)."""
-    node.workerinput[RUN_ID_INPUT] = http.RUN_ID
-    stash = node.config.stash
-    if INVENTORY_KEY in stash and REDACTOR_KEY in stash:
-        if SHIPPED_KEY not in stash:
-            stash[SHIPPED_KEY] = shipped.ship(stash[INVENTORY_KEY], stash[REDACTOR_KEY].secrets)
-        if stash[SHIPPED_KEY] is not None:
-            node.workerinput[INVENTORY_INPUT] = stash[SHIPPED_KEY]
-    if BASELINE_KEY in stash:
-        node.workerinput[BASELINE_INPUT] = stash[BASELINE_KEY]
-    folder = node.config.stash.get(MASTERS_KEY, None)
-    if folder is not None:
-        node.workerinput[CONTROL_DIR_INPUT] = str(folder)
-        node.workerinput[SSH_SETTINGS_INPUT] = resolved_settings()
-
-
-def _share_connections(workerinput: dict[str, object]) -> None:
-    """A worker reaches SSH hosts over the controller's connections, the
-    first few workers only: sshd bounds the sessions of one connection."""
-    folder = workerinput.get(CONTROL_DIR_INPUT)
-    number = str(workerinput.get("workerid", "")).removeprefix("gw")
-    if isinstance(folder, str) and number.isdigit() and int(number) < masters.SHARING_WORKERS:
-        try:
-            share_control_dir(Path(folder))
-        except (OSError, InventoryError) as exc:
-            print(f"deploycheck: {exc}", file=sys.stderr)
 
 
 def _runs_controls(config: pytest.Config) -> bool:

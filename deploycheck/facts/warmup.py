@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from deploycheck.inventory.connection import sharing_control_dir
 from deploycheck.inventory.loader import Host
 from deploycheck.transport import masters
 from deploycheck.transport.remote import reachability
+from deploycheck.transport.sshstate import sharing_control_dir
 
 
 def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:

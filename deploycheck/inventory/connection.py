@@ -6,19 +6,14 @@ inventory loads (``problems``), not met later as an unreachable host."""
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
 import re
 import shlex
-import shutil
-import stat
-import subprocess
-import tempfile
-import threading
 from pathlib import Path
 
 from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.transport import sshstate
 
 CONNECT_TIMEOUT = 10  # seconds, unless the inventory sets ansible_timeout
 # What a host name or address may hold where it stands in the jump ProxyCommand deploycheck builds (the target
@@ -63,12 +58,12 @@ class Ssh:
     def control_socket(self, host: Host) -> Path | None:
         """Where the host's master connection listens (ssh's ``ControlPath``,
         tokens expanded), None when ssh cannot tell."""
-        return _socket(tuple(self.options(host)), host.address)
+        return sshstate.socket_path(tuple(self.options(host)), host.address)
 
     def jump_socket(self, host: Host) -> Path | None:
         """Where the connection to the host's jump host listens, if it has one (see ``_jump``)."""
         jump = _jump(tuple(self.options(host)), host.address)
-        return _socket(jump[0][1:], jump[1]) if jump is not None else None
+        return sshstate.socket_path(jump[0][1:], jump[1]) if jump is not None else None
 
     @staticmethod
     def options(host: Host) -> list[str]:
@@ -79,7 +74,7 @@ class Ssh:
         argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
                 for arg in shlex.split(str(host.vars.get(name) or ""))]
         timeout = int(host.vars.get("ansible_timeout", CONNECT_TIMEOUT))
-        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", *_control_options()]
+        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", *sshstate.control_options()]
         if host.vars.get("ansible_port") is not None:
             argv += ["-p", str(host.vars["ansible_port"])]
         if host.vars.get("ansible_user"):
@@ -89,85 +84,13 @@ class Ssh:
         return argv
 
 
-def _control_options() -> list[str]:
-    return ["-o", "ControlMaster=auto", "-o", f"ControlPath={_control_dir()}/%C", "-o", "ControlPersist=no"]
-
-
-class _SshSettings:
-    """ssh's own resolution of its configuration per host (``ssh -G``, empty
-    when it cannot tell), kept for the run. The controller hands what it
-    resolved to the workers sharing its connections (their options are the
-    same), which then start no ``ssh -G`` of their own for those hosts."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[tuple[str, ...], str], dict[str, str]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, options: tuple[str, ...], address: str) -> dict[str, str]:
-        with self._lock:
-            found = self._known.get((options, address))
-        if found is None:
-            found = _ssh_g(options, address)
-            with self._lock:
-                found = self._known.setdefault((options, address), found)
-        return found
-
-    def cache_clear(self) -> None:
-        with self._lock:
-            self._known.clear()
-
-    def known(self) -> list[list[object]]:
-        """What was resolved so far, as plain values for a worker."""
-        with self._lock:
-            return [[list(options), address, dict(found)] for (options, address), found in self._known.items()]
-
-    def adopt(self, entries: object) -> None:
-        """The controller's resolutions; anything not shaped like ``known``'s is ignored."""
-        if not isinstance(entries, list):
-            return
-        for entry in entries:
-            if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], list)
-                    and all(isinstance(o, str) for o in entry[0]) and isinstance(entry[1], str)
-                    and isinstance(entry[2], dict)
-                    and all(isinstance(k, str) and isinstance(v, str) for k, v in entry[2].items())):
-                with self._lock:
-                    self._known.setdefault((tuple(entry[0]), entry[1]), dict(entry[2]))
-
-
-def _ssh_g(options: tuple[str, ...], address: str) -> dict[str, str]:
-    try:
-        done = subprocess.run(["ssh", "-G", *options, "--", address], capture_output=True, text=True,
-                              timeout=10, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    return dict(line.partition(" ")[::2] for line in done.stdout.splitlines()) if done.returncode == 0 else {}
-
-
-_settings = _SshSettings()
-
-
-def resolved_settings() -> list[list[object]]:
-    """This process's ``ssh -G`` resolutions, for the workers (see ``_SshSettings``)."""
-    return _settings.known()
-
-
-def adopt_settings(entries: object) -> None:
-    """A worker takes the controller's ``ssh -G`` resolutions (see ``_SshSettings``)."""
-    _settings.adopt(entries)
-
-
-def _socket(options: tuple[str, ...], address: str) -> Path | None:
-    path = _settings(options, address).get("controlpath", "")
-    return Path(path) if path.startswith("/") else None
-
-
 @functools.cache
 def _jump(options: tuple[str, ...], address: str) -> tuple[tuple[str, ...], str] | None:
     """The one jump host ssh's configuration names for the host (``ProxyJump``),
     as the argv of an ssh to it that shares this process's connection to it
     (``ControlPath``), and its name; None for chains, a ProxyCommand, a hop
     that looks like an option and anything ``ssh -G`` cannot resolve."""
-    settings = _settings(options, address)
+    settings = sshstate.SETTINGS(options, address)
     jump = settings.get("proxyjump", "none")
     if jump == "none" or not jump or "," in jump or settings.get("proxycommand", "none") != "none":
         return None
@@ -177,7 +100,7 @@ def _jump(options: tuple[str, ...], address: str) -> tuple[tuple[str, ...], str]
             or not SSH_NAME.fullmatch(name) or (user and not SSH_NAME.fullmatch(user)):
         return None
     config = [a for i, a in enumerate(options) if a.startswith("-F") or (i and options[i - 1] == "-F")]
-    argv = ("ssh", *config, "-o", "BatchMode=yes", *_control_options(), *(["-l", user] if user else []),
+    argv = ("ssh", *config, "-o", "BatchMode=yes", *sshstate.control_options(), *(["-l", user] if user else []),
             *(["-p", port] if port else []))
     return argv, name
 
@@ -285,43 +208,3 @@ def _name_problems(host: Host) -> list[str]:
             for what, name in names if not SSH_NAME.fullmatch(str(name))]
 
 
-_ONCE = threading.Lock()
-_SHARED: list[Path] = []  # the run's folder, when this process shares the controller's connections
-
-
-def _control_dir() -> Path:
-    """The folder of SSH control sockets: the one the run shares (see
-    ``share_control_dir``), else this process's own (made private by mkdtemp,
-    removed at exit): no other user or process can plant one there. One per
-    process, also when threads ask for it at once."""
-    with _ONCE:
-        return _SHARED[0] if _SHARED else _make_control_dir()
-
-
-def control_dir() -> Path:
-    """This process's folder of SSH control sockets (see ``_control_dir``)."""
-    return _control_dir()
-
-
-def share_control_dir(path: Path) -> None:
-    """Reach SSH hosts through the master connections another process of
-    the run (pytest-xdist's controller) keeps in ``path``: a channel on an
-    open connection instead of a login. Refused unless the folder is this
-    user's and private, as mkdtemp made it."""
-    info = path.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise InventoryError(f"{path}: not a private folder of this user; SSH connections are not shared")
-    with _ONCE:
-        _SHARED[:] = [path]
-
-
-def sharing_control_dir() -> bool:
-    """True in a process that uses the run's shared folder (not its own)."""
-    return bool(_SHARED)
-
-
-@functools.cache
-def _make_control_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="deploycheck-ssh-"))
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
-    return path

@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from deploycheck.inventory.connection import Ssh, connection_of, sharing_control_dir
+from deploycheck.inventory.connection import Ssh, connection_of
 from deploycheck.inventory.loader import Host
 from deploycheck.transport.shell import failure_note, wait_while_exists
+from deploycheck.transport.sshstate import sharing_control_dir
 
 SHARING_WORKERS = 8  # sshd allows 10 sessions per connection (MaxSessions): the controller, 8 workers, a spare
 MARKER_SUFFIX = ".opening"

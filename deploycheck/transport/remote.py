@@ -12,12 +12,13 @@ import testinfra.backend
 from testinfra.backend.base import CommandResult
 from testinfra.host import Host as TestinfraHost
 
-from deploycheck.inventory.connection import Ssh, connection_of, control_dir, sharing_control_dir
+from deploycheck.inventory.connection import Ssh, connection_of
 from deploycheck.inventory.loader import Host, cut
 from deploycheck.transport.answers import ask_controller, ask_reachability
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.masters import awaited_marker
 from deploycheck.transport.shell import COMMAND_TIMEOUT, PersistentShell, ShellBackend
+from deploycheck.transport.sshstate import control_dir, sharing_control_dir
 
 
 @functools.cache

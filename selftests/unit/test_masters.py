@@ -15,7 +15,7 @@ import pytest
 from deploycheck import plugin
 from deploycheck.inventory import connection
 from deploycheck.inventory.loader import Host, InventoryError
-from deploycheck.transport import masters
+from deploycheck.transport import masters, sshstate
 from deploycheck.transport.shell import PersistentShell, ShellClosedError, failure_note
 
 
@@ -24,9 +24,9 @@ def own_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A private control folder for the test, and no sharing left behind."""
     folder = tmp_path / "control"
     folder.mkdir(mode=0o700)
-    monkeypatch.setattr(connection, "_SHARED", [])
-    monkeypatch.setattr(connection, "_make_control_dir", lambda: folder)
-    connection._settings.cache_clear()
+    monkeypatch.setattr(sshstate, "_SHARED", [])
+    monkeypatch.setattr(sshstate, "_make_control_dir", lambda: folder)
+    sshstate.SETTINGS.cache_clear()
     connection._jump.cache_clear()
     return folder
 
@@ -43,12 +43,12 @@ def test_shared_folder_must_be_private(own_folder: Path, tmp_path: Path) -> None
     loose.mkdir()
     loose.chmod(0o755)
     with pytest.raises(InventoryError):
-        connection.share_control_dir(loose)
+        sshstate.share_control_dir(loose)
     plain = tmp_path / "file"
     plain.write_text("")
     with pytest.raises(InventoryError):
-        connection.share_control_dir(plain)
-    assert not connection.sharing_control_dir()
+        sshstate.share_control_dir(plain)
+    assert not sshstate.sharing_control_dir()
 
 
 def test_inner_host_rides_its_jump_host(own_folder: Path, tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_a_worker_reports_the_failed_login_at_once(tmp_path: Path) -> None:
 
 def test_a_worker_marks_nothing(own_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bastion, inner = _hosts(tmp_path)
-    monkeypatch.setattr(connection, "_SHARED", [own_folder])
+    monkeypatch.setattr(sshstate, "_SHARED", [own_folder])
     seen: list[str] = []
     for thread in masters.open_connections([bastion, inner], lambda n: seen.append(n.name), others_too=True):
         thread.join(timeout=10)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from deploycheck.inventory import connection
-from deploycheck.inventory.connection import _SshSettings
+from deploycheck.transport import sshstate
+from deploycheck.transport.sshstate import SshSettings
 
 
 def test_a_worker_asks_ssh_nothing_the_controller_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "ssh_config"
     config.write_text("Host inner\n  ProxyJump bastion\n  User ops\n")
-    controller = _SshSettings()
+    controller = SshSettings()
     options = ("-F", str(config), "-o", "BatchMode=yes")
     resolved = controller(options, "inner")
     assert resolved["proxyjump"] == "bastion" and resolved["user"] == "ops"
@@ -23,8 +23,8 @@ def test_a_worker_asks_ssh_nothing_the_controller_resolved(tmp_path: Path, monke
     def no_ssh(*_: object) -> dict[str, str]:
         raise AssertionError("the worker started ssh -G")
 
-    monkeypatch.setattr(connection, "_ssh_g", no_ssh)
-    worker = _SshSettings()
+    monkeypatch.setattr(sshstate, "_ssh_g", no_ssh)
+    worker = SshSettings()
     worker.adopt(controller.known())
     assert worker(options, "inner") == resolved
     with pytest.raises(AssertionError, match="started ssh -G"):
@@ -36,13 +36,13 @@ def test_a_worker_asks_ssh_nothing_the_controller_resolved(tmp_path: Path, monke
     [[["-F"], None, {}]], [[["-F"], "h"]],
 ])
 def test_anything_not_shaped_like_a_resolution_is_ignored(entries: object) -> None:
-    settings = _SshSettings()
+    settings = SshSettings()
     settings.adopt(entries)
     assert settings.known() == []
 
 
 def test_a_resolution_already_made_is_kept() -> None:
-    settings = _SshSettings()
+    settings = SshSettings()
     settings.adopt([[["-F", "a"], "h", {"user": "ops"}]])
     settings.adopt([[["-F", "a"], "h", {"user": "root"}]])
     assert settings.known() == [[["-F", "a"], "h", {"user": "ops"}]]
