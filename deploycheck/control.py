@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.inventory.loader import Inventory, Node
 
 SEVERITIES = ("critical", "high", "medium", "low")
 ID_PATTERN = re.compile(r"^(IDR|OMERO|MSIR|VIDJIL)-[A-Z]+-\d{2}$")
@@ -81,7 +81,7 @@ def reads_shell(item: pytest.Item) -> bool:
     return mark is not None and bool(mark.kwargs.get("shell", False))
 
 
-def first_host(inventory: Inventory, group: str) -> Host:
+def first_host(inventory: Inventory, group: str) -> Node:
     """The group's first host, for controls that need one of its kind (the
     public proxy, a vantage point); skipped with the reason when there is none."""
     hosts = inventory.group(group)

@@ -21,7 +21,7 @@ from deploycheck.facts import planner, warmup
 from deploycheck.handoff import FromController, ToWorkers
 from deploycheck.inventory import loader, roles
 from deploycheck.inventory.connection import Ssh, connection_of
-from deploycheck.inventory.loader import Host, Inventory, InventoryError
+from deploycheck.inventory.loader import Inventory, InventoryError, Node
 from deploycheck.inventory.variables import expect, validate
 from deploycheck.report import printable, recorder, waivers
 from deploycheck.report.files import ReportsFolderError, private_dir
@@ -335,7 +335,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if mark is None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: a control taking 'node' needs @pytest.mark.hosts")
     inv = inventory_of(metafunc.config)
-    nodes: list[Host] = []
+    nodes: list[Node] = []
     for group in mark.args:
         nodes += [h for h in inv.group(group) if h not in nodes]
     if nodes:
@@ -385,13 +385,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     planner.start([(node, reads_of(item)) for item in session.items if (node := node_of(item)) is not None])
 
 
-def node_of(item: pytest.Item) -> Host | None:
+def node_of(item: pytest.Item) -> Node | None:
     """The inventory host a control runs for (None: a control of no host)."""
     node = _params(item).get("node")
-    return node if isinstance(node, Host) else None
+    return node if isinstance(node, Node) else None
 
 
-def uses_shell(item: pytest.Item, node: Host) -> bool:
+def uses_shell(item: pytest.Item, node: Node) -> bool:
     """The control observes ``node`` through its shell: it takes the testinfra
     ``host``, says so (``@control(..., shell=True)``) or reads a question asked
     there. Controls that only talk to the public site do not need it."""

@@ -6,12 +6,12 @@ from __future__ import annotations
 import ssl
 
 from deploycheck.facts import tls
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.together import at_once
 
 
-def assert_certificate_valid(node: Host) -> None:
+def assert_certificate_valid(node: Node) -> None:
     """The site's certificate verifies (chain, host name) and lasts the inventory's margin."""
     host, port = tls.endpoint(node)
     try:
@@ -23,7 +23,7 @@ def assert_certificate_valid(node: Host) -> None:
     assert left >= margin, f"{node.name}: certificate of {host} expires in {left:.0f} days; expected >= {margin:g}"
 
 
-def assert_old_protocols_refused(node: Host) -> None:
+def assert_old_protocols_refused(node: Node) -> None:
     """TLS 1.0 and 1.1 handshakes fail while 1.2 or 1.3 succeeds."""
     versions = (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
     done = dict(zip(versions, at_once(lambda v: tls.handshake(node, v), versions), strict=True))  # all at once

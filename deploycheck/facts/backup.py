@@ -11,7 +11,7 @@ import shlex
 import time
 
 from deploycheck.facts.question import Said, command
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 JOB_PLACES = "/etc/cron.daily/* /etc/cron.d/* /etc/crontab /var/spool/cron/crontabs/* /var/spool/cron/*"
@@ -44,7 +44,7 @@ def newest_backup_command(folder: str) -> str:
             "sort -n | tail -n 1; true")
 
 
-def default_xml_paths(node: Host) -> tuple[str, str]:
+def default_xml_paths(node: Node) -> tuple[str, str]:
     server = str(expect(node, "omero_server_dir")).rstrip("/")
     return f"{server}/etc/grid/default.xml", expect(node, "default_xml_backup")
 
@@ -53,7 +53,7 @@ def sums_command(live: str, copy: str) -> str:
     return f"sha256sum -- {shlex.quote(live)} {shlex.quote(copy)} 2>/dev/null; true"
 
 
-def _newest_dump(node: Host, said: Said) -> tuple[str, int, int]:
+def _newest_dump(node: Node, said: Said) -> tuple[str, int, int]:
     """(path, mtime, mode) of the newest dump, or fail saying none exists."""
     out = said.output(node)
     if not out.strip():
@@ -62,7 +62,7 @@ def _newest_dump(node: Host, said: Said) -> tuple[str, int, int]:
     return path, int(mtime), int(mode, 8)
 
 
-def _sums(node: Host, said: Said) -> dict[str, str]:
+def _sums(node: Node, said: Said) -> dict[str, str]:
     return {path: digest for digest, _, path in (line.partition("  ") for line in said.output(node).splitlines())}
 
 

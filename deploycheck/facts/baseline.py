@@ -11,34 +11,34 @@ import contextlib
 
 from deploycheck.facts import hostfacts, hostpages, java, listeners, nginx, omeroserver, sshd, systemd
 from deploycheck.facts.question import Question, Said, command
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 
-def _units(node: Host) -> str | None:
+def _units(node: Node) -> str | None:
     units = systemd.inventory_units(node)
     return systemd.properties_command(units, systemd.PROPERTIES) if units else None
 
 
-def _stats(node: Host) -> str | None:
+def _stats(node: Node) -> str | None:
     paths = hostfacts.inventory_paths(node)
     return hostfacts.stat_command(paths) if paths else None
 
 
-def _omero(node: Host) -> list[str] | None:
+def _omero(node: Node) -> list[str] | None:
     if node.has_role("omeroreadonly") or node.has_role("omeroreadwrite"):
         return [omeroserver.version_command(node), omeroserver.grid_command(node)]
     return None
 
 
-def _ms_host(node: Host) -> list[str] | None:
+def _ms_host(node: Node) -> list[str] | None:
     if not node.has_role("omeroreadonly"):  # the microservice's host
         return None
     return [hostfacts.writable_command(expect(node, "omero_user"), expect(node, "omero_data_dir")),
             java.processes_command(expect(node, "ms_unit")), java.environment_command(expect(node, "ms_unit"))]
 
 
-def _cgroups(node: Host, said: Said) -> str | None:
+def _cgroups(node: Node, said: Said) -> str | None:
     try:
         pids = [pid for sock in listeners.listening_tcp(node) for _, pid in sock.processes]
     except AssertionError:  # ss failed; its control says so
@@ -46,7 +46,7 @@ def _cgroups(node: Host, said: Said) -> str | None:
     return listeners.cgroups_command(pids) if pids else None
 
 
-def _omero_logs(node: Host, said: list[Said] | None) -> list[str] | None:
+def _omero_logs(node: Node, said: list[Said] | None) -> list[str] | None:
     folder = omeroserver.log_dir(node) if said else None
     if not folder:
         return None
@@ -54,7 +54,7 @@ def _omero_logs(node: Host, said: list[Said] | None) -> list[str] | None:
                                                  if expect(node, "omero_logs_mount") else [])
 
 
-def _java_second(node: Host, said: list[Said] | None) -> str | None:
+def _java_second(node: Node, said: list[Said] | None) -> str | None:
     if not said:
         return None
     with contextlib.suppress(AssertionError):  # processes or environment unreadable: its control says so

@@ -8,11 +8,11 @@ from __future__ import annotations
 from deploycheck.facts.proxy import CACHE_PROBES, Request
 from deploycheck.facts.question import Question, ask
 from deploycheck.facts.rendering import Rendering, public_cookies, test_rendering
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 
-def path(node: Host, what: str, rendering: Rendering | None = None) -> str:
+def path(node: Node, what: str, rendering: Rendering | None = None) -> str:
     """The one path each kind of probe asks."""
     image = expect(node, "test_image")["id"]
     if what in ("render", "missing render"):
@@ -32,14 +32,14 @@ def path(node: Host, what: str, rendering: Rendering | None = None) -> str:
 
 def _probe(name: str, what: str, with_session: bool) -> Question:
     """A probe of ``what``, sent with the public session cookie or with no cookie."""
-    def build(node: Host) -> Request:
+    def build(node: Node) -> Request:
         return Request(path(node, what), ask(public_cookies, node) if with_session else None)
 
     return Question(name, build, CACHE_PROBES)
 
 
 def _render_probe(name: str, what: str) -> Question:
-    def build(node: Host, rendering: Rendering) -> Request:
+    def build(node: Node, rendering: Rendering) -> Request:
         return Request(path(node, what, rendering), ask(public_cookies, node))
 
     return Question(name, build, CACHE_PROBES, after=test_rendering)

@@ -9,11 +9,11 @@ import shlex
 
 from deploycheck.facts import hostfacts, omeroserver
 from deploycheck.facts.question import command
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 
-def data_dirs(node: Host) -> list[str]:
+def data_dirs(node: Node) -> list[str]:
     dirs = [expect(node, "omero_data_dir")] if node.has_role("omeroreadwrite") else []
     dirs += [expect(node, "pg_data_dir")] if node.has_role("database") else []
     return [str(d) for d in dirs if d]
@@ -23,7 +23,7 @@ def world_writable_command(data: str) -> str:
     return f"find {shlex.quote(data)} -xdev -perm -o+w ! -type l -print 2>/dev/null | head -n 5"
 
 
-def _repository(node: Host) -> list[str]:
+def _repository(node: Node) -> list[str]:
     data = expect(node, "omero_data_dir")
     return [data, f"{data}/Pixels"]
 

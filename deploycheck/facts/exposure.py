@@ -8,24 +8,24 @@ from typing import Any
 
 from deploycheck.facts import hostfacts, probe
 from deploycheck.facts.question import UNKNOWN, Question, Said
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import reachability
 
 
-def vantage(node: Host) -> Host:
+def vantage(node: Node) -> Node:
     found = node.peer("outside")
     if found is None:
         raise LookupError(f"{node.name}: the inventory has no outside host")
     return found
 
 
-def private(node: Host) -> tuple[str, list[int]]:
+def private(node: Node) -> tuple[str, list[int]]:
     """The address and the ports that must not answer from outside."""
     return probe.public_address(node), [int(p) for p in expect(node, "private_ports") or []]
 
 
-def public(node: Host) -> tuple[str, list[int]]:
+def public(node: Node) -> tuple[str, list[int]]:
     """The address and the public web ports that must answer from outside."""
     return probe.public_address(node), [int(p) for p in expect(node, "allowed_public_ports") if int(p) in (80, 443)]
 
@@ -34,10 +34,10 @@ class Outside:
     """Probes from the vantage point: one place with its own commands, so
     that one connection asks them one after the other."""
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         return f"host:{vantage(node).name}"
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         seen = vantage(asked[0][0])
         if early:
             if reachability(seen) is not None:
@@ -53,7 +53,7 @@ class Outside:
 OUTSIDE = Outside()
 
 
-def _ports(node: Host, said: Said) -> list[int]:
+def _ports(node: Node, said: Said) -> list[int]:
     return sorted(int(p) for p in said.output(vantage(node)).split())
 
 

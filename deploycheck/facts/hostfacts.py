@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from deploycheck.inventory.loader import Host, RenderError, cut
+from deploycheck.inventory.loader import Node, RenderError, cut
 from deploycheck.inventory.variables import VARIABLES, expect
 from deploycheck.transport.remote import HostUnreachableError, reachability, run_many, testinfra_host
 
@@ -16,16 +16,16 @@ _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 _LOCK = threading.Lock()
 _AHEAD: dict[str, threading.Event] = {}  # hosts whose facts are being asked ahead, by name
 AHEAD_WAIT_S = 120.0  # a control waits this long at most for the warm-up before asking itself
-ON_FORGET: list[Callable[[Host], None]] = []  # also called by ``forget`` (the answers kept by question)
+ON_FORGET: list[Callable[[Node], None]] = []  # also called by ``forget`` (the answers kept by question)
 ASKER = threading.local()  # ``ASKER.ahead`` is true in the threads that ask ahead: they never wait on themselves
 
 
-def command(node: Host, cmd: str) -> tuple[int, str, str]:
+def command(node: Node, cmd: str) -> tuple[int, str, str]:
     """(rc, stdout, stderr) of ``cmd`` on the host, run at most once per process."""
     return commands(node, [cmd])[0]
 
 
-def commands(node: Host, cmds: list[str]) -> list[tuple[int, str, str]]:
+def commands(node: Node, cmds: list[str]) -> list[tuple[int, str, str]]:
     """(rc, stdout, stderr) of each command, each run at most once per
     process; those not known yet are asked in one exchange."""
     pending = _AHEAD.get(node.name)
@@ -47,25 +47,25 @@ def commands(node: Host, cmds: list[str]) -> list[tuple[int, str, str]]:
         return [_CACHE[(node.name, c)] for c in cmds]
 
 
-def asking_ahead(node: Host) -> threading.Event:
+def asking_ahead(node: Node) -> threading.Event:
     """Mark the host's facts as being asked ahead; ``command`` waits until the event is set."""
     with _LOCK:
         return _AHEAD.setdefault(node.name, threading.Event())
 
 
-def store(node: Host, answers: dict[str, tuple[int, str, str]]) -> None:
+def store(node: Node, answers: dict[str, tuple[int, str, str]]) -> None:
     """Keep answers asked ahead; a command already answered keeps its answer."""
     with _LOCK:
         for cmd, value in answers.items():
             _CACHE.setdefault((node.name, cmd), value)
 
 
-def known(node: Host, cmd: str) -> bool:
+def known(node: Node, cmd: str) -> bool:
     with _LOCK:
         return (node.name, cmd) in _CACHE
 
 
-def output(node: Host, cmd: str) -> str:
+def output(node: Node, cmd: str) -> str:
     rc, out, err = command(node, cmd)
     if rc != 0:
         raise AssertionError(f"{node.name}: '{cmd}' failed ({rc}): {cut(err.strip(), 200)}")
@@ -76,7 +76,7 @@ def writable_command(user: str, path: str) -> str:
     return f"runuser -u {shlex.quote(user)} -- test -w {shlex.quote(path)}"
 
 
-def writable_by(node: Host, user: str, path: str) -> bool:
+def writable_by(node: Node, user: str, path: str) -> bool:
     """Whether ``user`` may write ``path`` on the host, as the kernel decides for that user."""
     return command(node, writable_command(user, path))[0] == 0
 
@@ -85,16 +85,16 @@ ADDRESSES = "hostname -I"
 HOSTS_FILE = "cat /etc/hosts"
 
 
-def addresses(node: Host) -> list[str]:
+def addresses(node: Node) -> list[str]:
     """The host's own addresses."""
     return output(node, ADDRESSES).split()
 
 
-def hosts_file(node: Host) -> str:
+def hosts_file(node: Node) -> str:
     return output(node, HOSTS_FILE)
 
 
-def forget(node: Host) -> None:
+def forget(node: Node) -> None:
     """Drop a host's cached facts (after a control changed something)."""
     with _LOCK:
         for cache in (_CACHE, _PATHS):
@@ -123,7 +123,7 @@ class PathInfo:
         return self.kind == "directory"
 
 
-def inventory_paths(node: Host) -> list[str]:
+def inventory_paths(node: Node) -> list[str]:
     """Every absolute path a declared variable gives this host (prefetched
     together). Only declared variables: other inventory values, such as the
     controller's own key file, are never probed on hosts."""
@@ -148,7 +148,7 @@ def stat_command(paths: list[str]) -> str:
             "echo '--mounts--'; cat /proc/self/mounts")
 
 
-def _stat_many(node: Host, paths: list[str]) -> dict[str, PathInfo]:
+def _stat_many(node: Node, paths: list[str]) -> dict[str, PathInfo]:
     return parse_stats(output(node, stat_command(paths)), paths)
 
 
@@ -169,7 +169,7 @@ def parse_stats(out: str, paths: list[str]) -> dict[str, PathInfo]:
 _PATHS: dict[tuple[str, str], PathInfo] = {}
 
 
-def path(node: Host, wanted: str) -> PathInfo:
+def path(node: Node, wanted: str) -> PathInfo:
     """Facts of ``wanted``; the first call on a host stats every inventory path
     at once (the same command the warm-up asks ahead), other paths one by one."""
     key = (node.name, wanted)

@@ -6,7 +6,7 @@ ahead with the host's other facts, in the same round trip."""
 from __future__ import annotations
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import http
 from deploycheck.transport.hostcurl import HostResponse, loopback_url, observation_command, parse
@@ -19,7 +19,7 @@ def command(port: int, path: str, method: str = "GET", follow: bool = False) -> 
     return observation_command(loopback_url(port, path), method, follow=follow)
 
 
-def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = False) -> HostResponse:
+def page(node: Node, port: int, path: str, method: str = "GET", follow: bool = False) -> HostResponse:
     """The answer of ``method path`` on the host's own port (a NoAnswerError
     when none); with ``follow``, the last answer after redirects."""
     cmd = command(port, path, method, follow)
@@ -29,7 +29,7 @@ def page(node: Host, port: int, path: str, method: str = "GET", follow: bool = F
     return parse(node, loopback_url(port, path), rc, out, err)
 
 
-def role_pages(node: Host) -> list[str]:
+def role_pages(node: Node) -> list[str]:
     """The pages the controls of the host's roles read."""
     asked = []
     if node.has_role("omeroreadonly") or node.has_role("omeroreadwrite"):

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ def version_command(java: str) -> str:
     return f"j={shlex.quote(java)}; {_VERSION_OF_J}"
 
 
-def running_java(node: Host, unit: str) -> str | None:
+def running_java(node: Node, unit: str) -> str | None:
     """The first JVM among the unit's processes, if any."""
     exes = sorted({exe for _, exe in unit_processes(node, unit) if exe})
     return next((exe for exe in exes if exe.rsplit("/", 1)[-1] == "java"), None)
 
 
-def unit_processes(node: Host, unit: str) -> list[tuple[int, str]]:
+def unit_processes(node: Node, unit: str) -> list[tuple[int, str]]:
     """(pid, executable) of the unit's processes: its main process and their descendants."""
     out = hostfacts.output(node, processes_command(unit))
     return [(int(pid), exe) for pid, _, exe in (line.partition(" ") for line in out.splitlines()) if pid.isdigit()]
@@ -65,7 +65,7 @@ def environment_command(unit: str) -> str:
     return f"systemctl show -p Environment --value -- {shlex.quote(unit)}"
 
 
-def java_home(node: Host, unit: str) -> str:
+def java_home(node: Node, unit: str) -> str:
     """JAVA_HOME of the unit's environment ("" when unset): the last assignment wins, as in systemd."""
     env = hostfacts.output(node, environment_command(unit))
     homes = [word.split("=", 1)[1] for word in shlex.split(env) if word.startswith("JAVA_HOME=")]
@@ -81,13 +81,13 @@ def started_command(home: str) -> str:
     return f'j=$({pick}); [ -n "$j" ] || exit 0; echo "$j"; {_VERSION_OF_J}'
 
 
-def second_command(node: Host, unit: str) -> str:
+def second_command(node: Node, unit: str) -> str:
     """What ``runtime`` asks once the unit's processes (and environment) are known."""
     running = running_java(node, unit)
     return version_command(running) if running else started_command(java_home(node, unit))
 
 
-def runtime(node: Host, unit: str) -> tuple[Runtime | None, list[str]]:
+def runtime(node: Node, unit: str) -> tuple[Runtime | None, list[str]]:
     """The unit's Java runtime, and the executables its processes run (for the message)."""
     exes = sorted({exe for _, exe in unit_processes(node, unit) if exe})
     running = running_java(node, unit)

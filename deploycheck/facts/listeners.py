@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 _PID = re.compile(r'\("([^"]*)",pid=(\d+)')
 COMMAND = "ss -Htlnp"
@@ -23,7 +23,7 @@ class Listener:
         return self.address.startswith("127.") or self.address == "::1"
 
 
-def listening_tcp(node: Host) -> list[Listener]:
+def listening_tcp(node: Node) -> list[Listener]:
     """Every listening TCP socket; ``*``, ``0.0.0.0`` and ``[::]`` count as public."""
     found: list[Listener] = []
     for line in hostfacts.output(node, COMMAND).splitlines():
@@ -48,7 +48,7 @@ def cgroups_command(pids: list[int]) -> str:
     return f"grep -H -m1 -E '(name=systemd|^0::)' {files} 2>/dev/null; true"
 
 
-def service_cgroups(node: Host, pids: list[int]) -> dict[int, str]:
+def service_cgroups(node: Node, pids: list[int]) -> dict[int, str]:
     """The systemd cgroup path of each process (``gone`` when it has exited),
     in one command: a process in a service unit has a path ending ``/<unit>.service``."""
     if not pids:

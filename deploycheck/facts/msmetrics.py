@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport import hostcurl
 
 RENDER_REGION_SPAN = "GET /webgateway/render_image_region/:imageId/:theZ/:theT*"
@@ -39,7 +39,7 @@ def served_renders(text: str, metric: str, span: str = RENDER_REGION_SPAN) -> fl
                if labels.get("spanName") == span and labels.get("error", "") == "")
 
 
-def read_metrics(node: Host, port: int) -> str:
+def read_metrics(node: Node, port: int) -> str:
     """The microservice's ``/metrics``, read on its own host."""
     r = hostcurl.loopback(node, port, "/metrics", timeout=10)
     if r.status != 200:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 COMMAND = "nginx -T 2>/dev/null"
 
 
-def dump(node: Host) -> str:
+def dump(node: Node) -> str:
     """The full configuration nginx would load (``nginx -T``), without comments."""
     text = hostfacts.output(node, COMMAND)
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())

@@ -10,21 +10,21 @@ import shlex
 from dataclasses import dataclass
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 ROTATED = re.compile(r"^(?P<base>.+?)\.(?P<index>\d+)(?P<gz>\.gz|\.xz|\.bz2|\.zst)?$")
 
 
-def _dir(node: Host) -> str:
+def _dir(node: Node) -> str:
     return str(expect(node, "omero_server_dir")).rstrip("/")
 
 
-def version_command(node: Host) -> str:
+def version_command(node: Node) -> str:
     return f"cat -- {shlex.quote(_dir(node) + '/etc/omero.properties')} 2>/dev/null; true"
 
 
-def grid_command(node: Host) -> str:
+def grid_command(node: Node) -> str:
     return f"cat -- {shlex.quote(_dir(node) + '/etc/grid/default.xml')}"
 
 
@@ -36,14 +36,14 @@ def mount_command(folder: str) -> str:
     return f"stat -L -c %m -- {shlex.quote(folder)}"
 
 
-def version(node: Host) -> str | None:
+def version(node: Node) -> str | None:
     """``omero.version`` of etc/omero.properties (e.g. ``5.6.10-ice36``), None when absent."""
     text = hostfacts.output(node, version_command(node))
     found = re.search(r"^omero\.version\s*=\s*(\S+)", text, re.MULTILINE)
     return found.group(1) if found else None
 
 
-def log_dir(node: Host) -> str | None:
+def log_dir(node: Node) -> str | None:
     """The servers' log folder: OMERO_LOGS of etc/grid/default.xml (default var/log/)."""
     rc, text, _ = hostfacts.command(node, grid_command(node))
     if rc != 0:
@@ -63,7 +63,7 @@ class LogFile:
         return ROTATED.match(self.name)
 
 
-def log_files(node: Host, folder: str) -> list[LogFile] | None:
+def log_files(node: Node, folder: str) -> list[LogFile] | None:
     """Every file in the log folder with its size; None when the folder is missing."""
     rc, out, _ = hostfacts.command(node, logs_command(folder))
     if rc != 0:

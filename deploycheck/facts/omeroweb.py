@@ -10,7 +10,7 @@ import io
 import pickle
 import shlex
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.report.redact import remember
 from deploycheck.transport.remote import run_with_input, testinfra_host
 
@@ -42,7 +42,7 @@ LOGIN_SCRIPT = (
 )
 
 
-def backend_login(web_host: Host, user: str, password: str, cookie_name: str, server: int = 1) -> str | None:
+def backend_login(web_host: Node, user: str, password: str, cookie_name: str, server: int = 1) -> str | None:
     """Log in on a backend host's own OMERO.web (never through the proxy) as
     its login form asks: CSRF token, server index, user name, password; the
     session id."""
@@ -59,7 +59,7 @@ def session_cache_key(session_id: str) -> str:
     return KEY_FORMAT.format(session_id)
 
 
-def session_in_redis(web_host: Host, session_id: str, redis_db: int = 0) -> bool:
+def session_in_redis(web_host: Node, session_id: str, redis_db: int = 0) -> bool:
     """Whether the host's Redis holds the OMERO.web session ``session_id``."""
     return testinfra_host(web_host).run(session_exists_command(session_id, redis_db)).stdout.strip() == "1"
 
@@ -69,7 +69,7 @@ def session_exists_command(session_id: str, redis_db: int = 0) -> str:
     return f"redis-cli -n {int(redis_db)} EXISTS {shlex.quote(session_cache_key(session_id))}"
 
 
-def omero_session_key(web_host: Host, session_id: str, redis_db: int = 0) -> str | None:
+def omero_session_key(web_host: Node, session_id: str, redis_db: int = 0) -> str | None:
     """The OMERO session key behind an OMERO.web session id, or None."""
     cache_key = shlex.quote(session_cache_key(session_id))
     out = testinfra_host(web_host).run(f"redis-cli -n {int(redis_db)} --raw GET {cache_key} | head -c -1 | base64 -w0")

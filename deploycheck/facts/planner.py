@@ -23,15 +23,15 @@ import pytest
 
 from deploycheck.facts import baseline, hostfacts, question
 from deploycheck.facts.question import Question
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport.remote import reachability
 
-Pair = tuple[Host, Question]
+Pair = tuple[Node, Question]
 # a question that cannot be built or asked early (a fact it is built from failed its control): its control reports why
 _GIVE_UP = (Exception, pytest.fail.Exception, pytest.skip.Exception)
 
 
-def expand(node: Host, reads: Iterable[Any]) -> list[Question]:
+def expand(node: Node, reads: Iterable[Any]) -> list[Question]:
     """The questions ``reads`` names on ``node`` (a factory gives a host's
     questions), each preceded by the questions it depends on."""
     found: list[Question] = []
@@ -53,7 +53,7 @@ def expand(node: Host, reads: Iterable[Any]) -> list[Question]:
     return found
 
 
-def on_host(node: Host, reads: Iterable[Any]) -> bool:
+def on_host(node: Node, reads: Iterable[Any]) -> bool:
     """Whether a question ``reads`` names on ``node`` is asked over ``node``'s
     own shell (its place is the host itself): if so, an unreachable host
     leaves the control nothing to observe."""
@@ -64,12 +64,12 @@ def on_host(node: Host, reads: Iterable[Any]) -> bool:
     return False
 
 
-def plan(wanted: Iterable[tuple[Host, Iterable[Any]]], base: Iterable[Question] = baseline.QUESTIONS
+def plan(wanted: Iterable[tuple[Node, Iterable[Any]]], base: Iterable[Question] = baseline.QUESTIONS
          ) -> dict[str, list[Pair]]:
     """Every (host, question) to ask, by place; each host also gets ``base``."""
     places: dict[str, list[Pair]] = {}
     seen: set[tuple[str, Question]] = set()
-    by_host: dict[str, tuple[Host, list[Any]]] = {}
+    by_host: dict[str, tuple[Node, list[Any]]] = {}
     for node, reads in wanted:
         by_host.setdefault(node.name, (node, list(base)))[1].extend(reads)
     for node, reads in by_host.values():
@@ -112,7 +112,7 @@ def _ask_stages(place: str, pairs: list[Pair]) -> None:
     if host is not None and reachability(host) is not None:
         return  # opens the connection; the controls report the cause
     for stage in _stages(pairs):
-        asks: list[tuple[Host, Question, Any]] = []
+        asks: list[tuple[Node, Question, Any]] = []
         for node, q in stage:
             if question.known(q, node):
                 continue
@@ -130,7 +130,7 @@ def _ask_stages(place: str, pairs: list[Pair]) -> None:
                     question.store(n, {q: raw})
 
 
-def _host_of(place: str, pairs: list[Pair]) -> Host | None:
+def _host_of(place: str, pairs: list[Pair]) -> Node | None:
     """The host a ``host:`` place asks its own questions of, if any."""
     return next((n for n, _ in pairs if place == f"host:{n.name}"), None)
 
@@ -145,7 +145,7 @@ def _run(place: str, pairs: list[Pair], done: list[threading.Event]) -> None:
             event.set()
 
 
-def start(wanted: Iterable[tuple[Host, Iterable[Any]]], base: Iterable[Question] = baseline.QUESTIONS,
+def start(wanted: Iterable[tuple[Node, Iterable[Any]]], base: Iterable[Question] = baseline.QUESTIONS,
           runner: Callable[[str, list[Pair], list[threading.Event]], None] = _run) -> list[threading.Thread]:
     """Ask every place's questions, each place in its own thread, all at once."""
     threads = []

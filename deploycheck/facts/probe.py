@@ -7,7 +7,7 @@ import shlex
 from urllib.parse import urlsplit
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import run_many
 
@@ -43,14 +43,14 @@ def ports_command(address: str, ports: list[int]) -> str:
     return _NEEDS_NC + _resolve(address, "t") + _probe("t", ports) + "; true"
 
 
-def reachable_ports(vantage: Host, address: str, ports: list[int]) -> list[int]:
+def reachable_ports(vantage: Node, address: str, ports: list[int]) -> list[int]:
     """Ports of ``address`` that accept a TCP connection from ``vantage`` (one command)."""
     if not ports:
         return []
     return sorted(int(p) for p in hostfacts.output(vantage, ports_command(address, ports)).split())
 
 
-def ask_ahead(vantage: Host, targets: list[tuple[str, list[int]]]) -> None:
+def ask_ahead(vantage: Node, targets: list[tuple[str, list[int]]]) -> None:
     """Every target's probe in one command: the names looked up one after
     the other, then every port of every target at once (a dropping firewall
     is waited for once), each answer kept as the answer of that target's own
@@ -88,7 +88,7 @@ def _loopback(name: str) -> bool:
         return False
 
 
-def public_address(node: Host) -> str:
+def public_address(node: Node) -> str:
     """The address the outside world uses for ``node``: a declared
     ``outside_address``; for the host serving the public site, the host of
     ``public_url`` (``ansible_host`` is often a private address only the

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import requests
 
 from deploycheck.facts.accesslog import LogEntry, LogLineNotFoundError, entry_for, lookup
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client, Sent
 from deploycheck.transport.remote import testinfra_host
@@ -32,7 +32,7 @@ class Request(NamedTuple):
     fresh: bool = True
 
 
-def site_client(proxy_node: Host) -> Client:
+def site_client(proxy_node: Node) -> Client:
     """The process's client of the public site, as an anonymous visitor reaches it."""
     with _CLIENTS_LOCK:
         if proxy_node.name not in _CLIENTS:
@@ -41,12 +41,12 @@ def site_client(proxy_node: Host) -> Client:
         return _CLIENTS[proxy_node.name]
 
 
-def via(node: Host) -> Host:
+def via(node: Node) -> Node:
     """The inventory's public proxy (its first proxy host), through which ``node``'s requests go."""
     return node.peer("proxy") or node
 
 
-def site_proxy(node: Host) -> Proxy:
+def site_proxy(node: Node) -> Proxy:
     """``node``'s requests through the public proxy."""
     return Proxy(node, via(node), site_client(via(node)))
 
@@ -56,10 +56,10 @@ class SiteGets:
     exchange sent at the same time; an ask is a list of ``Request``, its
     raw answer the list of their responses (or the error of each)."""
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         return f"site:{via(node).name}"
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         proxy = site_proxy(asked[0][0])
         flat = [r for _, requests_ in asked for r in requests_]
         answers = iter(proxy.fetch_all(flat))
@@ -71,10 +71,10 @@ class CacheProbes:
     probe of one exchange at the same time, the cache statuses read once;
     an ask is a ``Request``, its raw answer a ``Twice`` (or its error)."""
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         return f"probes:{via(node).name}"
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         return site_proxy(asked[0][0]).probe_all([(r.path, r.cookies) for _, r in asked])
 
 
@@ -82,7 +82,7 @@ SITE_GETS = SiteGets()
 CACHE_PROBES = CacheProbes()
 
 
-def responses(node: Host, raw: list[requests.Response | Exception]) -> list[requests.Response]:
+def responses(node: Node, raw: list[requests.Response | Exception]) -> list[requests.Response]:
     """A ``SiteGets`` answer as the controls read it: the first failed request raises."""
     return raise_first(raw)
 
@@ -102,8 +102,8 @@ class Proxy:
     host whose access log is read; ``cookies`` go with every request that
     names none (``{}`` sends none)."""
 
-    node: Host
-    via: Host
+    node: Node
+    via: Node
     client: Client
     cookies: dict[str, str] | None = None
 
@@ -202,7 +202,7 @@ class Proxy:
         assert_never_hit(self.node, what, self.twice(path, cookies))
 
 
-def assert_cached(node: Host, what: str, answer: Twice) -> None:
+def assert_cached(node: Node, what: str, answer: Twice) -> None:
     """A probe's answer: 200, MISS then HIT."""
     first, second, status = answer
     assert status == 200, f"{node.name}: {what} answered {status}; expected 200"
@@ -210,7 +210,7 @@ def assert_cached(node: Host, what: str, answer: Twice) -> None:
                                                 "expected MISS then HIT")
 
 
-def assert_never_hit(node: Host, what: str, answer: Twice) -> None:
+def assert_never_hit(node: Node, what: str, answer: Twice) -> None:
     """A probe's answer: no HIT."""
     first, second, _ = answer
     assert "HIT" not in (first, second), f"{node.name}: {what} was served from cache ({first}, {second})"

@@ -16,17 +16,17 @@ import shlex
 
 from deploycheck.facts import hostpages, omeroweb
 from deploycheck.facts.question import Said, command
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.hostcurl import HostResponse, loopback_url, parse
 
 
-def opening_command(node: Host) -> str:
+def opening_command(node: Node) -> str:
     """The public entry on the host's own nginx, as a visitor's browser asks it."""
     return hostpages.command(80, expect(node, "public_entry_path"), follow=True)
 
 
-def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, str]:
+def check_commands(node: Node, session_id: str, render_url: str) -> tuple[str, str]:
     """Whether Redis holds the session (prints 1 or 0), and the status of a
     render on the host (``render_url``) with the session cookie alone."""
     cookie = f"{expect(node, 'session_cookie_name')}={session_id}"
@@ -35,21 +35,21 @@ def check_commands(node: Host, session_id: str, render_url: str) -> tuple[str, s
             f"--url {shlex.quote(render_url)}")
 
 
-def render_url(node: Host) -> str:
+def render_url(node: Node) -> str:
     """A small render on the microservice's own port."""
     port, image = int(expect(node, "ms_port")), int(expect(node, "test_image")["id"])
     return f"http://127.0.0.1:{port}/webgateway/render_image_region/{image}/0/0/?c=1%7C0:255%24FFFFFF&m=g" \
            "&region=0,0,8,8"
 
 
-def _checks(node: Host, page: HostResponse) -> list[str] | None:
+def _checks(node: Node, page: HostResponse) -> list[str] | None:
     """The session's checks, once the public entry's answer is in; none
     when it gave no cookie (the control reports that)."""
     session_id = page.cookie(expect(node, "session_cookie_name"))
     return list(check_commands(node, session_id, render_url(node))) if session_id else None
 
 
-def _page(node: Host, said: Said) -> HostResponse:
+def _page(node: Node, said: Said) -> HostResponse:
     return parse(node, loopback_url(80, expect(node, "public_entry_path")), said.rc, said.out, said.err)
 
 

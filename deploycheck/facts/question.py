@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host, cut
+from deploycheck.inventory.loader import Node, cut
 
 WAIT_S = hostfacts.AHEAD_WAIT_S  # a control waits this long at most for a question asked early
 
@@ -26,18 +26,18 @@ WAIT_S = hostfacts.AHEAD_WAIT_S  # a control waits this long at most for a quest
 class Asker(Protocol):
     """Who sends asks of one kind: every ask of one ``place`` goes in one exchange."""
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         """Where ``node``'s asks of this kind go (a host, a site, a vantage point)."""
         ...
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         """The raw answer of each (node, ask) of one place, in order; an
         answer may be an exception, raised where a control reads it.
         ``early``: the planner asks, no control waits on this exchange."""
         ...
 
 
-def _as_is(node: Host, raw: Any) -> Any:
+def _as_is(node: Node, raw: Any) -> Any:
     return raw
 
 
@@ -51,10 +51,10 @@ class Question:
     name: str
     build: Callable[..., Any]
     asker: Asker
-    parse: Callable[[Host, Any], Any] = _as_is
+    parse: Callable[[Node, Any], Any] = _as_is
     after: Question | None = None
 
-    def ask_of(self, node: Host) -> Any:
+    def ask_of(self, node: Node) -> Any:
         """This question's ask on ``node`` (its dependency asked first if need be)."""
         return self.build(node) if self.after is None else self.build(node, ask(self.after, node))
 
@@ -72,7 +72,7 @@ ASKED: list[tuple[Question, str]] = []  # every (question, host) a control asked
 AUDIT = threading.local()  # ``AUDIT.on``: record what is asked in ``ASKED``
 
 
-def forget(node: Host) -> None:
+def forget(node: Node) -> None:
     """Drop a host's answers (a control changed something there)."""
     with _LOCK:
         for key in [k for k in _ANSWERS if k[1] == node.name]:
@@ -82,12 +82,12 @@ def forget(node: Host) -> None:
 hostfacts.ON_FORGET.append(forget)
 
 
-def known(question: Question, node: Host) -> bool:
+def known(question: Question, node: Node) -> bool:
     with _LOCK:
         return (question, node.name) in _ANSWERS
 
 
-def pending(node: Host, questions: Iterable[Question]) -> threading.Event:
+def pending(node: Node, questions: Iterable[Question]) -> threading.Event:
     """Mark ``questions`` as on their way for ``node``: ``ask`` waits for the
     event (set by the planner once they are in, or given up)."""
     done = threading.Event()
@@ -97,13 +97,13 @@ def pending(node: Host, questions: Iterable[Question]) -> threading.Event:
     return done
 
 
-def ask(question: Question, node: Host) -> Any:
+def ask(question: Question, node: Node) -> Any:
     """The parsed answer of ``question`` on ``node``: from memory, after
     waiting for it when it is on its way, else asked now."""
     return ask_together(node, [question])[0]
 
 
-def ask_together(node: Host, questions: list[Question]) -> list[Any]:
+def ask_together(node: Node, questions: list[Question]) -> list[Any]:
     """The parsed answers of ``questions`` on ``node``; those not known yet
     are asked together, one exchange per place (their dependencies first)."""
     if getattr(AUDIT, "on", False):
@@ -123,7 +123,7 @@ def ask_together(node: Host, questions: list[Question]) -> list[Any]:
     return [_parsed(q, node, raw) for q, raw in zip(questions, raws, strict=True)]
 
 
-def raw_answers(node: Host, questions: list[Question], early: bool) -> list[Any]:
+def raw_answers(node: Node, questions: list[Question], early: bool) -> list[Any]:
     """Each question's raw answer, asked together: one ``ask_many`` per asker and place."""
     asks = [question.ask_of(node) for question in questions]
     answers: list[Any] = [_NOTHING] * len(questions)
@@ -143,7 +143,7 @@ def nothing() -> object:
     return _NOTHING
 
 
-def store(node: Host, answers: dict[Question, Any]) -> None:
+def store(node: Node, answers: dict[Question, Any]) -> None:
     """Keep raw answers; a question already answered keeps its answer."""
     with _LOCK:
         for question, raw in answers.items():
@@ -151,7 +151,7 @@ def store(node: Host, answers: dict[Question, Any]) -> None:
                 _ANSWERS.setdefault((question, node.name), raw)
 
 
-def _parsed(question: Question, node: Host, raw: Any) -> Any:
+def _parsed(question: Question, node: Node, raw: Any) -> Any:
     if raw is _NOTHING:
         return None
     if isinstance(raw, BaseException):
@@ -164,10 +164,10 @@ class Commands:
     the answers are ``hostfacts``' (rc, stdout, stderr), kept there too, so
     that facts helpers reading the same command share them."""
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         return f"host:{node.name}"
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         """An ask is a command, or a list of them (answered by the list of their answers)."""
         node = asked[0][0]
         commands = [c for _, a in asked for c in ([a] if isinstance(a, str) else a)]
@@ -183,7 +183,7 @@ class Commands:
 COMMANDS = Commands()
 
 
-def command(name: str, build: Callable[..., str | list[str] | None], parse: Callable[[Host, Any], Any] = _as_is,
+def command(name: str, build: Callable[..., str | list[str] | None], parse: Callable[[Node, Any], Any] = _as_is,
             after: Question | None = None) -> Question:
     """A question asked as one remote command on the control's host."""
     return Question(name, build, COMMANDS, parse, after)
@@ -197,7 +197,7 @@ class Said(NamedTuple):
     err: str
     command: str
 
-    def output(self, node: Host) -> str:
+    def output(self, node: Node) -> str:
         """stdout, or the failure ``hostfacts.output`` reports."""
         if self.rc != 0:
             raise AssertionError(f"{node.name}: '{self.command}' failed ({self.rc}): {cut(self.err.strip(), 200)}")

@@ -12,7 +12,7 @@ import requests
 
 from deploycheck.facts.proxy import SITE_GETS, Proxy, Request, responses, via
 from deploycheck.facts.question import Question
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.report.redact import remember
 
@@ -48,7 +48,7 @@ def read_rendering(proxy: Proxy, image_id: int) -> Rendering:
     return rendering_of(proxy.node, image_id, proxy.send(f"/webgateway/imgData/{image_id}/").response)
 
 
-def rendering_of(node: Host, image_id: int, r: requests.Response) -> Rendering:
+def rendering_of(node: Node, image_id: int, r: requests.Response) -> Rendering:
     """The settings in an imgData answer; a control reading them fails when there are none."""
     if r.status_code != 200:
         pytest.fail(f"{node.name}: imgData of image {image_id} answered {r.status_code}; "
@@ -65,11 +65,11 @@ def rendering_of(node: Host, image_id: int, r: requests.Response) -> Rendering:
                      tuple(sorted(levels, reverse=True)))
 
 
-def _visitor(node: Host) -> list[Request]:
+def _visitor(node: Node) -> list[Request]:
     return [Request(expect(via(node), "public_entry_path"), None, fresh=False)]
 
 
-def _cookies(node: Host, raw: list) -> dict[str, str]:
+def _cookies(node: Node, raw: list) -> dict[str, str]:
     proxy_node = via(node)
     name = expect(proxy_node, "session_cookie_name")
     sent = responses(node, raw)[0]
@@ -86,7 +86,7 @@ public_cookies = Question("public_cookies", _visitor, SITE_GETS, _cookies)
 (an uncached page passes OMERO.web's Set-Cookie through)."""
 
 
-def _image(node: Host) -> int:
+def _image(node: Node) -> int:
     return int(expect(via(node), "test_image")["id"])
 
 

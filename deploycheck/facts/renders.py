@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from deploycheck.facts.proxy import SITE_GETS, Request, responses
 from deploycheck.facts.question import Question, ask
 from deploycheck.facts.rendering import Rendering, public_cookies, test_rendering
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 REGION_Z = "/webgateway/render_image_region/{id}/{z}/0/"
@@ -22,23 +22,23 @@ LEVELS = (7, -1)
 Sent = str | tuple[str, dict[str, str]]  # a path (sent with the public session), or a path and its own cookies
 
 
-def region_size(node: Host, rendering: Rendering) -> tuple[str, int, int]:
+def region_size(node: Node, rendering: Rendering) -> tuple[str, int, int]:
     image = expect(node, "test_image")
     w, h = min(100, image["size_x"]), min(60, image["size_y"])
     return (f"/webgateway/render_image_region/{image['id']}/0/0/"
             + rendering.query(1, colours={1: "FF0000"}, region=f"0,0,{w},{h}")), w, h
 
 
-def image_plane(node: Host, rendering: Rendering) -> str:
+def image_plane(node: Node, rendering: Rendering) -> str:
     return f"/webgateway/render_image/{expect(node, 'test_image')['id']}/0/0/{rendering.query()}"
 
 
-def tile(node: Host, rendering: Rendering) -> str:
+def tile(node: Node, rendering: Rendering) -> str:
     return REGION_Z.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(1, model="g",
                                                                                          tile="0,0,0,128,96")
 
 
-def rdef_variants(node: Host, rendering: Rendering) -> list[str]:
+def rdef_variants(node: Node, rendering: Rendering) -> list[str]:
     image = expect(node, "test_image")
     q = rendering.query(1, colours={1: "FF0000"}, region="0,0,40,30")
     return [f"/webgateway/render_image_region/{image['id']}/0/0/{q}",
@@ -46,29 +46,29 @@ def rdef_variants(node: Host, rendering: Rendering) -> list[str]:
             f"/webgateway/render_image_rdef/{image['id']}/0/0/" + rendering.query(1, model="g")]
 
 
-def greyscale(node: Host, rendering: Rendering) -> str:
+def greyscale(node: Node, rendering: Rendering) -> str:
     channel = min(2, len(rendering.windows))
     return REGION_Z.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(
         channel, model="g", colours={channel: "00FF00"}, region="0,0,64,64")
 
 
-def colours(node: Host, rendering: Rendering) -> list[str]:
+def colours(node: Node, rendering: Rendering) -> list[str]:
     return [REGION_Z.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(
         1, colours={1: colour}, region="0,0,128,128", format="png") for colour in COLOURS]
 
 
-def formats(node: Host, rendering: Rendering) -> list[str]:
+def formats(node: Node, rendering: Rendering) -> list[str]:
     base = REGION_Z.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(1, model="g",
                                                                                          region="0,0,32,16")
     return [f"{base}&format={fmt}" for fmt, _ in FORMATS]
 
 
-def quality(node: Host, rendering: Rendering) -> list[str]:
+def quality(node: Node, rendering: Rendering) -> list[str]:
     base = REGION_Z.format(id=expect(node, "test_image")["id"], z=0) + rendering.query(region="0,0,200,200")
     return [f"{base}&q=0.1", f"{base}&q=0.95"]
 
 
-def projection(node: Host, rendering: Rendering) -> list[str]:
+def projection(node: Node, rendering: Rendering) -> list[str]:
     """Every Z plane, then their maximum intensity projection (none for a single plane)."""
     image = expect(node, "test_image")
     if image.get("size_z", 1) < 2:
@@ -78,28 +78,28 @@ def projection(node: Host, rendering: Rendering) -> list[str]:
     return [base.replace("/0/0/", f"/{z}/0/") for z in range(image["size_z"])] + [f"{base}&p=intmax"]
 
 
-def flip(node: Host, rendering: Rendering) -> list[str]:
+def flip(node: Node, rendering: Rendering) -> list[str]:
     image = expect(node, "test_image")
     base = REGION_Z.format(id=image["id"], z=0) + rendering.query(
         region=f"0,0,{image['size_x']},{min(32, image['size_y'])}", format="png")
     return [base, f"{base}&flip=h"]
 
 
-def region(node: Host) -> str:
+def region(node: Node) -> str:
     return REGION.format(id=expect(node, "test_image")["id"])
 
 
-def missing_channels(node: Host) -> str:
+def missing_channels(node: Node) -> str:
     return region(node) + "?m=c&region=0,0,10,10"
 
 
-def no_model(node: Host, rendering: Rendering) -> list[str]:
+def no_model(node: Node, rendering: Rendering) -> list[str]:
     """Without m=, then with an unknown model."""
     channels = rendering.c(1)
     return [region(node) + f"?c={channels}&region=0,0,10,10", region(node) + f"?c={channels}&m=x&region=0,0,10,10"]
 
 
-def too_many(node: Host, rendering: Rendering) -> str:
+def too_many(node: Node, rendering: Rendering) -> str:
     return region(node) + f"?c={rendering.c(*range(1, 12))}&m=c&region=0,0,10,10"
 
 
@@ -107,7 +107,7 @@ def unknown_image(rendering: Rendering) -> str:
     return REGION.format(id=987654321) + rendering.query(1, region="0,0,10,10")
 
 
-def sessions(node: Host, rendering: Rendering) -> list[tuple[str, tuple[str, dict[str, str]]]]:
+def sessions(node: Node, rendering: Rendering) -> list[tuple[str, tuple[str, dict[str, str]]]]:
     """A valid render without a session, with an invalid bsession, with an unknown session cookie."""
     path = region(node) + rendering.query(1, region="0,0,10,10")
     cookie = expect(node, "session_cookie_name")
@@ -116,16 +116,16 @@ def sessions(node: Host, rendering: Rendering) -> list[tuple[str, tuple[str, dic
             ("an unknown session cookie", (path, {cookie: "notasession"}))]
 
 
-def bad_levels(node: Host, rendering: Rendering) -> list[str]:
+def bad_levels(node: Node, rendering: Rendering) -> list[str]:
     return [region(node) + rendering.query(1, tile=f"{level},0,0") for level in LEVELS]
 
 
-def _requests(node: Host, sent: Sequence[Sent]) -> list[Request]:
+def _requests(node: Node, sent: Sequence[Sent]) -> list[Request]:
     cookies = ask(public_cookies, node)
     return [Request(s, cookies) if isinstance(s, str) else Request(s[0], s[1]) for s in sent]
 
 
-def _renders(name: str, paths: Callable[[Host, Rendering], Sequence[Sent]]) -> Question:
+def _renders(name: str, paths: Callable[[Node, Rendering], Sequence[Sent]]) -> Question:
     return Question(name, lambda node, rendering: _requests(node, paths(node, rendering)) or None, SITE_GETS,
                     responses, after=test_rendering)
 

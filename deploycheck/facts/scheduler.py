@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport import compose
 
 # As root with the MySQL service's own password, passed in the environment (never on a command line).
@@ -27,18 +27,18 @@ class Worker:
         return self.status == "ACTIVE" and self.heartbeat_age_s is not None and self.heartbeat_age_s <= limit_s
 
 
-def _query(node: Host, sql: str) -> list[list[str]]:
+def _query(node: Node, sql: str) -> list[list[str]]:
     code, out = compose.run(node, "mysql", SQL + f'"{sql}" 2>&1')
     if code != 0:
         raise AssertionError(f"{node.name}: cannot read the scheduler tables: {out.strip()[:120]!r}")
     return [line.split("\t") for line in out.splitlines() if line.strip()]
 
 
-def workers(node: Host) -> list[Worker]:
+def workers(node: Node) -> list[Worker]:
     return [Worker(name, status, None if age == "NULL" else int(age)) for name, status, age in _query(node, WORKERS)]
 
 
-def queued(node: Host) -> tuple[int, int]:
+def queued(node: Node) -> tuple[int, int]:
     """(tasks in QUEUED, seconds the oldest has waited)."""
     count, oldest = _query(node, QUEUED)[0]
     return int(count), int(oldest)

@@ -4,7 +4,7 @@ connection (``-C``), so Match blocks count."""
 from __future__ import annotations
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 # connections from an outside address (TEST-NET-3): as root, and as an ordinary user
 OUTSIDE_CONNECTIONS = ("user=root,host=outside.invalid,addr=203.0.113.7",
@@ -20,6 +20,6 @@ def commands() -> list[str]:
     return [command(), *(command(c) for c in OUTSIDE_CONNECTIONS)]
 
 
-def settings(node: Host, connection: str = "") -> dict[str, str]:
+def settings(node: Node, connection: str = "") -> dict[str, str]:
     """Lower-case keyword -> value; empty when sshd printed nothing."""
     return dict(line.split(" ", 1) for line in hostfacts.output(node, command(connection)).splitlines() if " " in line)

@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Iterable
 
 from deploycheck.facts import hostfacts
-from deploycheck.inventory.loader import Host, RenderError
+from deploycheck.inventory.loader import Node, RenderError
 from deploycheck.inventory.variables import expect
 
 # the properties controls read; asked together so one command answers them all
@@ -20,7 +20,7 @@ def unit_names(units: Iterable[str]) -> list[str]:
     return [u if "." in u else f"{u}.service" for u in units]
 
 
-def inventory_units(node: Host) -> list[str]:
+def inventory_units(node: Node) -> list[str]:
     """Every unit the inventory names for the host (expected, restarting, the microservice's)."""
     names: list[str] = []
     for variable in ("expected_units", "restart_units", "ms_unit"):
@@ -37,14 +37,14 @@ def properties_command(units: Iterable[str], properties: Iterable[str]) -> str:
     return f"systemctl show --property={wanted} -- " + " ".join(shlex.quote(u) for u in units)
 
 
-def system_state(node: Host) -> tuple[str, list[str]]:
+def system_state(node: Node) -> tuple[str, list[str]]:
     """systemd's overall state (``running``, ``degraded``...) and the failed units' names."""
     rc, out, _ = hostfacts.command(node, STATE_COMMAND)
     state, _, failed = out.partition("--failed--")
     return state.strip(), [line.split()[0] for line in failed.splitlines() if line.strip()]
 
 
-def unit_properties(node: Host, units: Iterable[str], properties: Iterable[str]) -> dict[str, dict[str, str]]:
+def unit_properties(node: Node, units: Iterable[str], properties: Iterable[str]) -> dict[str, dict[str, str]]:
     """Properties of several units, asked in one ``systemctl show`` command
     (answered from memory when asked again), by unit id. A unit systemd
     does not know still answers, with ``LoadState=not-found``.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client
 
@@ -22,24 +22,24 @@ _Pairs = tuple[tuple[str, str], ...]
 Certificate = dict[str, str | _Pairs | tuple[_Pairs, ...]]
 
 
-def ca_file(node: Host) -> str | None:
+def ca_file(node: Node) -> str | None:
     """The inventory's CA bundle (relative paths were resolved against the inventory file)."""
     value = expect(node, "tls_ca_file")
     return str(Path(value).expanduser()) if value else None
 
 
-def endpoint(node: Host) -> tuple[str, int]:
+def endpoint(node: Node) -> tuple[str, int]:
     url = urlsplit(expect(node, "public_https_url"))
     return url.hostname or "localhost", url.port or 443
 
 
-def https_client(node: Host) -> Client:
+def https_client(node: Node) -> Client:
     client = Client(expect(node, "public_https_url"), float(expect(node, "http_timeout")))
     client.session.verify = ca_file(node) or True
     return client
 
 
-def peer_certificate(node: Host) -> Certificate:
+def peer_certificate(node: Node) -> Certificate:
     """The verified certificate of the site (chain and host name checked)."""
     context = ssl.create_default_context(cafile=ca_file(node))
     host, port = endpoint(node)
@@ -59,7 +59,7 @@ def days_left(cert: Certificate) -> float:
     return (not_after - datetime.now(UTC)).total_seconds() / 86400
 
 
-def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
+def handshake(node: Node, version: ssl.TLSVersion) -> str | None:
     """The negotiated protocol when the site accepts exactly ``version``, else None."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -78,7 +78,7 @@ def handshake(node: Host, version: ssl.TLSVersion) -> str | None:
         return None
 
 
-def is_self_signed(node: Host) -> bool:
+def is_self_signed(node: Node) -> bool:
     """True when the served certificate verifies with itself as the only trusted CA."""
     host, port = endpoint(node)
     pem = ssl.get_server_certificate((host, port), timeout=CONNECT_TIMEOUT)

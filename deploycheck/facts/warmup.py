@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport import masters
 from deploycheck.transport.remote import reachability
 from deploycheck.transport.sshstate import sharing_control_dir
 
 
-def connect_early(nodes: Iterable[Host]) -> list[threading.Thread]:
+def connect_early(nodes: Iterable[Node]) -> list[threading.Thread]:
     """Open the hosts' connections while pytest still collects: over a slow
     link an SSH login through a jump host costs a dozen round trips, which
     then overlap with collection instead of delaying the first control

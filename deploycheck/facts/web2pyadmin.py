@@ -17,7 +17,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 from deploycheck.transport.http import Client
@@ -79,7 +79,7 @@ class StoredPassword:
             raise CannotCheckError(f"cannot check: digest {alg}: {exc}") from None
 
 
-def stored_password(node: Host) -> StoredPassword:
+def stored_password(node: Node) -> StoredPassword:
     """The admin password web2py checks for requests on ``web2py_admin_port``."""
     path = f"{expect(node, 'web2py_dir').rstrip('/')}/parameters_{int(expect(node, 'web2py_admin_port'))}.py"
     code, out = compose.run(node, expect(node, "web2py_service"), f"cat -- {shlex.quote(path)}")

@@ -12,7 +12,7 @@ import re
 import shlex
 from pathlib import Path
 
-from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.inventory.loader import InventoryError, Node
 from deploycheck.transport import sshstate
 
 CONNECT_TIMEOUT = 10  # seconds, unless the inventory sets ansible_timeout
@@ -25,20 +25,20 @@ SSH_NAME = re.compile(r"[A-Za-z0-9._:\[\]%-]+")
 class Local:
     """The controller itself: commands run here, inner addresses are reached as they are."""
 
-    def shell_argv(self, host: Host) -> list[str] | None:
+    def shell_argv(self, host: Node) -> list[str] | None:
         return None
 
-    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+    def relay_argv(self, host: Node, target: str, port: int) -> list[str] | None:
         return None
 
 
 class Docker:
     """A container of this machine's engine, named by ``ansible_host`` or the host name."""
 
-    def shell_argv(self, host: Host) -> list[str] | None:
+    def shell_argv(self, host: Node) -> list[str] | None:
         return ["docker", "exec", "-i", "--", host.address, "/bin/sh"]
 
-    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+    def relay_argv(self, host: Node, target: str, port: int) -> list[str] | None:
         return ["docker", "exec", "-i", "--", host.address, "nc", "-N", "--", target, str(port)]
 
 
@@ -46,27 +46,27 @@ class Ssh:
     """OpenSSH with the inventory's connection variables; the host's shell and
     its relays share one connection per process (``ControlMaster``)."""
 
-    def shell_argv(self, host: Host) -> list[str] | None:
+    def shell_argv(self, host: Node) -> list[str] | None:
         options = self.options(host)
         return ["ssh", "-T", *options, *_shared_jump(tuple(options), host.address), "--", host.address, "/bin/sh"]
 
-    def relay_argv(self, host: Host, target: str, port: int) -> list[str] | None:
+    def relay_argv(self, host: Node, target: str, port: int) -> list[str] | None:
         options = self.options(host)
         return ["ssh", *options, *_shared_jump(tuple(options), host.address), "-W", f"{target}:{port}", "--",
                 host.address]
 
-    def control_socket(self, host: Host) -> Path | None:
+    def control_socket(self, host: Node) -> Path | None:
         """Where the host's master connection listens (ssh's ``ControlPath``,
         tokens expanded), None when ssh cannot tell."""
         return sshstate.socket_path(tuple(self.options(host)), host.address)
 
-    def jump_socket(self, host: Host) -> Path | None:
+    def jump_socket(self, host: Node) -> Path | None:
         """Where the connection to the host's jump host listens, if it has one (see ``_jump``)."""
         jump = _jump(tuple(self.options(host)), host.address)
         return sshstate.socket_path(jump[0][1:], jump[1]) if jump is not None else None
 
     @staticmethod
-    def options(host: Host) -> list[str]:
+    def options(host: Node) -> list[str]:
         """Batch mode, so a missing key fails at once instead of prompting. The
         port is given only when the inventory sets it, so ~/.ssh/config applies
         otherwise. ssh keeps the first value it is given for an option: the
@@ -132,7 +132,7 @@ def _whole(value: object, low: int, high: int) -> bool:
     return type(value) is int and low <= value <= high
 
 
-def check_connection_vars(host: Host) -> None:
+def check_connection_vars(host: Node) -> None:
     """The rendered connection variables as ssh is given them (``Ssh.options``),
     checked when the inventory loads: a value ssh's argv cannot be built
     from stops the run with one line instead of failing each control."""
@@ -154,7 +154,7 @@ Connection = Local | Docker | Ssh
 CONNECTIONS: dict[str, Connection] = {"local": Local(), "docker": Docker(), "ssh": Ssh(), "paramiko": Ssh()}
 
 
-def connection_of(host: Host) -> Connection:
+def connection_of(host: Node) -> Connection:
     """The host's connection kind (``ssh`` when the inventory names none)."""
     name = str(host.vars.get("ansible_connection", "ssh"))
     if name not in CONNECTIONS:
@@ -163,7 +163,7 @@ def connection_of(host: Host) -> Connection:
     return CONNECTIONS[name]
 
 
-def problems(host: Host) -> list[str]:
+def problems(host: Node) -> list[str]:
     """What keeps deploycheck from reaching the host, found before any control runs."""
     try:
         connection = connection_of(host)
@@ -175,7 +175,7 @@ def problems(host: Host) -> list[str]:
     return _name_problems(host) if isinstance(connection, Ssh) else []
 
 
-def _jump_hops(host: Host) -> list[str]:
+def _jump_hops(host: Node) -> list[str]:
     """The hops ``-J`` or ``-o ProxyJump=`` of the inventory's ssh arguments name ([user@]host[:port] each)."""
     argv = [arg for name in ("ansible_ssh_common_args", "ansible_ssh_extra_args")
             for arg in _split(host.vars.get(name))]
@@ -197,7 +197,7 @@ def _split(value: object) -> list[str]:
         return []
 
 
-def _name_problems(host: Host) -> list[str]:
+def _name_problems(host: Node) -> list[str]:
     """Host names, addresses and jump hops that hold more than a name may (see ``SSH_NAME``)."""
     names = [("ansible_host" if "ansible_host" in host.vars else "host name", host.address)]
     for hop in _jump_hops(host):

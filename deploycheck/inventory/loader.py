@@ -5,7 +5,7 @@ deploycheck sees exactly what ``ansible-inventory -i X [--playbook-dir D]
 --list`` sees: INI, YAML, TOML, directories, ``group_vars/`` and
 ``host_vars/`` beside the inventory and beside the playbooks, installed
 inventory plugins, vault. Values are rendered with Ansible's templating when
-a control reads them (``Host.render``), with lookups disabled: an inventory
+a control reads them (``Node.render``), with lookups disabled: an inventory
 value never runs a command on the controller.
 
 Ansible is imported only to read an inventory or render a value: pytest-xdist
@@ -62,10 +62,11 @@ def cut(text: str, limit: int) -> str:
 
 
 @dataclass
-class Host:
-    """One inventory host: ``vars`` as ``ansible-inventory --list`` shows them
-    (connection variables already rendered), the rest rendered on demand
-    with the host's full variable context."""
+class Node:
+    """One inventory host, as controls take it (``node``; ``host`` is always
+    testinfra's view of its shell): ``vars`` as ``ansible-inventory --list``
+    shows them (connection variables already rendered), the rest rendered
+    on demand with the host's full variable context."""
 
     name: str
     vars: dict[str, Any] = field(default_factory=dict)
@@ -79,7 +80,7 @@ class Host:
     def __repr__(self) -> str:
         """Names only: pytest prints the locals of a failing control, and a host's
         variables hold its passwords."""
-        return f"Host({self.name!r}, {len(self.vars)} variables, groups={self.groups!r})"
+        return f"Node({self.name!r}, {len(self.vars)} variables, groups={self.groups!r})"
 
     @property
     def address(self) -> str:
@@ -90,7 +91,7 @@ class Host:
         """Every variable Ansible gives the host, magic ones included (what templates see)."""
         return self._context
 
-    def peer(self, role: str) -> Host | None:
+    def peer(self, role: str) -> Node | None:
         """The first host of a role in the same inventory (a setting the deployment keeps on other hosts)."""
         hosts = self._inventory.group(role) if self._inventory is not None else []
         return hosts[0] if hosts else None
@@ -124,7 +125,7 @@ class Host:
         return settle(isolated([(self, name, value)])[0])
 
 
-def render_here(host: Host, name: str, value: Any) -> Any:
+def render_here(host: Node, name: str, value: Any) -> Any:
     """Renders in this process, in the sandbox: for an isolated child only
     (deploycheck.inventory.isolation), where time and memory are bounded."""
     from deploycheck.inventory import sandbox
@@ -159,7 +160,7 @@ def render_here(host: Host, name: str, value: Any) -> Any:
     return plain_path(host, name, _plain(value))
 
 
-def plain_path(host: Host, name: str, value: Any) -> Any:
+def plain_path(host: Node, name: str, value: Any) -> Any:
     """A ``*_file`` variable's path as Ansible resolves it: relative to the
     host's inventory folder, ``~`` expanded; any other value as it is."""
     if name.endswith("_file") and isinstance(value, str) and value:
@@ -222,7 +223,7 @@ class Inventory:
     """Hosts and the full (transitive) membership of every group, as Ansible computes them."""
 
     path: str
-    hosts: dict[str, Host]
+    hosts: dict[str, Node]
     groups: dict[str, list[str]]
     warnings: list[str] = field(default_factory=list)
     tree: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # group -> direct "hosts" and "children"
@@ -231,11 +232,11 @@ class Inventory:
     def __repr__(self) -> str:
         return f"Inventory({self.path!r}, {len(self.hosts)} hosts)"
 
-    def members(self, group: str) -> list[Host]:
+    def members(self, group: str) -> list[Node]:
         """Hosts of an inventory group in inventory order; empty when the group is absent."""
         return [self.hosts[h] for h in self.groups.get(group, [])]
 
-    def group(self, role: str) -> list[Host]:
+    def group(self, role: str) -> list[Node]:
         """Hosts of a role (``proxy``, ``database``...), by the group deploycheck.inventory.roles chose."""
         return self.members(self.roles[role]) if role in self.roles else []
 
@@ -416,12 +417,12 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     try:
         manager = InventoryManager(loader=loader, sources=[str(s) for s in sources])
         variables = VariableManager(loader=loader, inventory=manager)
-        hosts: dict[str, Host] = {}
+        hosts: dict[str, Node] = {}
         for h in manager.get_hosts("all"):
             context = variables.get_vars(host=h, include_hostvars=False, stage="all")
             shown = {k: v for k, v in context.items() if k not in C.INTERNAL_STATIC_VARS}
             member_of = sorted(str(g.name) for g in h.get_groups() if g.name != "all")
-            hosts[str(h.name)] = Host(str(h.name), dict(shown), member_of, shown, context, loader)
+            hosts[str(h.name)] = Node(str(h.name), dict(shown), member_of, shown, context, loader)
         # names as plain str: Ansible's str subclasses cannot travel to xdist workers in reports
         groups = {str(name): [str(h.name) for h in group.get_hosts()] for name, group in manager.groups.items()}
         tree = {str(name): {"hosts": [str(h.name) for h in group.hosts],
@@ -453,7 +454,7 @@ def load(sources: Sequence[str | Path], playbook_dir: str | Path | None = None,
     return inventory
 
 
-def _render_connection(host: Host) -> None:
+def _render_connection(host: Node) -> None:
     """Connection variables are needed before any control: rendered now, or the run stops."""
     from deploycheck.inventory.connection import check_connection_vars
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from deploycheck.inventory.loader import MAX_VALUES, Host, InventoryError
+from deploycheck.inventory.loader import MAX_VALUES, InventoryError, Node
 
 MAX_FILE_BYTES = 64 << 20  # one YAML file of an inventory, of its group_vars/ or host_vars/, or of waivers
 MAX_TOTAL_VALUES = 2_000_000  # values of all hosts together (a --list of that many prints some 100 MB)
@@ -175,7 +175,7 @@ def _size(value: Any, memo: dict[int, int], budget: int) -> int:
     return memo[id(value)]
 
 
-def check_hosts(hosts: Iterable[Host], label: str) -> None:
+def check_hosts(hosts: Iterable[Node], label: str) -> None:
     """The hosts Ansible built, before deploycheck lists, masks or ships
     them: variable names are text, one variable holds at most MAX_VALUES
     values and all hosts together MAX_TOTAL_VALUES (a group's variable

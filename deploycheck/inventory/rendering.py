@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from deploycheck.inventory import isolation
 from deploycheck.inventory.loader import (
     CONNECTION_VARS,
-    Host,
     Inventory,
     InventoryError,
+    Node,
     RenderError,
     _has_template,
     _plain,
@@ -49,12 +49,12 @@ class Rendered:
         self.own = own
         self.templates = templates
 
-    def lookup(self, host: Host, name: str, value: Any) -> Outcome | None:
+    def lookup(self, host: Node, name: str, value: Any) -> Outcome | None:
         if name in host.vars and value is host.vars[name]:
             return self.own.get(name)
         return self.templates.get(name, {}).get(value) if isinstance(value, str) else None
 
-    def render(self, host: Host, name: str, value: Any) -> Any:
+    def render(self, host: Node, name: str, value: Any) -> Any:
         """The rendering made for ``value``; a template nobody rendered is a RenderError, never rendered here."""
         outcome = self.lookup(host, name, value)
         if outcome is None:
@@ -72,14 +72,14 @@ def settle(outcome: Outcome) -> Any:
     return copy.deepcopy(result)  # a control may change what it gets; the next one gets it as rendered
 
 
-def derivations(host: Host) -> list[tuple[str, Derived]]:
+def derivations(host: Node) -> list[tuple[str, Derived]]:
     """The declared variables' derivations the host can be the source of (see variables.resolve)."""
     from deploycheck.inventory.variables import VARIABLES
 
     return [(var.name, d) for var in VARIABLES.values() for d in var.deployment if d.needs in host.context]
 
 
-def _work(job: tuple[Host, str, Any]) -> Outcome:
+def _work(job: tuple[Node, str, Any]) -> Outcome:
     host, name, value = job
     try:
         return True, render_here(host, name, value)
@@ -87,7 +87,7 @@ def _work(job: tuple[Host, str, Any]) -> Outcome:
         return False, str(exc)
 
 
-def isolated(jobs: list[tuple[Host, str, Any]]) -> list[Outcome]:
+def isolated(jobs: list[tuple[Node, str, Any]]) -> list[Outcome]:
     """Renders in bounded children; an item beyond the bounds says so in its message."""
     outcomes = isolation.run(jobs, _work)
     return [(ok, value if ok or value.startswith(f"{job[0].name}:") else
@@ -102,7 +102,7 @@ def _needs_rendering(value: Any) -> bool:
         return True  # rendering says why, for the controls that read it
 
 
-def _wanted(host: Host, names: Iterable[str]) -> list[str]:
+def _wanted(host: Node, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in host.vars and _needs_rendering(host.vars[n])]
 
 
@@ -113,7 +113,7 @@ def prepare(inv: Inventory) -> None:
     from deploycheck.report.redact import declared_secrets, is_secret_name, vault_file_values
 
     names = declared_secrets() | vault_file_values(inv).keys()
-    jobs: list[tuple[Host, str, Any]] = []
+    jobs: list[tuple[Node, str, Any]] = []
     for host in inv.hosts.values():
         secret = [n for n in host.vars if isinstance(n, str) and (n in names or is_secret_name(n))]
         for name in _wanted(host, dict.fromkeys([*CONNECTION_VARS, *VARIABLES, *secret])):

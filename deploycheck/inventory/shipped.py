@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from deploycheck.inventory.loader import Host, Inventory, RenderError, _plain
+from deploycheck.inventory.loader import Inventory, Node, RenderError, _plain
 from deploycheck.inventory.rendering import Rendered, derivations
 from deploycheck.inventory.variables import VARIABLES
 
@@ -31,7 +31,7 @@ class NotShippableError(Exception):
     """A value that cannot travel to a worker as it is."""
 
 
-def _outcome(host: Host, name: str, value: Any) -> Outcome:
+def _outcome(host: Node, name: str, value: Any) -> Outcome:
     try:
         return True, host.render(name, value)
     except RenderError as exc:
@@ -65,14 +65,14 @@ def _check(value: Any) -> Any:
     return value
 
 
-def _templates(host: Host) -> dict[str, dict[str, Outcome]]:
+def _templates(host: Node) -> dict[str, dict[str, Outcome]]:
     found: dict[str, dict[str, Outcome]] = {}
     for name, derived in derivations(host):
         found.setdefault(name, {})[derived.template] = _outcome(host, name, derived.template)
     return found
 
 
-def _needed(host: Host) -> dict[str, Any]:
+def _needed(host: Node) -> dict[str, Any]:
     """The part of the host's template context a worker still reads: which
     deployment variables it has (their values stay here) and its inventory's folder."""
     needs = sorted({derived.needs for _, derived in derivations(host)})
@@ -109,11 +109,11 @@ def ship(inv: Inventory, secrets: list[str], renders: dict[str, Collection[str]]
 
 def received(wire: dict[str, Any]) -> tuple[Inventory, list[str]]:
     """The hosts ``ship`` sent, rendering as they did on the controller, and the run's secrets."""
-    hosts: dict[str, Host] = {}
+    hosts: dict[str, Node] = {}
     for item in wire["hosts"]:
         rendered = Rendered({k: tuple(v) for k, v in item["own"].items()},
                             {k: {t: tuple(o) for t, o in v.items()} for k, v in item["templates"].items()})
-        hosts[item["name"]] = Host(item["name"], dict(item["vars"]), list(item["groups"]), {}, dict(item["context"]),
+        hosts[item["name"]] = Node(item["name"], dict(item["vars"]), list(item["groups"]), {}, dict(item["context"]),
                                    None, None, rendered)
     inventory = Inventory(wire["path"], hosts, dict(wire["groups"]), list(wire["warnings"]), dict(wire["tree"]))
     for host in hosts.values():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploycheck.inventory import connection, urlpath
-from deploycheck.inventory.loader import Host, Inventory, RenderError
+from deploycheck.inventory.loader import Inventory, Node, RenderError
 from deploycheck.report.redact import host_value
 
 
@@ -259,7 +259,7 @@ def _outside_problem(value: object) -> str | None:
     return None
 
 
-def _value_problem(host: Host, name: str, items: list[object]) -> str | None:
+def _value_problem(host: Node, name: str, items: list[object]) -> str | None:
     """URL paths and paths inside a folder: why the first bad item is refused."""
     check = URL_PATH_VARIABLES.get(name) or (_outside_problem if name in INSIDE_VARIABLES else None)
     if check is None:
@@ -270,7 +270,7 @@ def _value_problem(host: Host, name: str, items: list[object]) -> str | None:
     return None
 
 
-def unsafe_value(host: Host, name: str, value: object) -> str | None:
+def unsafe_value(host: Node, name: str, value: object) -> str | None:
     """Why ``value`` may not be used for ``name`` on a command line, or None
     (the value quoted masked, then cut)."""
     items = value if isinstance(value, list) else [value]
@@ -291,7 +291,7 @@ UNIT_VARIABLES = ("expected_units", "restart_units", "ms_unit")  # names that go
 UNIT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9:_.@\\-]*")  # systemd's unit name characters, no leading '-'
 
 
-def _name_problems(host: Host) -> list[str]:
+def _name_problems(host: Node) -> list[str]:
     """Unit names are checked, not only quoted: a value that is no unit name is a typo or an attack."""
     found = []
     for name in UNIT_VARIABLES:
@@ -327,7 +327,7 @@ def _kind(value: object) -> str:
     return "a string" if isinstance(value, str) else type(value).__name__
 
 
-def _type_problems(host: Host) -> list[tuple[str, str]]:
+def _type_problems(host: Node) -> list[tuple[str, str]]:
     """Declared variables whose value is not of their default's kind (a string
     where a list of units is expected would be read one letter at a time).
     A variable with no default, or set to null, takes any value; one that
@@ -346,7 +346,7 @@ def _type_problems(host: Host) -> list[tuple[str, str]]:
     return found
 
 
-def resolve(host: Host, name: str) -> tuple[Any, str]:
+def resolve(host: Node, name: str) -> tuple[Any, str]:
     """A declared variable's value for the host and where it came from."""
     if name not in VARIABLES:
         raise KeyError(f"undeclared inventory variable '{name}' (declare it in deploycheck/inventory/variables.py)")
@@ -365,7 +365,7 @@ def resolve(host: Host, name: str) -> tuple[Any, str]:
     return default, "default"
 
 
-def _checked(host: Host, name: str, value: Any) -> Any:
+def _checked(host: Node, name: str, value: Any) -> Any:
     """A value from the deployment's own variables is checked like one set
     for deploycheck: a path that is not absolute never reaches a command line."""
     why = unsafe_value(host, name, value)
@@ -391,6 +391,6 @@ def _coerce(value: Any, default: Any) -> Any:
     return value
 
 
-def expect(host: Host, name: str) -> Any:
+def expect(host: Node, name: str) -> Any:
     """The value of a declared variable for a host: its own, the deployment's, or the default."""
     return resolve(host, name)[0]

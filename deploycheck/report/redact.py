@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from deploycheck.inventory.loader import Host, Inventory, RenderError, cut
+from deploycheck.inventory.loader import Inventory, Node, RenderError, cut
 
 _RUNTIME: set[str] = set()  # secrets met during the run: session ids, session keys
 
@@ -192,7 +192,7 @@ def bind(inv: Inventory, redact: Redactor) -> None:
     _BOUND[id(inv)] = (inv, redact)
 
 
-def host_value(host: Host, value: object, limit: int = 40) -> str:
+def host_value(host: Node, value: object, limit: int = 40) -> str:
     """A host's value quoted in a message: masked before it is cut."""
     return clip(repr(str(value)), limit, redactor_for(host._inventory))
 
@@ -316,7 +316,7 @@ def _secret_values(data: Any, name: str = "", names: Iterable[str] = ()) -> Iter
         yield from url_passwords(data)
 
 
-def _declared_values(host: Host) -> list[str]:
+def _declared_values(host: Node) -> list[str]:
     """The values of deploycheck's secret variables for the host, wherever
     they come from (a template over the deployment's own mapping, say)."""
     from deploycheck.inventory.variables import VARIABLES, resolve

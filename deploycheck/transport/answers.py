@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 SOCKET_NAME = "answers"
 MAX_REQUEST_BYTES = 1 << 20  # a host name and its questions
@@ -33,14 +33,14 @@ MAX_REQUESTS_PER_CONNECTION = 1_000
 ACCEPT_BACKLOG = 32
 
 Answer = tuple[int, str, str]
-Ask = Callable[[Host, list[str]], list[Answer]]
-Reach = Callable[[Host], "str | None"]  # None when the host runs a command, else the cause
+Ask = Callable[[Node, list[str]], list[Answer]]
+Reach = Callable[[Node], "str | None"]  # None when the host runs a command, else the cause
 
 
 class AnswerServer:
     """The controller's side: serves ``folder/answers`` until ``close``."""
 
-    def __init__(self, folder: Path, hosts: dict[str, Host], ask: Ask, reach: Reach | None = None) -> None:
+    def __init__(self, folder: Path, hosts: dict[str, Node], ask: Ask, reach: Reach | None = None) -> None:
         self.path = folder / SOCKET_NAME
         self.hosts = hosts
         self.ask = ask
@@ -61,7 +61,7 @@ class AnswerServer:
             self._server.close()
         self.path.unlink(missing_ok=True)
 
-    def answers(self, node: Host, questions: list[str]) -> list[Answer]:
+    def answers(self, node: Node, questions: list[str]) -> list[Answer]:
         """Each question's answer, the host asked only for the new ones (one
         exchange); a failed exchange raises and leaves nothing known."""
         with self._locks[node.name]:
@@ -124,7 +124,7 @@ def _request(folder: Path, request: dict[str, object], timeout: float) -> dict[s
     return reply if isinstance(reply, dict) else None
 
 
-def ask_controller(folder: Path, node: Host, questions: list[str], timeout: float) -> list[Answer] | None:
+def ask_controller(folder: Path, node: Node, questions: list[str], timeout: float) -> list[Answer] | None:
     """A worker's side: the controller's answers to the host's questions, or
     None when it cannot give them (the worker then asks the host itself)."""
     reply = _request(folder, {"host": node.name, "questions": questions}, timeout)
@@ -134,7 +134,7 @@ def ask_controller(folder: Path, node: Host, questions: list[str], timeout: floa
     return [(int(rc), str(out), str(err)) for rc, out, err in answers]
 
 
-def ask_reachability(folder: Path, node: Host, timeout: float) -> tuple[bool, str | None]:
+def ask_reachability(folder: Path, node: Node, timeout: float) -> tuple[bool, str | None]:
     """A worker's side: (True, the controller's verdict on the host: None when
     it runs commands, else the cause), or (False, None) when the controller
     cannot tell (the worker then probes the host itself)."""

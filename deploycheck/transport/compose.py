@@ -8,7 +8,7 @@ import functools
 import docker
 from docker.models.containers import Container
 
-from deploycheck.inventory.loader import Host, cut
+from deploycheck.inventory.loader import Node, cut
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.shell import MAX_OUTPUT_BYTES
 
@@ -21,12 +21,12 @@ def _client(base_url: str | None) -> docker.DockerClient:
     return docker.DockerClient(base_url=base_url, timeout=20) if base_url else docker.from_env(timeout=20)
 
 
-def client(node: Host) -> docker.DockerClient:
+def client(node: Node) -> docker.DockerClient:
     """The Docker engine of the host (``docker_host``, e.g. ssh://user@host; default: the local one)."""
     return _client(expect(node, "docker_host"))
 
 
-def services(node: Host) -> dict[str, Container]:
+def services(node: Node) -> dict[str, Container]:
     """The project's containers by compose service (all states)."""
     project = expect(node, "compose_project")
     found: dict[str, Container] = {}
@@ -35,7 +35,7 @@ def services(node: Host) -> dict[str, Container]:
     return found
 
 
-def service(node: Host, name: str) -> Container:
+def service(node: Node, name: str) -> Container:
     found = services(node).get(name)
     if found is None:
         raise AssertionError(f"{node.name}: no container of service '{name}' in project "
@@ -43,7 +43,7 @@ def service(node: Host, name: str) -> Container:
     return found
 
 
-def run(node: Host, name: str, command: str, environment: dict[str, str] | None = None) -> tuple[int, str]:
+def run(node: Node, name: str, command: str, environment: dict[str, str] | None = None) -> tuple[int, str]:
     """(exit code, output) of a shell command inside a service's container;
     ``environment`` reaches it through the Docker API, never in a command line."""
     container = service(node, name)

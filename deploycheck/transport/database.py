@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg2
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.remote import HostUnreachableError, reachability
 from deploycheck.transport.tunnel import Tunnel
@@ -33,7 +33,7 @@ FRESH_S = 10.0  # a session parked this recently is reused without asking the se
 
 
 @contextlib.contextmanager
-def connect(db_node: Host, user: str, password: str | None) -> Iterator:  # -> psycopg2 connection
+def connect(db_node: Node, user: str, password: str | None) -> Iterator:  # -> psycopg2 connection
     """Connect as ``user`` to the OMERO database, as a client on the database host would."""
     cause = reachability(db_node)
     if cause is not None:
@@ -101,7 +101,7 @@ def _alive(conn: Any) -> bool:
         return False
 
 
-def _open(db_node: Host, user: str, password: str | None) -> tuple[Tunnel, Any]:
+def _open(db_node: Node, user: str, password: str | None) -> tuple[Tunnel, Any]:
     tunnel = Tunnel(db_node, "127.0.0.1", int(expect(db_node, "db_port")))
     host, port = tunnel.__enter__()
     try:

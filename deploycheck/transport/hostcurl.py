@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-from deploycheck.inventory.loader import Host, cut
+from deploycheck.inventory.loader import Node, cut
 from deploycheck.inventory.urlpath import join
 from deploycheck.transport import http
 from deploycheck.transport.remote import run_many, testinfra_host
@@ -67,7 +67,7 @@ def observation_command(url: str, method: str = "GET", timeout: float = 10, foll
     return " ".join(shlex.quote(c) for c in cmd)
 
 
-def parse(node: Host, url: str, rc: int, raw: str, stderr: str) -> HostResponse:
+def parse(node: Node, url: str, rc: int, raw: str, stderr: str) -> HostResponse:
     """An observation's answer (see ``observation_command``)."""
     return _parse(node, url, rc, raw, stderr, _fact_marker())
 
@@ -76,7 +76,7 @@ def _fact_marker() -> str:
     return f"dc-{http.RUN_ID}-fact"
 
 
-def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,
+def get(node: Node, url: str, method: str = "GET", timeout: float = 30, data: str | None = None,
         follow: bool = False) -> HostResponse:
     """``curl`` on the host; the marker goes into the User-Agent like every request of the suite.
     With ``follow``, redirects are followed and the last answer is returned."""
@@ -85,7 +85,7 @@ def get(node: Host, url: str, method: str = "GET", timeout: float = 30, data: st
     return _parse(node, url, result.rc, result.stdout, result.stderr, marker)
 
 
-def get_many(node: Host, requests: list[tuple[str, str, str | None]], timeout: float = 30
+def get_many(node: Node, requests: list[tuple[str, str, str | None]], timeout: float = 30
              ) -> list[HostResponse | NoAnswerError]:
     """Several independent ``(url, method, data)`` requests in one round trip
     (the host runs them one after the other); a request without an HTTP
@@ -101,7 +101,7 @@ def get_many(node: Host, requests: list[tuple[str, str, str | None]], timeout: f
     return out
 
 
-def _parse(node: Host, url: str, rc: int, raw: str, stderr: str, marker: str) -> HostResponse:
+def _parse(node: Node, url: str, rc: int, raw: str, stderr: str, marker: str) -> HostResponse:
     if rc != 0:
         raise NoAnswerError(f"{node.name}: curl {url} failed: {cut(stderr.strip(), 160)}")
     head, _, body = raw.replace("\r\n", "\n").partition("\n\n")
@@ -113,7 +113,7 @@ def _parse(node: Host, url: str, rc: int, raw: str, stderr: str, marker: str) ->
     return HostResponse(status, dict(fields), body, marker, [v for k, v in fields if k == "set-cookie"])
 
 
-def loopback(node: Host, port: int, path: str, method: str = "GET", timeout: float = 30,
+def loopback(node: Node, port: int, path: str, method: str = "GET", timeout: float = 30,
              data: str | None = None) -> HostResponse:
     """``get`` of ``path`` on the host's own port ``port`` (127.0.0.1)."""
     return get(node, loopback_url(port, path), method, timeout, data)

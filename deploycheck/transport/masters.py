@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from deploycheck.inventory.connection import Ssh, connection_of
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport.shell import failure_note, wait_while_exists
 from deploycheck.transport.sshstate import sharing_control_dir
 
@@ -28,7 +28,7 @@ MARKER_SUFFIX = ".opening"
 JUMP_WAIT_S = 30.0  # at most, for the jump host's own login
 
 
-def marker_of(node: Host, jump: bool = False) -> Path | None:
+def marker_of(node: Node, jump: bool = False) -> Path | None:
     """The file that stands for the host's master (or its jump host's) while
     it logs in; None when there is none (not an SSH host, no jump host)."""
     connection = connection_of(node)
@@ -38,7 +38,7 @@ def marker_of(node: Host, jump: bool = False) -> Path | None:
     return socket.with_name(socket.name + MARKER_SUFFIX) if socket is not None else None
 
 
-def open_connections(nodes: Iterable[Host], connect: Callable[[Host], object],
+def open_connections(nodes: Iterable[Node], connect: Callable[[Node], object],
                  others_too: bool = False) -> list[threading.Thread]:
     """Log in to every SSH host at once (``connect`` opens the host's shell,
     whose ssh becomes the master); each host's marker exists from before its
@@ -65,7 +65,7 @@ def open_connections(nodes: Iterable[Host], connect: Callable[[Host], object],
     return threads
 
 
-def _open(node: Host, marker: Path | None, connect: Callable[[Host], object]) -> None:
+def _open(node: Node, marker: Path | None, connect: Callable[[Node], object]) -> None:
     try:
         jump = marker_of(node, jump=True) if marker is not None else None
         if jump != marker:
@@ -78,7 +78,7 @@ def _open(node: Host, marker: Path | None, connect: Callable[[Host], object]) ->
             marker.unlink(missing_ok=True)
 
 
-def awaited_marker(node: Host) -> Path | None:
+def awaited_marker(node: Node) -> Path | None:
     """In a worker sharing the run's connections, the marker its shell waits
     on before connecting (see ``PersistentShell``); None elsewhere."""
     if not sharing_control_dir():

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import testinfra.backend
 from testinfra.backend.base import CommandResult
-from testinfra.host import Host as TestinfraHost
+from testinfra.host import Node as TestinfraHost
 
 from deploycheck.inventory.connection import Ssh, connection_of
-from deploycheck.inventory.loader import Host, cut
+from deploycheck.inventory.loader import Node, cut
 from deploycheck.transport.answers import ask_controller, ask_reachability
 from deploycheck.transport.counters import COUNTERS
 from deploycheck.transport.masters import awaited_marker
@@ -43,7 +43,7 @@ def _cached(argv: tuple[str, ...] | None, name: str, become: bool, become_user: 
 _CREATING = threading.Lock()
 
 
-def testinfra_host(host: Host) -> TestinfraHost:
+def testinfra_host(host: Node) -> TestinfraHost:
     """The host's testinfra view; every command goes over one connection per
     process (made under a lock: threads asking at once get the same one)."""
     connection = connection_of(host)
@@ -56,7 +56,7 @@ def testinfra_host(host: Host) -> TestinfraHost:
                        str(become_user) if become_user else None, awaited_marker(host), jump_socket)
 
 
-def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
+def run_many(host: Node, commands: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
     """(rc, stdout, stderr) of each command, in order, in one round trip over
     the host's connection; counted as commands asked ahead (see facts.warmup),
     or as a control's own commands with ``ahead=False``. In a worker that
@@ -72,7 +72,7 @@ def run_many(host: Host, commands: list[str], ahead: bool = True) -> list[tuple[
     return [(r.rc, r.stdout, r.stderr) for r in results]
 
 
-def run_with_input(host: Host, command: str, stdin: str, timeout: float = 60) -> tuple[int, str, str]:
+def run_with_input(host: Node, command: str, stdin: str, timeout: float = 60) -> tuple[int, str, str]:
     """(rc, stdout, stderr) of ``command`` with ``stdin`` on its standard input:
     how secrets reach a remote command, never in its command line."""
     backend = testinfra_host(host).backend
@@ -93,7 +93,7 @@ _PROBING: dict[str, threading.Lock] = {}
 _PROBING_LOCK = threading.Lock()
 
 
-def reachability(host: Host) -> str | None:
+def reachability(host: Node) -> str | None:
     """None when the host runs a command, else a one-line cause (asked once
     per process, also when several threads ask at once)."""
     with _PROBING_LOCK:
@@ -104,7 +104,7 @@ def reachability(host: Host) -> str | None:
         return _REACHABILITY[host.name]
 
 
-def _told_or_probed(host: Host) -> str | None:
+def _told_or_probed(host: Node) -> str | None:
     """A worker riding the controller's connections takes the controller's
     verdict (no channel of its own just to run ``true``); anyone else, or a
     worker the controller cannot tell, asks the host."""
@@ -115,13 +115,13 @@ def _told_or_probed(host: Host) -> str | None:
     return _probe(host)
 
 
-def probe(host: Host, timeout: float | None = None) -> str | None:
+def probe(host: Node, timeout: float | None = None) -> str | None:
     """Ask the host now (uncached): None when it runs a command within
     ``timeout`` seconds (default: the command timeout), else the cause."""
     return _probe(host, timeout)
 
 
-def _probe(host: Host, timeout: float | None = None) -> str | None:
+def _probe(host: Node, timeout: float | None = None) -> str | None:
     try:
         result = testinfra_host(host).run("true", **({"timeout": timeout} if timeout else {}))
     except (RuntimeError, OSError) as exc:  # the connection failed; OSError: no ssh or docker client here

@@ -20,7 +20,7 @@ import threading
 from types import TracebackType
 
 from deploycheck.inventory.connection import connection_of
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport.counters import COUNTERS
 
 
@@ -32,7 +32,7 @@ class Tunnel:
     folder only this user can enter: no other local user can ride the
     operator's SSH identity through it, as they could through a TCP port."""
 
-    def __init__(self, via: Host, target: str, port: int) -> None:
+    def __init__(self, via: Node, target: str, port: int) -> None:
         self.via, self.target, self.port = via, target, port
         self.command = connection_of(via).relay_argv(via, target, port)
         self._folder: str | None = None

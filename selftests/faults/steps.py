@@ -113,7 +113,7 @@ class Compose:
 
 
 @dataclass(frozen=True)
-class Host:
+class Node:
     """A shell command on this machine, about one container (polling its health
     through the engine); ``{container}`` in the command names it."""
 
@@ -127,7 +127,7 @@ class Host:
         return None
 
 
-Step = Run | Edit | Engine | Compose | Host
+Step = Run | Edit | Engine | Compose | Node
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport.answers import (
     MAX_REQUEST_BYTES,
     SOCKET_NAME,
@@ -19,7 +19,7 @@ from deploycheck.transport.answers import (
     ask_reachability,
 )
 
-HOSTS = {"web": Host("web", {}), "db": Host("db", {})}
+HOSTS = {"web": Node("web", {}), "db": Node("db", {})}
 
 
 class Recording:
@@ -29,7 +29,7 @@ class Recording:
         self.asked: list[tuple[str, list[str]]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, node: Host, questions: list[str]) -> list[tuple[int, str, str]]:
+    def __call__(self, node: Node, questions: list[str]) -> list[tuple[int, str, str]]:
         with self.lock:
             self.asked.append((node.name, list(questions)))
         if node.name == "db":
@@ -73,7 +73,7 @@ def test_workers_asking_at_once_cost_one_exchange(served) -> None:
 def test_no_answer_when_the_host_fails_or_is_unknown(served) -> None:
     folder, hosts = served
     assert ask_controller(folder, HOSTS["db"], ["true"], timeout=5) is None
-    assert ask_controller(folder, Host("elsewhere", {}), ["true"], timeout=5) is None
+    assert ask_controller(folder, Node("elsewhere", {}), ["true"], timeout=5) is None
     assert ask_controller(folder, HOSTS["db"], ["true"], timeout=5) is None  # a failure is not remembered
     assert hosts.asked == [("db", ["true"]), ("db", ["true"])]
 
@@ -102,7 +102,7 @@ def test_reachability_is_the_controllers_verdict(tmp_path: Path) -> None:
     own; the controller's verdict (its own probe, made once) is passed on."""
     asked: list[str] = []
 
-    def reach(node: Host) -> str | None:
+    def reach(node: Node) -> str | None:
         asked.append(node.name)
         return "db: unreachable (Connection refused)" if node.name == "db" else None
 
@@ -110,7 +110,7 @@ def test_reachability_is_the_controllers_verdict(tmp_path: Path) -> None:
     try:
         assert ask_reachability(tmp_path, HOSTS["web"], timeout=5) == (True, None)
         assert ask_reachability(tmp_path, HOSTS["db"], timeout=5) == (True, "db: unreachable (Connection refused)")
-        assert ask_reachability(tmp_path, Host("elsewhere", {}), timeout=5) == (False, None)
+        assert ask_reachability(tmp_path, Node("elsewhere", {}), timeout=5) == (False, None)
     finally:
         server.close()
     assert asked == ["web", "db"]
@@ -135,8 +135,8 @@ def test_a_sharing_worker_opens_no_channel_to_learn_reachability(tmp_path: Path,
     monkeypatch.setattr(remote, "sharing_control_dir", lambda: True)
     monkeypatch.setattr(remote, "control_dir", lambda: tmp_path)
     monkeypatch.setattr(remote, "_probe", lambda node, timeout=None: probed.append(node.name) or "probed")
-    told = Host("told-by-controller", {})
-    untold = Host("unknown-to-controller", {})
+    told = Node("told-by-controller", {})
+    untold = Node("unknown-to-controller", {})
     server = AnswerServer(tmp_path, {told.name: told}, Recording(), lambda node: None)
     try:
         assert remote.reachability(told) is None

@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 
 from deploycheck.facts import warmup
-from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.inventory.loader import Inventory, Node
 from deploycheck.transport import remote
 
 
 def _inventory() -> Inventory:
     ssh = {"ansible_connection": "ssh"}
-    hosts = {"proxy": Host("proxy", dict(ssh), ["proxy"]), "db": Host("db", {"ansible_connection": "docker"},
+    hosts = {"proxy": Node("proxy", dict(ssh), ["proxy"]), "db": Node("db", {"ansible_connection": "docker"},
                                                                        ["database"])}
-    hosts |= {f"ro{i}": Host(f"ro{i}", dict(ssh), ["readonly"]) for i in range(1, 5)}
+    hosts |= {f"ro{i}": Node(f"ro{i}", dict(ssh), ["readonly"]) for i in range(1, 5)}
     groups = {"proxy": ["proxy"], "database": ["db"], "readonly": [f"ro{i}" for i in range(1, 5)]}
     inv = Inventory("inv.yml", hosts, groups,
                     roles={"proxy": "proxy", "database": "database", "omeroreadonly": "readonly"})

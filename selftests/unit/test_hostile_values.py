@@ -18,7 +18,7 @@ import pytest
 
 from deploycheck.facts import omeroweb, publicsession
 from deploycheck.facts.web2pyadmin import CannotCheckError, StoredPassword
-from deploycheck.inventory.loader import Host, load
+from deploycheck.inventory.loader import Node, load
 from deploycheck.inventory.urlpath import join
 from deploycheck.inventory.variables import validate
 from deploycheck.transport import compose, hostcurl, http
@@ -77,7 +77,7 @@ def _curl_lines() -> list[str]:
 def test_every_curl_globs_nothing_and_takes_its_url_after_url() -> None:
     built = [hostcurl._command("http://127.0.0.1:9/{a,b}[1-9]", "GET", 5, None, False)[0],
              hostcurl.observation_command("http://127.0.0.1:9/{a,b}"),
-             publicsession.check_commands(Host("h", {}), "sid", "http://127.0.0.1:9/{a}")[1], omeroweb.LOGIN_SCRIPT]
+             publicsession.check_commands(Node("h", {}), "sid", "http://127.0.0.1:9/{a}")[1], omeroweb.LOGIN_SCRIPT]
     for line in built:
         assert line.count("curl ") == line.count("--globoff"), line
         assert re.findall(r"--url '?\S*http://127\.0\.0\.1", line) or '--url "$base' in line, line

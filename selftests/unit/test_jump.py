@@ -9,14 +9,14 @@ import shlex
 from pathlib import Path
 
 from deploycheck.inventory.connection import CONNECTIONS, _shared_jump
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 
 
 def _argv(tmp_path: Path, config: str, name: str = "inner") -> list[str]:
     cfg = tmp_path / "ssh_config"
     cfg.write_text(config)
     _shared_jump.cache_clear()
-    return CONNECTIONS["ssh"].shell_argv(Host(name, {"ansible_ssh_common_args": f"-F {cfg}"}))
+    return CONNECTIONS["ssh"].shell_argv(Node(name, {"ansible_ssh_common_args": f"-F {cfg}"}))
 
 
 def _proxy_command(argv: list[str]) -> str | None:
@@ -53,6 +53,6 @@ def test_quotes_survive_the_shell(tmp_path: Path) -> None:
     cfg = odd / "ssh_config"
     cfg.write_text("Host inner\n  ProxyJump bastion\n")
     _shared_jump.cache_clear()
-    argv = CONNECTIONS["ssh"].shell_argv(Host("inner", {"ansible_ssh_common_args": shlex.join(["-F", str(cfg)])}))
+    argv = CONNECTIONS["ssh"].shell_argv(Node("inner", {"ansible_ssh_common_args": shlex.join(["-F", str(cfg)])}))
     command = _proxy_command(argv)
     assert command is not None and shlex.split(command)[2] == str(cfg)

@@ -14,7 +14,7 @@ import yaml
 
 from deploycheck.inventory import connection, loader, preflight, shipped
 from deploycheck.inventory.__main__ import ansible_list
-from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.inventory.loader import InventoryError, Node
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "{ansible_connection: local}"
@@ -174,7 +174,7 @@ def test_a_value_inside_itself_counts_as_too_large() -> None:
 
 def test_hosts_sharing_a_variable_are_measured_without_walking_it_per_host() -> None:
     big = [[str(n)] * 1000 for n in range(90)]  # 90,091 values: within one variable's bound
-    hosts = [Host(f"h{n}", {"big": big}) for n in range(25)]
+    hosts = [Node(f"h{n}", {"big": big}) for n in range(25)]
     with pytest.raises(InventoryError, match="the hosts' variables add up to more than 2000000 values"):
         preflight.check_hosts(hosts, "inv.yml")
     preflight.check_hosts(hosts[:22], "inv.yml")
@@ -205,7 +205,7 @@ def test_nested_keys_that_are_not_text_are_listed_and_shipped(tmp_path: Path) ->
     ({"ansible_ssh_extra_args": '"'}, False),
 ])
 def test_connection_variables(values: dict[str, object], fine: bool) -> None:
-    host = Host("h", dict(values))
+    host = Node("h", dict(values))
     if fine:
         connection.check_connection_vars(host)
         assert connection.Ssh.options(host)

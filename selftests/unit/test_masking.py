@@ -176,10 +176,10 @@ def test_records_and_warnings_from_threads_are_masked(caplog: pytest.LogCaptureF
 
 def test_a_failed_command_quoted_cut_keeps_no_part_of_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     from deploycheck.facts import hostfacts
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
     secret = "command-output-secret-" + "s" * 200
     monkeypatch.setattr(hostfacts, "command", lambda node, cmd: (1, "", f"psql: bad password {secret}"))
     with pytest.raises(AssertionError) as failed:
-        hostfacts.output(Host("db"), "psql -c 'select 1'")
+        hostfacts.output(Node("db"), "psql -c 'select 1'")
     assert "command-output" not in Redactor([secret])(str(failed.value)), str(failed.value)

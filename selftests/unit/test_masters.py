@@ -14,7 +14,7 @@ import pytest
 
 from deploycheck import plugin
 from deploycheck.inventory import connection
-from deploycheck.inventory.loader import Host, InventoryError
+from deploycheck.inventory.loader import InventoryError, Node
 from deploycheck.transport import masters, sshstate
 from deploycheck.transport.shell import PersistentShell, ShellClosedError, failure_note
 
@@ -31,11 +31,11 @@ def own_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return folder
 
 
-def _hosts(tmp_path: Path) -> tuple[Host, Host]:
+def _hosts(tmp_path: Path) -> tuple[Node, Node]:
     config = tmp_path / "ssh_config"
     config.write_text("Host bastion\n  HostName 192.0.2.10\nHost inner\n  ProxyJump bastion\n")
     common = {"ansible_ssh_common_args": f"-F {config}"}
-    return Host("bastion", dict(common)), Host("inner", dict(common))
+    return Node("bastion", dict(common)), Node("inner", dict(common))
 
 
 def test_shared_folder_must_be_private(own_folder: Path, tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_inner_host_rides_its_jump_host(own_folder: Path, tmp_path: Path) -> Non
     log: list[tuple[str, str, float]] = []
     lock = threading.Lock()
 
-    def connect(node: Host) -> None:
+    def connect(node: Node) -> None:
         with lock:
             log.append((node.name, "start", time.monotonic()))
         if node.name == "bastion":
@@ -77,7 +77,7 @@ def test_inner_host_rides_its_jump_host(own_folder: Path, tmp_path: Path) -> Non
 def test_marker_goes_when_login_fails(own_folder: Path, tmp_path: Path) -> None:
     bastion, _ = _hosts(tmp_path)
 
-    def refuse(node: Host) -> str:
+    def refuse(node: Node) -> str:
         return f"{node.name}: unreachable (no route)"  # as transport.remote.reachability reports it
 
     for thread in masters.open_connections([bastion], refuse):
@@ -144,14 +144,14 @@ class _Config:
         self.stash[plugin.INVENTORY_KEY] = inventory
 
 
-def _inventory(*hosts: Host) -> object:
+def _inventory(*hosts: Node) -> object:
     return type("Inv", (), {"hosts": {h.name: h for h in hosts}})()
 
 
 def test_auto_workers_one_more_than_cpus_for_ssh_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
-    far = _Config(_inventory(Host("proxy", {}), Host("box", {"ansible_connection": "docker"})))
-    near = _Config(_inventory(Host("box", {"ansible_connection": "docker"})))
+    far = _Config(_inventory(Node("proxy", {}), Node("box", {"ansible_connection": "docker"})))
+    near = _Config(_inventory(Node("box", {"ansible_connection": "docker"})))
     assert plugin.pytest_xdist_auto_num_workers(far) == (os.cpu_count() or 1) + 1
     assert plugin.pytest_xdist_auto_num_workers(near) is None  # pytest-xdist's own count
     monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")

@@ -21,12 +21,12 @@ from deploycheck.facts import baseline, nginx, planner, question, sshd
 from deploycheck.facts.proxy import Proxy, Request
 from deploycheck.facts.question import Question
 from deploycheck.inventory import roles
-from deploycheck.inventory.loader import Host, load
+from deploycheck.inventory.loader import Node, load
 from deploycheck.transport.http import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 10.0
-_MADE: list[Host] = []
+_MADE: list[Node] = []
 
 
 class _Asker:
@@ -35,16 +35,16 @@ class _Asker:
     def __init__(self) -> None:
         self.exchanges: list[list[Any]] = []
 
-    def place(self, node: Host) -> str:
+    def place(self, node: Node) -> str:
         return f"fake:{node.name}"
 
-    def ask_many(self, asked: list[tuple[Host, Any]], early: bool) -> list[Any]:
+    def ask_many(self, asked: list[tuple[Node, Any]], early: bool) -> list[Any]:
         self.exchanges.append([a for _, a in asked])
         return [ValueError(a) if a == "bad" else f"<{a}>" for _, a in asked]
 
 
-def _node(name: str) -> Host:
-    node = Host(name)
+def _node(name: str) -> Node:
+    node = Node(name)
     _MADE.append(node)
     return node
 
@@ -96,10 +96,10 @@ def test_the_planner_asks_stage_by_stage_and_leaves_what_it_cannot_build() -> No
     first = Question("first", lambda n: "1", asker)
     then = Question("then", lambda n, answer: f"after {answer}", asker, after=first)
 
-    def unbuildable(node: Host) -> str:
+    def unbuildable(node: Node) -> str:
         raise KeyError("no such variable")
 
-    def from_a_failed_fact(node: Host) -> str:
+    def from_a_failed_fact(node: Node) -> str:
         pytest.fail("the public session failed")
 
     broken = Question("broken", unbuildable, asker)
@@ -166,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _proxy(port: int) -> Proxy:
-    node = Host("proxy")
+    node = Node("proxy")
     return Proxy(node, node, Client(f"http://127.0.0.1:{port}"))
 
 

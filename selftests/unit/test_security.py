@@ -16,7 +16,7 @@ import pytest
 
 from deploycheck.facts.hostfacts import inventory_paths
 from deploycheck.inventory.connection import CONNECTIONS
-from deploycheck.inventory.loader import Host, InventoryError, load
+from deploycheck.inventory.loader import InventoryError, Node, load
 from deploycheck.report.records import Record, write_all
 from deploycheck.report.redact import MASK, Redactor, mask_output
 from deploycheck.report.waivers import WaiverError
@@ -41,7 +41,7 @@ def test_values_that_would_be_options_are_refused(tmp_path: Path, host: str) -> 
 
 @pytest.mark.parametrize("kind", ["ssh", "docker"])
 def test_destinations_come_after_the_end_of_options(kind: str) -> None:
-    host = Host("h", {"ansible_host": "db.example"})
+    host = Node("h", {"ansible_host": "db.example"})
     for argv in (CONNECTIONS[kind].shell_argv(host), CONNECTIONS[kind].relay_argv(host, "127.0.0.1", 5432)):
         assert argv is not None and argv[argv.index("db.example") - 1] == "--", argv
 

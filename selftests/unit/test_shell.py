@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport import remote
 from deploycheck.transport import shell as shell_module
 from deploycheck.transport.counters import COUNTERS
@@ -96,11 +96,11 @@ def test_backend_raises_testinfra_style_with_the_cause() -> None:
 
 
 def test_become_wraps_commands_in_sudo() -> None:
-    node = Host("unit-become", {"ansible_connection": "docker", "ansible_become": True,
+    node = Node("unit-become", {"ansible_connection": "docker", "ansible_become": True,
                                 "ansible_become_user": "postgres"})
     backend = remote.testinfra_host(node).backend
     assert backend.get_command("id -u") == "sudo -u postgres /bin/sh -c 'id -u'"
-    plain = remote.testinfra_host(Host("unit-plain", {"ansible_connection": "docker"})).backend
+    plain = remote.testinfra_host(Node("unit-plain", {"ansible_connection": "docker"})).backend
     assert plain.get_command("id -u") == "id -u"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from deploycheck.inventory import loader, rendering, roles, shipped
-from deploycheck.inventory.loader import Host, Inventory, InventoryError, RenderError
+from deploycheck.inventory.loader import Inventory, InventoryError, Node, RenderError
 from deploycheck.inventory.variables import VARIABLES, resolve, validate
 from deploycheck.report.redact import Redactor
 from selftests.unit.test_ansible_parity import CASES
@@ -199,7 +199,7 @@ def test_a_value_that_cannot_travel_is_not_shipped(tmp_path: Path) -> None:
 
 def test_a_template_the_controller_did_not_render_is_an_error_not_its_text() -> None:
     rendered = rendering.Rendered({}, {})
-    host = Host("h1", {"a": "x"}, [], {}, {}, None, None, rendered)
+    host = Node("h1", {"a": "x"}, [], {}, {}, None, None, rendered)
     with pytest.raises(RenderError, match="did not render"):
         host.render("a", "{{ other }}")
     assert host.render("a", "plain") == "plain"

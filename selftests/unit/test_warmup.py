@@ -12,7 +12,7 @@ import pytest
 
 from deploycheck.facts import hostfacts
 from deploycheck.facts.accesslog import LogLineNotFoundError, entries_for
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.transport.together import at_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ LINE = ('172.19.0.1 - - [24/Nov/2026:05:25:58 +0000] "GET /x HTTP/1.1" 200 1013 
 
 
 def test_stored_answers_are_read_without_asking_the_host() -> None:
-    node = Host("unit-stored", {"ansible_connection": "docker"})  # no such container: asking would fail
+    node = Node("unit-stored", {"ansible_connection": "docker"})  # no such container: asking would fail
     hostfacts.store(node, {"ss -Htlnp": (0, "LISTEN 0 0 0.0.0.0:80 0.0.0.0:* users:((\"nginx\",pid=7,fd=6))", "")})
     assert hostfacts.output(node, "ss -Htlnp").startswith("LISTEN")
     hostfacts.store(node, {"ss -Htlnp": (1, "", "later")})  # the first answer stays
@@ -31,7 +31,7 @@ def test_stored_answers_are_read_without_asking_the_host() -> None:
 
 
 def test_a_control_waits_for_answers_on_their_way() -> None:
-    node = Host("unit-waits", {"ansible_connection": "docker"})
+    node = Node("unit-waits", {"ansible_connection": "docker"})
     done = hostfacts.asking_ahead(node)
 
     def answer_later() -> None:
@@ -144,7 +144,7 @@ def test_outside_probes_asked_at_once_answer_as_each_probe_would() -> None:
 
     from deploycheck.facts import probe
 
-    vantage = Host("unit-vantage", {"ansible_connection": "local"})
+    vantage = Node("unit-vantage", {"ansible_connection": "local"})
     with socket.socket() as listening, socket.socket() as spare:
         listening.bind(("127.0.0.1", 0))
         listening.listen()
@@ -176,7 +176,7 @@ def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
     for tool in ("sh", "sed"):
         (tools / tool).symlink_to(shutil.which(tool) or f"/bin/{tool}")
     monkeypatch.setenv("PATH", str(tools))  # the vantage's shell finds no nc
-    vantage = Host("unit-no-nc", {"ansible_connection": "local"})
+    vantage = Node("unit-no-nc", {"ansible_connection": "local"})
     try:
         probe.ask_ahead(vantage, [("127.0.0.1", [9])])
         assert not hostfacts.known(vantage, probe.ports_command("127.0.0.1", [9]))
@@ -189,10 +189,10 @@ def test_an_outside_probe_without_nc_fails_instead_of_finding_every_port_closed(
 def test_facts_not_asked_ahead_are_asked_together(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands a control reads that the warm-up did not ask (a run narrowed
     by -k) cost one exchange together, then are answered from memory."""
-    node = Host("together", {"ansible_connection": "local"})
+    node = Node("together", {"ansible_connection": "local"})
     asked: list[list[str]] = []
 
-    def one_exchange(host: Host, cmds: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
+    def one_exchange(host: Node, cmds: list[str], ahead: bool = True) -> list[tuple[int, str, str]]:
         asked.append(list(cmds))
         return [(0, f"{c}\n", "") for c in cmds]
 

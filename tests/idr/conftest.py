@@ -7,20 +7,20 @@ import pytest
 from deploycheck.control import first_host
 from deploycheck.facts.accesslog import LogEntry
 from deploycheck.facts.proxy import Proxy
-from deploycheck.inventory.loader import Host, Inventory
+from deploycheck.inventory.loader import Inventory, Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport import hostcurl
 from deploycheck.transport.http import Client
 
 
 @pytest.fixture(scope="session")
-def outside(inventory: Inventory) -> Host:
+def outside(inventory: Inventory) -> Node:
     """The vantage point outside the private network (group ``outside``)."""
     return first_host(inventory, "outside")
 
 
 @pytest.fixture(scope="session")
-def busted(proxy_node: Host, proxy_client: Client,
+def busted(proxy_node: Node, proxy_client: Client,
            public_cookies: dict[str, str]) -> tuple[str, hostcurl.HostResponse, LogEntry]:
     """One request through the cache-buster, once the public user's session
     exists, for the IDR-BUSTER controls to read: its path (new to the cache),

@@ -19,7 +19,7 @@ from deploycheck.transport.database import connect
 if TYPE_CHECKING:
     from deploycheck.facts.accesslog import LogEntry
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host, Inventory
+    from deploycheck.inventory.loader import Inventory, Node
 
     Busted = tuple[str, hostcurl.HostResponse, LogEntry]
 
@@ -30,7 +30,7 @@ REF = "seed 000: idr-proxy (cache-buster port 9000)"
 
 
 @control("IDR-BUSTER-01", "A request on the cache-buster port refetches and stores a fresh copy", "high", REF)
-def test_cachebuster_refreshes(node: Host, busted: Busted, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_cachebuster_refreshes(node: Node, busted: Busted, proxy: Proxy, public_cookies: dict[str, str]) -> None:
     """Operators refresh a stale cached copy through port 9000; unless it
     bypasses the cache and stores the answer, the stale copy stays."""
     path, sent, entry = busted
@@ -43,7 +43,7 @@ def test_cachebuster_refreshes(node: Host, busted: Busted, proxy: Proxy, public_
 
 @control("IDR-BUSTER-02", "The cache-buster port fetches from the read-write server", "medium",
          "IDR deployment: cache-buster backend is idr-omeroreadwrite")
-def test_cachebuster_uses_readwrite(node: Host, busted: Busted, inventory: Inventory) -> None:
+def test_cachebuster_uses_readwrite(node: Node, busted: Busted, inventory: Inventory) -> None:
     """A refresh must show what was just written, which the read-write server
     has first; the read-only servers may not have it yet."""
     _, _, entry = busted
@@ -58,7 +58,7 @@ def test_cachebuster_uses_readwrite(node: Host, busted: Busted, inventory: Inven
 @control("IDR-BUSTER-03", "A backend change shows on port 80 after one cache-buster request, not before",
          "high", REF)
 @pytest.mark.disruptive
-def test_change_visible_after_refresh(node: Host, proxy: Proxy, public_cookies: dict[str, str],
+def test_change_visible_after_refresh(node: Node, proxy: Proxy, public_cookies: dict[str, str],
                                       inventory: Inventory, request: pytest.FixtureRequest) -> None:
     """Renames the test image in the database, and renames it back whatever happens."""
     db_nodes = inventory.group("database")

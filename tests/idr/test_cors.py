@@ -12,7 +12,7 @@ from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)
@@ -20,7 +20,7 @@ READS = ("test_image",)
 
 @control("IDR-CORS-01", "Proxied responses allow any origin (Access-Control-Allow-Origin: *)", "low",
          "ome/ansible-role-nginx-proxy (IDR)")
-def test_cors(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_cors(node: Node, proxy: Proxy, public_cookies: dict[str, str]) -> None:
     """External viewers and notebooks load IDR images from their own pages;
     without the header browsers refuse them."""
     r = proxy.get(f"/webgateway/render_thumbnail/{expect(node, 'test_image')['id']}/",

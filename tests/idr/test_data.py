@@ -16,7 +16,7 @@ from deploycheck.facts.question import ask
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("omeroreadwrite")
 READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir")  # pg_data_dir: through facts.datadirs
@@ -25,7 +25,7 @@ READS = ("data_mounts", "bioformats_cache_dir", "omero_user", "omero_data_dir") 
 @control("IDR-DATA-01", "Data directories that must be backed up are separate volumes", "high",
          "seed 000: Backups, restores and upgrades", reads=(datadirs.filesystems,))
 @pytest.mark.hosts("omeroreadwrite", "database")
-def test_data_dirs_are_mount_points(node: Host) -> None:
+def test_data_dirs_are_mount_points(node: Node) -> None:
     """A separate volume is backed up, restored and carried over an upgrade
     on its own; data in a host's root file system goes with the host. The
     data directories themselves (the binary repository, the PostgreSQL data),
@@ -46,7 +46,7 @@ def test_data_dirs_are_mount_points(node: Host) -> None:
 
 @control("IDR-DATA-02", "The Bio-Formats cache directory exists on the read-write server", "medium",
          "seed 000: Bio-Formats cache regeneration", shell=True)
-def test_bioformats_cache_dir(node: Host) -> None:
+def test_bioformats_cache_dir(node: Node) -> None:
     """The regeneration writes the memo files there; without the folder
     every first view of an image parses its files again."""
     path = expect(node, "bioformats_cache_dir")
@@ -55,7 +55,7 @@ def test_bioformats_cache_dir(node: Host) -> None:
 
 @control("IDR-DATA-03", "The binary repository is writable by the OMERO user", "high",
          "OMERO.server binary repository (permissions)", reads=(datadirs.repository_writable,))
-def test_binary_repository_writable(node: Host) -> None:
+def test_binary_repository_writable(node: Node) -> None:
     """OMERO writes imports, pixels and its own backups there; a repository
     it cannot write fails every import."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
@@ -66,7 +66,7 @@ def test_binary_repository_writable(node: Host) -> None:
 
 @control("IDR-DATA-04", "Nothing in the binary repository is world-writable", "high",
          "OMERO.server binary repository (permissions)", reads=(datadirs.world_writable,))
-def test_binary_repository_not_world_writable(node: Host) -> None:
+def test_binary_repository_not_world_writable(node: Node) -> None:
     """Any local user could replace the pixels and files that the public
     site serves."""
     data = expect(node, "omero_data_dir")

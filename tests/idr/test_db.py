@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from psycopg2.extensions import connection
 
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("database")
 READS = ("pg_data_dir", "readonly_db_user", "readonly_db_password", "readonly_statement_timeout_s")
@@ -36,7 +36,7 @@ PLATE_FIRST_IMAGES = (
 )
 
 
-def _readonly(node: Host) -> AbstractContextManager[connection]:
+def _readonly(node: Node) -> AbstractContextManager[connection]:
     return connect(node, expect(node, "readonly_db_user"), expect(node, "readonly_db_password"))
 
 
@@ -50,7 +50,7 @@ def _timeout_seconds(text: str) -> float:
 
 @control("IDR-DB-01", "The PostgreSQL data directory is private to postgres (0700)", "high",
          "seed 000: idr-database:/var/lib/pgsql", shell=True)
-def test_pg_data_dir_private(node: Host) -> None:
+def test_pg_data_dir_private(node: Node) -> None:
     """The data files hold every session and password hash; PostgreSQL
     itself refuses to start on a data directory others can read."""
     path = expect(node, "pg_data_dir")
@@ -62,7 +62,7 @@ def test_pg_data_dir_private(node: Host) -> None:
 
 @control("IDR-DB-02", "The read-only servers' database role has a statement timeout within bounds", "high",
          "seed 000: The read-only servers have a database statement timeout", shell=True)
-def test_readonly_statement_timeout(node: Host) -> None:
+def test_readonly_statement_timeout(node: Node) -> None:
     """Public visitors can ask for expensive pages; without a timeout one
     query can hold a read-only server's connections for ever."""
     lo, hi = expect(node, "readonly_statement_timeout_s")
@@ -76,7 +76,7 @@ def test_readonly_statement_timeout(node: Host) -> None:
 
 @control("IDR-DB-03", "The read-only servers' database role cannot change OMERO data", "critical",
          "seed 000: The IDR appears as a read-only resource to public users", shell=True)
-def test_readonly_role_cannot_write(node: Host) -> None:
+def test_readonly_role_cannot_write(node: Node) -> None:
     """The read-only servers face the public; their role must not be able to
     change data even if OMERO is tricked into trying. Tries an UPDATE inside
     a transaction that is always rolled back."""
@@ -95,7 +95,7 @@ def test_readonly_role_cannot_write(node: Host) -> None:
 
 @control("IDR-DB-04", "Every fileset has a first image for cache regeneration", "medium",
          "seed 001: Bio-Formats cache regeneration (first image per fileset)", shell=True)
-def test_first_image_per_fileset(node: Host) -> None:
+def test_first_image_per_fileset(node: Node) -> None:
     """The regeneration opens the first image of each fileset; a fileset the
     query misses keeps a cold cache and a slow first view."""
     with _readonly(node) as conn, conn.cursor() as cur:
@@ -110,7 +110,7 @@ def test_first_image_per_fileset(node: Host) -> None:
 
 @control("IDR-DB-05", "The plate and dataset lists for cache regeneration cover every plate and dataset",
          "medium", "seed 000: Bio-Formats cache regeneration (plates.txt, datasets.txt)", shell=True)
-def test_plate_and_dataset_lists(node: Host) -> None:
+def test_plate_and_dataset_lists(node: Node) -> None:
     """plates.txt and datasets.txt drive the regeneration; a plate with no
     well sample image is silently left out."""
     with _readonly(node) as conn, conn.cursor() as cur:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("release_baseline_url", "release_sample", "public_url", "public_entry_path", "http_timeout")
@@ -39,7 +39,7 @@ THUMB_MEAN, THUMB_MAX = 1.0, 32  # JPEG: encoder rounding only
 
 
 @pytest.fixture(scope="session")
-def gate(request: pytest.FixtureRequest, proxy_node: Host) -> tuple[Site, Site]:
+def gate(request: pytest.FixtureRequest, proxy_node: Node) -> tuple[Site, Site]:
     """(baseline, candidate): both sites' answers for the baseline's sample,
     read once per process."""
     baseline = baseline_of(request.config) or expect(proxy_node, "release_baseline_url")
@@ -85,7 +85,7 @@ def _sampled(base: Site, kind: str) -> list[int]:
     return [oid for (k, oid), found in base.details.items() if k == kind and found is not None]
 
 
-def _require(node: Host, base: Site, kinds: tuple[str, ...]) -> None:
+def _require(node: Node, base: Site, kinds: tuple[str, ...]) -> None:
     """Nothing sampled is nothing compared: a skip that says so, never a pass."""
     if not any(_sampled(base, kind) for kind in kinds):
         pytest.skip(f"{node.name}: the baseline {base.url} lists no {' or '.join(kinds)} to compare")
@@ -93,7 +93,7 @@ def _require(node: Host, base: Site, kinds: tuple[str, ...]) -> None:
 
 @control("IDR-GATE-01", "The new release serves the same objects as the baseline: same counts, no sampled "
          "object missing", "critical", REF)
-def test_same_objects(node: Host, gate: tuple[Site, Site]) -> None:
+def test_same_objects(node: Node, gate: tuple[Site, Site]) -> None:
     """An object lost in the copy or the upgrade is a broken link in every
     paper that cites it. Counts every kind; looks up each sampled id."""
     base, cand = gate
@@ -109,7 +109,7 @@ def test_same_objects(node: Host, gate: tuple[Site, Site]) -> None:
 
 
 @control("IDR-GATE-02", "Sampled objects have the baseline's metadata and child counts", "high", REF)
-def test_same_metadata(node: Host, gate: tuple[Site, Site]) -> None:
+def test_same_metadata(node: Node, gate: tuple[Site, Site]) -> None:
     """A renamed dataset or a study whose images lost their link shows
     visitors something other than what was published. Every field of the
     JSON api's answer counts but the site's own links."""
@@ -125,7 +125,7 @@ def test_same_metadata(node: Host, gate: tuple[Site, Site]) -> None:
 
 
 @control("IDR-GATE-03", "Sampled images keep the baseline's rendering settings and thumbnails", "high", REF)
-def test_same_rendering_and_thumbnails(node: Host, gate: tuple[Site, Site]) -> None:
+def test_same_rendering_and_thumbnails(node: Node, gate: tuple[Site, Site]) -> None:
     """Rendering settings are what the curators chose for each image; a
     changed channel colour or window shows a different picture in every
     viewer and thumbnail grid."""
@@ -147,7 +147,7 @@ def test_same_rendering_and_thumbnails(node: Host, gate: tuple[Site, Site]) -> N
 
 
 @control("IDR-GATE-04", "A region of each sampled image renders pixel-equal to the baseline", "high", REF)
-def test_same_pixels(node: Host, gate: tuple[Site, Site]) -> None:
+def test_same_pixels(node: Node, gate: tuple[Site, Site]) -> None:
     """The binary repository must have been cloned whole and be read the
     same way: a lossless render with the same settings on both sites, one
     region per image, must give the same pixels."""
@@ -163,7 +163,7 @@ def test_same_pixels(node: Host, gate: tuple[Site, Site]) -> None:
 
 @control("IDR-GATE-05", "The new release caches sampled objects as production does: MISS, then HIT", "high",
          REF)
-def test_caches_like_production(node: Host, gate: tuple[Site, Site], proxy: Proxy,
+def test_caches_like_production(node: Node, gate: tuple[Site, Site], proxy: Proxy,
                                 public_cookies: dict[str, str]) -> None:
     """A new release that does not cache sends every visitor to OMERO.web
     on the first busy day. One sampled object's JSON and one sampled

@@ -16,13 +16,13 @@ from deploycheck.transport.remote import HostUnreachableError
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host, Inventory
+    from deploycheck.inventory.loader import Inventory, Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("private_user", "private_password", "session_cookie_name")
 
 
-def _serving_first(proxy: Proxy, backends: list[Host]) -> list[Host]:
+def _serving_first(proxy: Proxy, backends: list[Node]) -> list[Node]:
     """The read-only servers, the one the proxy sends this client to first:
     asked of the access log (the upstream address of one request) and
     matched against the servers' own addresses. A login then usually
@@ -39,7 +39,7 @@ def _serving_first(proxy: Proxy, backends: list[Host]) -> list[Host]:
 
 @control("IDR-LEAK-01", "A page rendered for a logged-in user is never served to anonymous visitors", "critical",
          "seed 000: private tokens or views may inadvertently be cached")
-def test_private_page_not_leaked(node: Host, proxy: Proxy, inventory: Inventory) -> None:
+def test_private_page_not_leaked(node: Node, proxy: Proxy, inventory: Inventory) -> None:
     """Logs in on a read-only server itself (never through the proxy), sends
     that session through the proxy, then asks for the same URL anonymously.
     Sessions live on one backend and the proxy keeps a client on one

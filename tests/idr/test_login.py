@@ -15,7 +15,7 @@ from deploycheck.transport import hostcurl
 from deploycheck.transport.together import at_once
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
     from deploycheck.transport.http import Client
 
 pytestmark = pytest.mark.hosts("proxy")
@@ -36,7 +36,7 @@ def _problem(label: str, status: int, location: str, set_cookie: bool) -> str | 
 
 
 @control("IDR-LOGIN-01", "The login page redirects away on every public proxy port", "critical", REF)
-def test_login_blocked_public(node: Host, proxy_client: Client) -> None:
+def test_login_blocked_public(node: Node, proxy_client: Client) -> None:
     """A session opened through the proxy could be cached and served to
     others; the proxy must not let anyone log in."""
     wrong = []
@@ -55,7 +55,7 @@ def test_login_blocked_public(node: Host, proxy_client: Client) -> None:
 
 @control("IDR-LOGIN-02", "The login page redirects away on the cache-buster and long-query ports", "critical",
          REF, shell=True)
-def test_login_blocked_inner(node: Host) -> None:
+def test_login_blocked_inner(node: Node) -> None:
     """The inner ports store what they fetch in the shared cache too; a
     login there is as dangerous as on port 80."""
     ports = [p for p in (expect(node, "cachebuster_port"), expect(node, "longquery_port")) if p]

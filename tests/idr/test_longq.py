@@ -14,7 +14,7 @@ from deploycheck.transport import hostcurl
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("longquery_port", "longquery_probe_path")
@@ -23,7 +23,7 @@ READS = ("longquery_port", "longquery_probe_path")
 @control("IDR-LONGQ-01", "A request beyond the read-only statement timeout succeeds through port 8009 and is "
          "then served from cache", "medium", "seed 000: port 8009 on idr-proxy")
 @pytest.mark.slow
-def test_long_query_port(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_long_query_port(node: Node, proxy: Proxy, public_cookies: dict[str, str]) -> None:
     """Some pages need more time than the statement timeout allows; an
     operator warms them through port 8009 so visitors get the cached copy."""
     port = expect(node, "longquery_port")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import testinfra.host
 
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("maintenance_flag", "test_image")
@@ -27,7 +27,7 @@ REF = "seed 000: Planned production maintenance"
 
 
 @control("IDR-MAINT-01", "The maintenance flag is absent after a deploy", "high", REF, shell=True)
-def test_maintenance_flag_absent(node: Host, proxy: Proxy,
+def test_maintenance_flag_absent(node: Node, proxy: Proxy,
                                  public_cookies: dict[str, str]) -> None:
     """While the flag exists every OMERO.web request gets the maintenance page.
     The site itself must be out of maintenance too: a flag the proxy's
@@ -43,7 +43,7 @@ def test_maintenance_flag_absent(node: Host, proxy: Proxy,
 @control("IDR-MAINT-02", "With the maintenance flag every OMERO.web path answers 503 with the maintenance "
          "page, static files still answer, and all is normal again without it", "high", REF)
 @pytest.mark.disruptive
-def test_maintenance_page(node: Host, host: testinfra.host.Host, proxy: Proxy, public_cookies: dict[str, str],
+def test_maintenance_page(node: Node, host: testinfra.host.Host, proxy: Proxy, public_cookies: dict[str, str],
                           request: pytest.FixtureRequest) -> None:
     """Operators rely on the flag to take OMERO.web down cleanly; it must
     cover every path and come off again. Restores the flag as it was."""

@@ -12,14 +12,14 @@ from deploycheck.control import control
 if TYPE_CHECKING:
     import testinfra.host
 
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()
 
 
 @control("IDR-NGINX-01", "The proxy's nginx configuration passes nginx -t", "high", "seed 000: idr-proxy")
-def test_nginx_config_valid(node: Host, host: testinfra.host.Host) -> None:
+def test_nginx_config_valid(node: Node, host: testinfra.host.Host) -> None:
     """A broken file on disk makes the next reload or reboot take the site down."""
     result = host.run("nginx -t")
     last = (result.stderr.strip().splitlines() or ["?"])[-1]

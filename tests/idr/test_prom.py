@@ -11,7 +11,7 @@ from deploycheck.control import control
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()
@@ -19,7 +19,7 @@ READS = ()
 
 @control("IDR-PROM-01", "OMERO.web's Prometheus endpoint is not public", "medium",
          "ome/ansible-role-nginx-proxy (IDR blocks /django_prometheus)")
-def test_django_prometheus_blocked(node: Host, proxy: Proxy) -> None:
+def test_django_prometheus_blocked(node: Node, proxy: Proxy) -> None:
     """The metrics describe the servers' internals and load; anyone could
     scrape them, and each scrape costs OMERO.web work."""
     r = proxy.send("/django_prometheus/metrics").response

@@ -20,7 +20,7 @@ from deploycheck.facts.listeners import listening_tcp
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host, Inventory
+    from deploycheck.inventory.loader import Inventory, Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("allowed_public_ports", "loopback_only_ports", "nginx_cache_dir", "readonly_upstream", "proxy_access_log",
@@ -31,7 +31,7 @@ REF = "seed 000: idr-proxy"
 
 @control("IDR-PROXY-01", "The proxy listens publicly only on the allowed ports", "critical",
          "seed 000: IDR administration (external ports)", shell=True)
-def test_public_listeners_are_allowed(node: Host) -> None:
+def test_public_listeners_are_allowed(node: Node) -> None:
     """The proxy is the only host facing the internet; any other public
     listener is an unreviewed way in."""
     allowed = set(expect(node, "allowed_public_ports"))
@@ -42,7 +42,7 @@ def test_public_listeners_are_allowed(node: Host) -> None:
 
 @control("IDR-PROXY-02", "The cache-buster and long-query ports listen on loopback only", "critical",
          "seed 000: idr-proxy (cache-buster port 9000, port 8009)", shell=True)
-def test_internal_ports_loopback_only(node: Host) -> None:
+def test_internal_ports_loopback_only(node: Node) -> None:
     """A public cache-buster lets anyone force expensive refetches."""
     ports = [p for p in expect(node, "loopback_only_ports") if p]
     listeners = listening_tcp(node)
@@ -55,7 +55,7 @@ def test_internal_ports_loopback_only(node: Host) -> None:
 
 @control("IDR-PROXY-03", "The proxy cache directory is its own volume", "medium",
          "seed 000: Backups (idr-proxy:/var/cache/nginx, a separate volume)", shell=True)
-def test_cache_dir_is_volume(node: Host) -> None:
+def test_cache_dir_is_volume(node: Node) -> None:
     """A full cache must not fill the proxy's root file system, and the
     docs back it up (or leave it out) as a volume of its own."""
     path = expect(node, "nginx_cache_dir")
@@ -63,7 +63,7 @@ def test_cache_dir_is_volume(node: Host) -> None:
 
 
 @control("IDR-PROXY-04", "The proxy cache directory belongs to the nginx worker user", "high", REF, shell=True)
-def test_cache_dir_owner(node: Host) -> None:
+def test_cache_dir_owner(node: Node) -> None:
     """A worker that cannot write the cache serves every request from the
     backends, silently."""
     path = expect(node, "nginx_cache_dir")
@@ -75,7 +75,7 @@ def test_cache_dir_owner(node: Host) -> None:
 
 @control("IDR-PROXY-05", "Every read-only server of the inventory is in the proxy's /etc/hosts", "medium",
          "seed 000: check /etc/hosts on idr-proxy for a full list of internal servers", shell=True)
-def test_hosts_lists_readonly_servers(node: Host, inventory: Inventory) -> None:
+def test_hosts_lists_readonly_servers(node: Node, inventory: Inventory) -> None:
     """Operators list the internal servers from the proxy's /etc/hosts; a
     server missing there is forgotten in maintenance."""
     names = {n for line in hostfacts.hosts_file(node).splitlines()
@@ -93,7 +93,7 @@ def _down_servers(config: str, name: str) -> set[str]:
 
 @control("IDR-PROXY-06", "The proxy's upstream names exactly the inventory's read-only servers", "high", REF,
          shell=True)
-def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
+def test_upstream_matches_inventory(node: Node, inventory: Inventory) -> None:
     """A stale server in the upstream gets a share of the visitors; a
     missing one carries no load. Servers may be named by host name or by
     address (IDR writes addresses); where the deployment reserves the first
@@ -119,7 +119,7 @@ def test_upstream_matches_inventory(node: Host, inventory: Inventory) -> None:
 
 @control("IDR-PROXY-07", "The proxy's access log records the cache status of every request", "medium",
          "seed 000: idr-proxy (custom caching configuration)", shell=True)
-def test_access_log_has_cache_status(node: Host) -> None:
+def test_access_log_has_cache_status(node: Node) -> None:
     """Without $upstream_cache_status in the log nobody can tell whether the
     cache works, and the cache controls cannot either."""
     config = nginx.dump(node)
@@ -131,7 +131,7 @@ def test_access_log_has_cache_status(node: Host) -> None:
     assert not without, f"{node.name}: {log} uses format(s) {without} without $upstream_cache_status"
 
 
-def _rsync_daemon_config(node: Host) -> str:
+def _rsync_daemon_config(node: Node) -> str:
     """The config file of the running rsync daemon (its --config argument), else rsync's default."""
     pids = " ".join(str(pid) for sock in listening_tcp(node) if sock.port == 873 for name, pid in sock.processes
                     if name == "rsync")
@@ -148,7 +148,7 @@ def _rsync_daemon_config(node: Host) -> str:
 
 @control("IDR-PROXY-08", "The public rsync daemon serves read-only modules", "high",
          "seed 000: external ports (rsync on idr-proxy)", shell=True)
-def test_rsync_modules_read_only(node: Host) -> None:
+def test_rsync_modules_read_only(node: Node) -> None:
     """rsync is open to the world for downloads; a writable module lets
     anyone upload to the proxy. Judges the file the running daemon reads
     (its --config), not only the default /etc/rsyncd.conf."""

@@ -11,7 +11,7 @@ from deploycheck.control import control
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()
@@ -19,7 +19,7 @@ READS = ()
 
 @control("IDR-PUBLIC-01", "Anonymous visitors get working pages from the public site", "critical",
          "seed 000: The IDR appears as a read-only resource to public users")
-def test_public_pages(node: Host, proxy: Proxy, public_cookies: dict[str, str]) -> None:
+def test_public_pages(node: Node, proxy: Proxy, public_cookies: dict[str, str]) -> None:
     """The public site is the IDR for almost all of its users; its pages
     must list the data for a visitor with the public user's session."""
     r = proxy.send("/webclient/", public_cookies).response

@@ -11,7 +11,7 @@ from deploycheck.control import control
 from deploycheck.facts.sshd import OUTSIDE_CONNECTIONS, settings
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()
@@ -19,7 +19,7 @@ READS = ()
 
 @control("IDR-SSH-01", "SSH on the proxy accepts keys only, no passwords", "high",
          "seed 000: all administrative operations go through SSH into idr-proxy", shell=True)
-def test_ssh_keys_only(node: Host) -> None:
+def test_ssh_keys_only(node: Node) -> None:
     """SSH on the proxy is the door to every internal server and port; a
     password login there can be guessed from anywhere. Match blocks count:
     the settings are read as sshd resolves them for connections from an

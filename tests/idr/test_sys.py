@@ -16,7 +16,7 @@ from deploycheck.facts.systemd import system_state, unit_names, unit_properties
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy", "omeroreadonly", "omeroreadwrite", "database")
 READS = ("expected_units", "restart_units")
@@ -26,14 +26,14 @@ DOCKER_DNS = "127.0.0.11"  # the engine's resolver: a socket in the namespace, i
 REF = "seed 000: idr-omeroreadonly*/idr-omeroreadwrite (restart with systemctl, not omero admin)"
 
 
-def _units(node: Host) -> dict[str, dict[str, str]]:
+def _units(node: Node) -> dict[str, dict[str, str]]:
     """State of every unit the inventory names for the host, in one command."""
     units = sorted(set(unit_names(expect(node, "expected_units") + expect(node, "restart_units"))))
     return unit_properties(node, units, ("ActiveState", "UnitFileState", "LoadState", "Restart"))
 
 
 @control("IDR-SYS-01", "Every expected service is enabled and running as a systemd unit", "high", REF, shell=True)
-def test_expected_units_enabled_and_active(node: Host) -> None:
+def test_expected_units_enabled_and_active(node: Node) -> None:
     """Restarts go through systemctl, so each service must be a unit that is
     enabled (survives a reboot) and active now."""
     units = expect(node, "expected_units")
@@ -51,7 +51,7 @@ def test_expected_units_enabled_and_active(node: Host) -> None:
 
 
 @control("IDR-SYS-02", "Every listening server process lives in a systemd service unit", "high", REF, shell=True)
-def test_listeners_belong_to_units(node: Host) -> None:
+def test_listeners_belong_to_units(node: Node) -> None:
     """A server started by hand (``omero admin start``, a stray gunicorn) is
     outside its unit: systemctl can neither restart nor stop it."""
     sockets = [s for s in listening_tcp(node) if s.address != DOCKER_DNS]
@@ -69,7 +69,7 @@ def test_listeners_belong_to_units(node: Host) -> None:
 
 @control("IDR-SYS-03", "OMERO services restart on failure", "medium", REF, shell=True)
 @pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
-def test_restart_policy(node: Host) -> None:
+def test_restart_policy(node: Node) -> None:
     """An OMERO server that crashes at night stays down until someone
     notices, unless systemd restarts it."""
     units = expect(node, "restart_units")
@@ -82,7 +82,7 @@ def test_restart_policy(node: Host) -> None:
 
 
 @control("IDR-SYS-04", "systemd reports the host running with no failed unit", "medium", REF, shell=True)
-def test_no_failed_units(node: Host) -> None:
+def test_no_failed_units(node: Node) -> None:
     """A failed unit is a service that is down or a job that did not run,
     whether or not anyone listed it."""
     state, names = system_state(node)

@@ -10,10 +10,10 @@ if TYPE_CHECKING:
     import requests
     from PIL import Image
 
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 
-def ok_image(node: Host, response: requests.Response, what: str, content_type: str = "image/jpeg") -> Image.Image:
+def ok_image(node: Node, response: requests.Response, what: str, content_type: str = "image/jpeg") -> Image.Image:
     """The decoded image of a 200 answer of ``content_type``."""
     assert response.status_code == 200, f"{node.name}: {what} answered {response.status_code}; expected 200"
     got = response.headers.get("Content-Type", "").split(";")[0]

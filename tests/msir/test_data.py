@@ -13,7 +13,7 @@ from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)
@@ -21,7 +21,7 @@ READS = ("test_image",)
 
 @control("MSIR-DATA-01", "imgData describes the image with its real sizes", "medium",
          "OMERO.web webgateway imgData")
-def test_img_data(node: Host, public_proxy: Proxy) -> None:
+def test_img_data(node: Node, public_proxy: Proxy) -> None:
     """Viewers size their canvas and sliders from imgData; wrong sizes
     cut the image or ask for planes that do not exist."""
     image = expect(node, "test_image")
@@ -36,7 +36,7 @@ def test_img_data(node: Host, public_proxy: Proxy) -> None:
 
 @control("MSIR-DATA-02", "histogram_json returns one count per requested bin", "low",
          "seed 003: histogram_json")
-def test_histogram(node: Host, public_proxy: Proxy) -> None:
+def test_histogram(node: Node, public_proxy: Proxy) -> None:
     """The viewer's contrast sliders are set from the histogram; a wrong
     one sets them wrongly."""
     image = expect(node, "test_image")

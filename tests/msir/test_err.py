@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from deploycheck.facts.proxy import Proxy
     from deploycheck.facts.rendering import Rendering
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ()  # test_image and session_cookie_name, through facts.renders
@@ -27,7 +27,7 @@ READS = ()  # test_image and session_cookie_name, through facts.renders
 REF = "seed 003: omero-ms-image-region request parameters"
 
 
-def _expect_status(node: Host, response: requests.Response, status: int, what: str,
+def _expect_status(node: Node, response: requests.Response, status: int, what: str,
                    must_name: str | None = None) -> None:
     body = response.text[:200]
     assert response.status_code == status, f"{node.name}: {what} answered {response.status_code} ({body!r}); " \
@@ -38,7 +38,7 @@ def _expect_status(node: Host, response: requests.Response, status: int, what: s
 
 @control("MSIR-ERR-01", "A render without c= is refused with 400 naming the parameter", "medium", REF,
          reads=(renders.missing_channels_render,))
-def test_missing_channels(node: Host, public_proxy: Proxy) -> None:
+def test_missing_channels(node: Node, public_proxy: Proxy) -> None:
     """A clear 400 tells a script's author what to fix; a 500 or a default
     render hides the mistake."""
     _expect_status(node, ask(renders.missing_channels_render, node)[0], 400, "no c", "'c'")
@@ -46,7 +46,7 @@ def test_missing_channels(node: Host, public_proxy: Proxy) -> None:
 
 @control("MSIR-ERR-02", "A render without m= is refused with 400 naming the parameter", "medium", REF,
          reads=(renders.no_model_renders,))
-def test_missing_model(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_missing_model(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """A clear 400 tells a script's author what to fix; a 500 or a default
     render hides the mistake. An unknown model is refused the same way."""
     no_model, unknown_model = ask(renders.no_model_renders, node)
@@ -56,7 +56,7 @@ def test_missing_model(node: Host, public_proxy: Proxy, test_rendering: Renderin
 
 @control("MSIR-ERR-03", "More than 10 active channels are refused with 400", "medium", REF,
          reads=(renders.too_many_render,))
-def test_too_many_channels(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_too_many_channels(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """The channel limit bounds the work one public request can cause. Every
     active entry counts, repeated or past the image's channels."""
     _expect_status(node, ask(renders.too_many_render, node)[0], 400, "11 active channels",
@@ -64,7 +64,7 @@ def test_too_many_channels(node: Host, public_proxy: Proxy, test_rendering: Rend
 
 
 @control("MSIR-ERR-04", "An unknown image answers 404", "medium", REF, reads=(renders.unknown_image_render,))
-def test_unknown_image(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_unknown_image(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """A 404 lets links to removed images fail plainly instead of as a
     server error."""
     _expect_status(node, ask(renders.unknown_image_render, node)[0], 404, "image 987654321",
@@ -73,7 +73,7 @@ def test_unknown_image(node: Host, public_proxy: Proxy, test_rendering: Renderin
 
 @control("MSIR-ERR-05", "Renders without a session or with an invalid one answer 403", "high",
          "seed 003: the microservice piggybacks on the OMERO.web session", reads=(renders.session_renders,))
-def test_no_or_bad_session(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_no_or_bad_session(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Without a valid session the microservice would render any image for
     anyone, private data included. The request is otherwise valid, so only
     the session can be why it is refused."""
@@ -85,7 +85,7 @@ def test_no_or_bad_session(node: Host, public_proxy: Proxy, test_rendering: Rend
 
 @control("MSIR-ERR-06", "A tile at a resolution level the image lacks is refused", "low", REF,
          reads=(renders.bad_level_renders,))
-def test_bad_tile_level(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_bad_tile_level(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers probe levels; a level that does not exist must be an error,
     not a wrong picture or a crash. The microservice answers 404 (its
     renderer's failures all are), OMERO.web 400: either is a refusal."""

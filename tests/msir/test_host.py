@@ -20,7 +20,7 @@ from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
 READS = ("omero_user", "omero_data_dir", "public_entry_path", "session_cookie_name", "ms_port")  # and test_image
@@ -30,7 +30,7 @@ REF = "seed 003: Configuring and Running the Server"
 
 @control("MSIR-HOST-01", "The microservice's user can write the binary repository", "high",
          "seed 003: the microservice needs read-write access to the binary repository", shell=True)
-def test_ms_writes_binary_repository(node: Host) -> None:
+def test_ms_writes_binary_repository(node: Node) -> None:
     """The microservice writes its caches and pyramids into the repository;
     a read-only mount makes those renders fail."""
     user, data = expect(node, "omero_user"), expect(node, "omero_data_dir")
@@ -40,7 +40,7 @@ def test_ms_writes_binary_repository(node: Host) -> None:
 @control("MSIR-HOST-02", "OMERO.web keeps its sessions in Redis, where the microservice reads them", "critical",
          "seed 003: Redis backed sessions (filesystem sessions are not supported)",
          reads=(publicsession.visitor_page, publicsession.session_checks))
-def test_web_sessions_in_redis(node: Host) -> None:
+def test_web_sessions_in_redis(node: Node) -> None:
     """The microservice authenticates every render with the visitor's
     OMERO.web session; sessions kept anywhere else make every render 403.
     Opens a public session on the host's own OMERO.web, looks for it under
@@ -62,7 +62,7 @@ def test_web_sessions_in_redis(node: Host) -> None:
 
 @control("MSIR-HOST-03", "The host's nginx sends the render routes to the microservice", "high",
          "seed 003: Redirecting OMERO.web to the Server", shell=True)
-def test_nginx_routes_to_ms(node: Host) -> None:
+def test_nginx_routes_to_ms(node: Node) -> None:
     """Without the location blocks, renders silently fall back to OMERO.web
     and the microservice serves nothing. Besides the configuration, an
     OPTIONS on a render route through the host's nginx (port 80) must reach
@@ -86,7 +86,7 @@ def test_nginx_routes_to_ms(node: Host) -> None:
 
 
 @control("MSIR-HOST-04", "The microservice answers its OPTIONS health check on the host", "high", REF, shell=True)
-def test_ms_health(node: Host) -> None:
+def test_ms_health(node: Node) -> None:
     """The health check is how operators and load balancers tell a live
     microservice from a dead one."""
     port = int(expect(node, "ms_port"))

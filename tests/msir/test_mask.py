@@ -14,7 +14,7 @@ from .render_checks import ok_image
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_mask",)
@@ -22,7 +22,7 @@ READS = ("test_mask",)
 
 @control("MSIR-MASK-01", "render_shape_mask returns the mask as a PNG of its size", "medium",
          "seed 003: render_shape_mask")
-def test_shape_mask(node: Host, public_proxy: Proxy) -> None:
+def test_shape_mask(node: Node, public_proxy: Proxy) -> None:
     """Segmentations are shown as masks over the image; a mask of another
     size or colour does not line up with what it outlines."""
     mask = expect(node, "test_mask")

@@ -16,7 +16,7 @@ from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
     from deploycheck.facts.memoregen import MemoStatus
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("omeroreadwrite", "omeroreadonly")
 READS = ("memo_regen_dir", "memo_fail_max_pct")
@@ -24,7 +24,7 @@ READS = ("memo_regen_dir", "memo_fail_max_pct")
 MEMO_TOOLS = ("parallel", "time", "bc")
 
 
-def _memo_status(node: Host) -> MemoStatus:
+def _memo_status(node: Node) -> MemoStatus:
     folder = expect(node, "memo_regen_dir")
     if not folder:
         pytest.skip(f"{node.name}: inventory sets no memo_regen_dir")
@@ -38,7 +38,7 @@ def _memo_status(node: Host) -> MemoStatus:
 
 @control("MSIR-MEMO-01", "The last memo-file regeneration ran to completion", "medium",
          "seed 003: Regenerating memo files (memofile-regen-status.sh)", shell=True)
-def test_memo_regen_complete(node: Host) -> None:
+def test_memo_regen_complete(node: Node) -> None:
     """Images whose memo file was not regenerated before an upgrade are slow
     to open, or fail, for the first visitors after it."""
     status = _memo_status(node)
@@ -47,7 +47,7 @@ def test_memo_regen_complete(node: Host) -> None:
 
 @control("MSIR-MEMO-02", "Failed memo files stay within the accepted share", "medium",
          "seed 003: Regenerating memo files (low percentages of Fail can be accepted)", shell=True)
-def test_memo_regen_failures(node: Host) -> None:
+def test_memo_regen_failures(node: Node) -> None:
     """A few failures are expected; many point at broken files or a broken
     regeneration."""
     status = _memo_status(node)
@@ -57,7 +57,7 @@ def test_memo_regen_failures(node: Host) -> None:
 
 @control("MSIR-MEMO-03", "The memo-file regeneration's tools (parallel, time, bc) are installed where it runs",
          "medium", "seed 003: Requirements & caveats", shell=True)
-def test_memo_regen_tools(node: Host) -> None:
+def test_memo_regen_tools(node: Node) -> None:
     """regen-memo-files.sh needs GNU parallel, time and bc; without them a
     regeneration started before an upgrade stops at once. Looked up along
     PATH, not with the shell's own ``time`` keyword."""

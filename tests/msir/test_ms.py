@@ -20,7 +20,7 @@ from deploycheck.transport.together import at_once
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
     from deploycheck.facts.rendering import Rendering
-    from deploycheck.inventory.loader import Host, Inventory
+    from deploycheck.inventory.loader import Inventory, Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("ms_port", "test_image", "ms_metric")
@@ -50,7 +50,7 @@ def _render_count(inventory: Inventory, metric: str) -> float:
 
 @control("MSIR-MS-01", "The microservice's OPTIONS health JSON answers through the render routes", "medium",
          "seed 003: omero-ms-image-region (OPTIONS)")
-def test_options_through_proxy(node: Host, public_proxy: Proxy) -> None:
+def test_options_through_proxy(node: Node, public_proxy: Proxy) -> None:
     """The health JSON proves that the render routes reach the microservice
     (and with which limits), not OMERO.web's own renderer."""
     r = public_proxy.get(REGION.format(id=expect(node, "test_image")["id"]), method="OPTIONS")
@@ -61,7 +61,7 @@ def test_options_through_proxy(node: Host, public_proxy: Proxy) -> None:
 
 
 @control("MSIR-MS-02", "Renders through the proxy are served by the microservice", "high", REF)
-def test_renders_served_by_ms(node: Host, public_proxy: Proxy, inventory: Inventory,
+def test_renders_served_by_ms(node: Node, public_proxy: Proxy, inventory: Inventory,
                               test_rendering: Rendering) -> None:
     """Renders that fall back to OMERO.web work but tie up its workers and
     the OMERO server. Counts the microservice's own successful render spans
@@ -82,7 +82,7 @@ def test_renders_served_by_ms(node: Host, public_proxy: Proxy, inventory: Invent
 
 @control("MSIR-MS-03", "The microservice finds the session by header, then bsession, then cookie", "high",
          "seed 003: Redis backed sessions; omero-ms-core session lookup")
-def test_session_lookup_order(node: Host, public_proxy: Proxy, public_cookies: dict[str, str],
+def test_session_lookup_order(node: Node, public_proxy: Proxy, public_cookies: dict[str, str],
                               inventory: Inventory, test_rendering: Rendering) -> None:
     """Clients authenticate renders in three ways; a wrong order lets a bad
     key pass or a good one fail. The OMERO session key is read from the

@@ -25,7 +25,7 @@ from .render_checks import ok_image
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
     from deploycheck.facts.rendering import Rendering
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image", "big_image")
@@ -36,7 +36,7 @@ REGION = renders.REGION_Z
 
 @control("MSIR-RENDER-01", "render_image_region returns a JPEG of exactly the requested region", "high",
          "seed 003: Redirecting OMERO.web to the Server", reads=(renders.region_size_render,))
-def test_render_region_size(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_render_region_size(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers stitch regions side by side; a region of another size leaves
     gaps or overlaps in what the visitor sees."""
     path, w, h = renders.region_size(node, test_rendering)
@@ -49,7 +49,7 @@ def test_render_region_size(node: Host, public_proxy: Proxy, test_rendering: Ren
 
 @control("MSIR-RENDER-02", "render_image returns the whole plane as a JPEG of the image's size", "high", REF,
          reads=(renders.image_plane_render,))
-def test_render_image_plane(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_render_image_plane(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """The full-plane render is what the web client shows first."""
     image = expect(node, "test_image")
     img = ok_image(node, ask(renders.image_plane_render, node)[0], "render_image")
@@ -59,7 +59,7 @@ def test_render_image_plane(node: Host, public_proxy: Proxy, test_rendering: Ren
 
 @control("MSIR-RENDER-03", "render_image_region with tile= returns the requested tile", "high", REF,
          reads=(renders.tile_render,))
-def test_render_tile(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_render_tile(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Tiled viewers ask for tiles, not regions; a wrong tile shows the
     wrong part of the image."""
     img = ok_image(node, ask(renders.tile_render, node)[0], "tile 0,0,0,128,96")
@@ -68,7 +68,7 @@ def test_render_tile(node: Host, public_proxy: Proxy, test_rendering: Rendering)
 
 @control("MSIR-RENDER-04", "Every resolution level of a pyramid image serves tiles of the right size", "high",
          "seed 003: render_image_region tile=level,x,y (level 0 = full resolution)")
-def test_pyramid_levels(node: Host, public_proxy: Proxy) -> None:
+def test_pyramid_levels(node: Node, public_proxy: Proxy) -> None:
     """Zooming out of a big image reads the lower levels; a level that fails
     leaves the viewer blank at that zoom."""
     big = expect(node, "big_image")
@@ -95,7 +95,7 @@ def test_pyramid_levels(node: Host, public_proxy: Proxy) -> None:
 
 @control("MSIR-RENDER-05", "The _rdef render routes answer like the plain ones", "medium", REF,
          reads=(renders.rdef_renders,))
-def test_rdef_variants(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_rdef_variants(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers that save rendering settings use the _rdef routes; they must
     reach the same renderer."""
     image = expect(node, "test_image")
@@ -107,7 +107,7 @@ def test_rdef_variants(node: Host, public_proxy: Proxy, test_rendering: Renderin
 
 
 @control("MSIR-RENDER-06", "m=g renders grayscale", "medium", REF, reads=(renders.greyscale_render,))
-def test_greyscale_model(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_greyscale_model(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Grey renders are how single channels are compared; colour in them
     misleads the eye."""
     img = ok_image(node, ask(renders.greyscale_render, node)[0], "m=g render").convert("RGB")
@@ -117,7 +117,7 @@ def test_greyscale_model(node: Host, public_proxy: Proxy, test_rendering: Render
 
 
 @control("MSIR-RENDER-07", "Channel colours are honoured", "high", REF, reads=(renders.colour_renders,))
-def test_channel_colours(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_channel_colours(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Channels are told apart by the colours the visitor chose; swapped or
     ignored colours show the wrong biology."""
     means = {}
@@ -132,7 +132,7 @@ def test_channel_colours(node: Host, public_proxy: Proxy, test_rendering: Render
 
 @control("MSIR-RENDER-08", "format=png and format=tif return PNG and TIFF", "medium", REF,
          reads=(renders.format_renders,))
-def test_formats(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_formats(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Lossless formats are what analysis scripts download; a JPEG in their
     place alters the pixel values."""
     answers = ask(renders.format_renders, node)
@@ -142,7 +142,7 @@ def test_formats(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> 
 
 
 @control("MSIR-RENDER-09", "q= changes JPEG quality (and size)", "low", REF, reads=(renders.quality_renders,))
-def test_quality(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_quality(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers lower the quality to save bandwidth on slow links; ignored,
     every visitor downloads full-quality images."""
     low, high = ask(renders.quality_renders, node)
@@ -154,7 +154,7 @@ def test_quality(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> 
 
 @control("MSIR-RENDER-10", "Intensity projections combine the Z planes", "medium",
          "seed 003: p=intmax|intmean|intsum", reads=(renders.projection_renders,))
-def test_projection(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_projection(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """A projection shows a whole Z stack at once; a single plane in its
     place hides what lies above and below."""
     image = expect(node, "test_image")
@@ -169,7 +169,7 @@ def test_projection(node: Host, public_proxy: Proxy, test_rendering: Rendering) 
 
 
 @control("MSIR-RENDER-11", "flip=h mirrors the image", "low", REF, reads=(renders.flip_renders,))
-def test_flip(node: Host, public_proxy: Proxy, test_rendering: Rendering) -> None:
+def test_flip(node: Node, public_proxy: Proxy, test_rendering: Rendering) -> None:
     """Viewers flip images to match an orientation convention; a flip that
     does nothing shows the specimen the wrong way round. The region spans the
     full width: the microservice mirrors a region's position too, so only

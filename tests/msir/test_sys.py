@@ -13,7 +13,7 @@ from deploycheck.facts.systemd import unit_properties
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
 READS = ("ms_unit", "ms_port")
@@ -21,7 +21,7 @@ READS = ("ms_unit", "ms_port")
 
 @control("MSIR-SYS-01", "The microservice runs as its systemd unit from /etc/systemd/system and owns its port",
          "high", "seed 003: Using systemd", shell=True)
-def test_ms_systemd_unit(node: Host) -> None:
+def test_ms_systemd_unit(node: Node) -> None:
     """The docs install omero-ms-image-region.service in /etc/systemd/system and
     start it with systemctl; the process on the microservice's port must be that
     unit's, or systemctl restarts something other than what serves renders."""

@@ -17,7 +17,7 @@ from .render_checks import ok_image
 
 if TYPE_CHECKING:
     from deploycheck.facts.proxy import Proxy
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("proxy")
 READS = ("test_image",)
@@ -25,7 +25,7 @@ READS = ("test_image",)
 
 @control("MSIR-THUMB-01", "render_thumbnail defaults to 96 pixels on the longest side", "medium",
          "OMERO.web webgateway render_thumbnail (thumb_default_size 96)")
-def test_thumbnail_default(node: Host, public_proxy: Proxy) -> None:
+def test_thumbnail_default(node: Node, public_proxy: Proxy) -> None:
     """Every dataset view lays out thumbnails in a grid of that size."""
     image = expect(node, "test_image")
     img = ok_image(node, public_proxy.get(f"/webgateway/render_thumbnail/{image['id']}/"), "render_thumbnail")
@@ -34,7 +34,7 @@ def test_thumbnail_default(node: Host, public_proxy: Proxy) -> None:
 
 @control("MSIR-THUMB-02", "get_thumbnails returns base64 JPEGs by image id", "medium",
          "OMERO.web webgateway get_thumbnails")
-def test_get_thumbnails(node: Host, public_proxy: Proxy) -> None:
+def test_get_thumbnails(node: Node, public_proxy: Proxy) -> None:
     """The web client loads a dataset's thumbnails in one bulk request; an
     unknown id must not get someone else's picture."""
     image = expect(node, "test_image")

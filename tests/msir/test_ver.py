@@ -9,7 +9,7 @@ import pytest
 
 from deploycheck.control import control, note
 from deploycheck.facts import java
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 pytestmark = pytest.mark.hosts("omeroreadonly")
@@ -18,7 +18,7 @@ MINIMUM = 11
 
 
 @control("MSIR-VER-01", "The microservice runs on Java 11 or later", "high", "seed 003: Requirements", shell=True)
-def test_ms_java(node: Host, request: pytest.FixtureRequest) -> None:
+def test_ms_java(node: Node, request: pytest.FixtureRequest) -> None:
     """On an older Java the microservice does not start (its classes need 11),
     and no render works on that host."""
     unit = expect(node, "ms_unit")

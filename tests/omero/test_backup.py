@@ -23,7 +23,7 @@ from deploycheck.transport import shelltemplate
 if TYPE_CHECKING:
     import testinfra.host
 
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("database")
 READS = ("pg_dump_dir", "pg_dump_job", "backup_max_age_h", "config_backup", "omero_data_dir", "backup_tools",
@@ -60,7 +60,7 @@ def _tree_sums(host: testinfra.host.Host, parent: str, name: str) -> dict[str, s
 
 @control("OMERO-BACKUP-01", "A daily cron job dumps the database with pg_dump -Fc", "high", REF_DB,
          reads=(backup.dump_job,))
-def test_daily_pg_dump_job(node: Host) -> None:
+def test_daily_pg_dump_job(node: Node) -> None:
     """Without a dump taken every day, a lost database loses everything
     since the last one; -Fc is the format pg_restore needs."""
     job = expect(node, "pg_dump_job")
@@ -73,7 +73,7 @@ def test_daily_pg_dump_job(node: Host) -> None:
 
 @control("OMERO-BACKUP-02", "The newest database dump is recent", "high", REF_DB,
          reads=(backup.newest_dump, backup.now))
-def test_newest_dump_recent(node: Host) -> None:
+def test_newest_dump_recent(node: Node) -> None:
     """A job that silently stopped still looks fine in cron; only the age
     of the newest dump shows it."""
     path, mtime, _ = ask(backup.newest_dump, node)
@@ -84,7 +84,7 @@ def test_newest_dump_recent(node: Host) -> None:
 
 @control("OMERO-BACKUP-03", "The newest database dump is a readable pg_dump archive", "high", REF_DB,
          reads=(backup.newest_dump,))
-def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
+def test_newest_dump_valid(node: Node, host: testinfra.host.Host) -> None:
     """An empty or truncated dump is discovered on the day it is needed."""
     path, _, _ = ask(backup.newest_dump, node)
     result = host.run(f"pg_restore --list {shlex.quote(path)} | grep -c 'TABLE DATA'")
@@ -94,7 +94,7 @@ def test_newest_dump_valid(node: Host, host: testinfra.host.Host) -> None:
 
 @control("OMERO-BACKUP-04", "Database dumps are not readable by other users", "high",
          "seed 002: Consider OMERO database dumps to be sensitive (session UUIDs)", reads=(backup.readable_dumps,))
-def test_dumps_private(node: Host) -> None:
+def test_dumps_private(node: Node) -> None:
     """Dumps hold session UUIDs, which log anyone in who reads them; so does
     any other dump kept in the dump folder (a plain SQL dump made before an
     upgrade), whatever its name."""
@@ -105,7 +105,7 @@ def test_dumps_private(node: Host) -> None:
 @control("OMERO-BACKUP-05", "The OMERO configuration backup exists, is recent and private", "medium",
          "seed 002: omero config get > /OMERO/backup/omero.config", reads=(backup.config_properties, backup.now))
 @pytest.mark.hosts("omeroreadwrite")
-def test_config_backup(node: Host) -> None:
+def test_config_backup(node: Node) -> None:
     """A restored server needs its configuration too, and the file holds
     the database password."""
     path = expect(node, "config_backup")
@@ -122,7 +122,7 @@ def test_config_backup(node: Host) -> None:
 @control("OMERO-BACKUP-06", "The newest database dump restores with the live database's row counts", "high",
          "seed 002: Restoring OMERO (pg_restore -Fc)")
 @pytest.mark.disruptive
-def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+def test_restore_drill(node: Node, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
     """A backup counts only once it has been restored. Restores into a
     scratch database, compares, and always drops it."""
     scratch, live = expect(node, "restore_scratch_db"), expect(node, "db_name")
@@ -147,7 +147,7 @@ def test_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.Fi
 @control("OMERO-BACKUP-07", "A daily job backs up the whole binary repository", "high", REF_BINARY,
          reads=(backup.jobs_naming_repository,))
 @pytest.mark.hosts("omeroreadwrite")
-def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> None:
+def test_binary_repository_backup_job(node: Node, host: testinfra.host.Host) -> None:
     """The entire repository (which also holds the database and configuration
     backups) must be backed up frequently; the docs' example is a script in
     /etc/cron.daily. A job naming only a folder inside it (e.g. .../backup)
@@ -173,7 +173,7 @@ def test_binary_repository_backup_job(node: Host, host: testinfra.host.Host) -> 
 @control("OMERO-BACKUP-08", "The binary repository backup is recent", "high", REF_BINARY,
          reads=(backup.newest_binary_backup, backup.now))
 @pytest.mark.hosts("omeroreadwrite")
-def test_binary_repository_backup_recent(node: Host) -> None:
+def test_binary_repository_backup_recent(node: Node) -> None:
     """The job may exist and still fail every night; the age of the backup
     shows it."""
     folder = expect(node, "binary_backup_dir")
@@ -190,7 +190,7 @@ def test_binary_repository_backup_recent(node: Host) -> None:
          "high", "seed 002: Restoring your OMERO.server binary data store")
 @pytest.mark.disruptive
 @pytest.mark.hosts("omeroreadwrite")
-def test_binary_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+def test_binary_restore_drill(node: Node, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
     """Restores a sample that never changes once written (an image's pixels)
     into a scratch folder, compares checksums with the live repository, and
     always removes the scratch folder. The repository itself is not touched."""
@@ -222,7 +222,7 @@ def _properties(text: str) -> dict[str, str]:
          "live one", "high", "seed 002: Restoring your configuration")
 @pytest.mark.disruptive
 @pytest.mark.hosts("omeroreadwrite")
-def test_config_restore_drill(node: Host, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
+def test_config_restore_drill(node: Node, host: testinfra.host.Host, request: pytest.FixtureRequest) -> None:
     """Restoring is `omero config load` of the backup. The drill loads it
     with the server's own CLI into a scratch configuration (`--source` an
     empty file in a folder of its own, always removed) and compares every
@@ -266,7 +266,7 @@ def _restore_differences(host: testinfra.host.Host, cli: str, backup: str, confi
 @control("OMERO-BACKUP-11", "A hand-edited etc/grid/default.xml has an identical copy in the backup folder",
          "medium", "seed 002: Other backup sources", reads=(backup.default_xml_sums,))
 @pytest.mark.hosts("omeroreadwrite")
-def test_default_xml_backup(node: Host) -> None:
+def test_default_xml_backup(node: Node) -> None:
     """Settings made in default.xml (the log folder, say) are not in `omero
     config get`; without the copy, a restored server silently loses them.
     (An edit there is also undone when `omero admin start` regenerates the

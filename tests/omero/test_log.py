@@ -10,7 +10,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostfacts, omeroserver
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 pytestmark = pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
@@ -22,7 +22,7 @@ KEPT = 9  # logback's maxIndex: more numbered files of one log are not OMERO's r
 
 @control("OMERO-LOG-01", "OMERO.server's logs rotate: no live log past 512 MB, rotated files as OMERO keeps "
          "them, the log folder where the deployment says", "medium", REF, shell=True)
-def test_logs_rotate(node: Host) -> None:
+def test_logs_rotate(node: Node) -> None:
     """A log that no longer rotates fills the disk the server writes to; a
     log folder moved off the storage the deployment planned for it fills
     another one."""

@@ -13,7 +13,7 @@ import pytest
 
 from deploycheck.control import control
 from deploycheck.facts import hostpages, omeroserver
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 
 pytestmark = pytest.mark.hosts("omeroreadonly", "omeroreadwrite")
@@ -22,12 +22,12 @@ REF = "seed 003: Requirements"
 FOOTER = re.compile(r"OMERO\.web\s+(\d+\.\d+(?:\.\d+)?)")
 
 
-def _minimum(node: Host) -> tuple[int, ...]:
+def _minimum(node: Node) -> tuple[int, ...]:
     return omeroserver.version_tuple(str(expect(node, "min_omero_version")))
 
 
 @control("OMERO-VER-01", "OMERO.server is 5.6 or later", "high", REF, shell=True)
-def test_server_version(node: Host) -> None:
+def test_server_version(node: Node) -> None:
     """The image-region microservice and the docs' procedures need OMERO.server 5.6."""
     found = omeroserver.version(node)
     assert found, f"{node.name}: no omero.version in {expect(node, 'omero_server_dir')}/etc/omero.properties"
@@ -36,7 +36,7 @@ def test_server_version(node: Host) -> None:
 
 
 @control("OMERO-VER-02", "OMERO.web is 5.6 or later", "high", REF, shell=True)
-def test_web_version(node: Host) -> None:
+def test_web_version(node: Node) -> None:
     """Older OMERO.web cannot keep its sessions where the microservice reads them."""
     page = hostpages.page(node, 80, hostpages.LOGIN)
     found = FOOTER.search(page.text)

@@ -13,7 +13,7 @@ import pytest
 from deploycheck.control import control, note
 from deploycheck.facts import web2pyadmin
 from deploycheck.facts.tls import https_client
-from deploycheck.inventory.loader import Host
+from deploycheck.inventory.loader import Node
 from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client
 
@@ -23,7 +23,7 @@ REF = "seed 004: I can't connect to the web2py administration site"
 
 
 @control("VIDJIL-ADM-01", "The web2py administration site is never served over plain HTTP", "high", REF)
-def test_admin_https_only(node: Host) -> None:
+def test_admin_https_only(node: Node) -> None:
     """Over HTTP its password and session cookie cross the network in clear.
     Acceptable answers: a redirect to HTTPS, a refusal (403/404), or
     web2py's own refusal page; never its login form or its pages."""
@@ -43,7 +43,7 @@ def test_admin_https_only(node: Host) -> None:
 
 @control("VIDJIL-ADM-02", "The web2py administration password is neither empty nor a shipped one", "critical",
          REF)
-def test_admin_password(node: Host, request: pytest.FixtureRequest) -> None:
+def test_admin_password(node: Node, request: pytest.FixtureRequest) -> None:
     """Whoever logs in there can edit the application's code. Read on the
     host (the hash in parameters_<port>.py, tried here against the empty
     and shipped passwords), never by trying to log in: five failures lock

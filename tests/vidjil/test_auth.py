@@ -16,7 +16,7 @@ from deploycheck.inventory.loader import cut
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
     from deploycheck.transport.http import Client
 
 pytestmark = pytest.mark.hosts("vidjil")
@@ -26,7 +26,7 @@ REF = "seed 004: First configuration and first launch"
 
 
 @control("VIDJIL-AUTH-01", "The shipped default credentials do not log in", "critical", REF)
-def test_default_credentials(node: Host, vidjil_https: Client) -> None:
+def test_default_credentials(node: Node, vidjil_https: Client) -> None:
     """Vidjil's documentation and its test tools use plop@plop.com; anyone
     can try those logins. Each is tried through the login form as a browser
     does; a login the server did not process (no form, the form again)
@@ -54,7 +54,7 @@ def test_default_credentials(node: Host, vidjil_https: Client) -> None:
 
 
 @control("VIDJIL-AUTH-02", "The init-database screen is closed (a first admin exists)", "critical", REF)
-def test_init_db_closed(node: Host, vidjil_https: Client) -> None:
+def test_init_db_closed(node: Node, vidjil_https: Client) -> None:
     """While init_db is open, the first visitor to find it creates the root
     account."""
     r = vidjil_https.get("/vidjil/default/init_db").response
@@ -69,7 +69,7 @@ def test_init_db_closed(node: Host, vidjil_https: Client) -> None:
 
 
 @control("VIDJIL-AUTH-03", "Data routes send visitors without a session to the login page", "high", REF)
-def test_data_routes_need_login(node: Host, vidjil_https: Client) -> None:
+def test_data_routes_need_login(node: Node, vidjil_https: Client) -> None:
     """Sample lists and results are patient data; they are for logged-in
     users only."""
     wrong = []

@@ -16,7 +16,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("backup_dir", "backup_max_age_h")
@@ -44,7 +44,7 @@ true
 """
 
 
-def _backup_lines(node: Host) -> tuple[list[str], list[str]]:
+def _backup_lines(node: Node) -> tuple[list[str], list[str]]:
     """(cron lines that run the backup, why other backup lines do not run)."""
     _, out = compose.run(node, "backup", CRON_LINES)
     runs, problems = [], []
@@ -69,7 +69,7 @@ def _backup_lines(node: Host) -> tuple[list[str], list[str]]:
 
 
 @control("VIDJIL-BKP-01", "An active cron line runs the backup", "high", REF)
-def test_backup_cron_active(node: Host) -> None:
+def test_backup_cron_active(node: Node) -> None:
     """The shipped cron file has every backup line commented out; a line in
     /etc/cron.d without its user field, or in a file cron refuses (owner,
     mode, name), looks active and never runs."""
@@ -85,7 +85,7 @@ NEWEST = ("f=$(ls -t {folder}/backup_* 2>/dev/null | head -n 1); [ -n \"$f\" ] |
 
 
 @control("VIDJIL-BKP-02", "A recent backup holds a database dump and the results", "high", REF)
-def test_recent_backup(node: Host) -> None:
+def test_recent_backup(node: Node) -> None:
     """A cron line that fails every night still looks active, and Vidjil's
     backup script zips an empty dump when mysqldump fails: only a recent
     archive whose dump holds the data, beside the results, is a backup."""
@@ -114,7 +114,7 @@ def test_recent_backup(node: Host) -> None:
 
 @control("VIDJIL-BKP-03", "The backup database user can read and cannot write", "high",
          "seed 004: Making backups (a read-only backup user)")
-def test_backup_user_read_only(node: Host) -> None:
+def test_backup_user_read_only(node: Node) -> None:
     """The backup's credentials sit in a container on disk; they must not
     be able to change patient data, and they must be able to read it, or
     every backup is empty. Connects with the backup service's own

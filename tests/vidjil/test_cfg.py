@@ -16,7 +16,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
     from deploycheck.transport.http import Client
 
 pytestmark = pytest.mark.hosts("vidjil")
@@ -25,7 +25,7 @@ READS = ("vidjil_app_model", "germline_paths", "worker_heartbeat_max_s")
 
 @control("VIDJIL-CFG-01", "Fewer scheduler workers than CPUs, keeping a core for the web server", "medium",
          "seed 004: Requirements (CPU, RAM)")
-def test_workers_fewer_than_cpus(node: Host, vidjil_https: Client) -> None:
+def test_workers_fewer_than_cpus(node: Node, vidjil_https: Client) -> None:
     """With a worker on every core, analyses starve the web server and the
     site stops answering while they run. Counts the live workers (recent
     heartbeat): rows of stopped workers do not run analyses."""
@@ -37,7 +37,7 @@ def test_workers_fewer_than_cpus(node: Host, vidjil_https: Client) -> None:
 
 @control("VIDJIL-CFG-02", "AUTODELETE is off in the Vidjil app model", "high",
          "seed 004: Autodelete and Permissions")
-def test_autodelete_off(node: Host) -> None:
+def test_autodelete_off(node: Node) -> None:
     """With AutoDelete on, deleting a record also deletes the uploaded files
     it references, for good."""
     path = expect(node, "vidjil_app_model")
@@ -49,7 +49,7 @@ def test_autodelete_off(node: Host) -> None:
 
 @control("VIDJIL-CFG-03", "Germline files are served", "medium",
          "seed 004: First configuration and first launch (germline files)")
-def test_germlines(node: Host, vidjil_https: Client) -> None:
+def test_germlines(node: Node, vidjil_https: Client) -> None:
     """Analyses and the browser read the germline files; without them no
     sample can be analysed or shown."""
     missing = []

@@ -14,7 +14,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("expected_services",)
@@ -23,7 +23,7 @@ REF = "seed 004: Docker -- Installation (Docker environment)"
 
 
 @control("VIDJIL-CTR-01", "Every expected Vidjil service has a running container", "critical", REF)
-def test_services_running(node: Host) -> None:
+def test_services_running(node: Node) -> None:
     """Each service is one part of the chain from upload to result; one
     missing stops the whole site or its analyses."""
     found = compose.services(node)
@@ -34,7 +34,7 @@ def test_services_running(node: Host) -> None:
 
 
 @control("VIDJIL-CTR-02", "Every Vidjil service restarts after a failure or reboot", "high", REF)
-def test_restart_policy(node: Host) -> None:
+def test_restart_policy(node: Node) -> None:
     """Without a restart policy a crash or a host reboot leaves the service
     down until someone starts it by hand. Only "always" and
     "unless-stopped" bring a service back after a reboot: "on-failure"
@@ -48,7 +48,7 @@ def test_restart_policy(node: Host) -> None:
 
 @control("VIDJIL-CTR-03", "Services with a healthcheck report healthy", "high",
          "seed 004: Docker -- Troubleshooting (Can't connect to MySQL server)")
-def test_healthchecks(node: Host) -> None:
+def test_healthchecks(node: Node) -> None:
     """A running but unhealthy MySQL is the docs' first cause of a site that
     cannot connect to its database."""
     found = compose.services(node)

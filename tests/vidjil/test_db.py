@@ -15,7 +15,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("shipped_db_passwords",)
@@ -23,7 +23,7 @@ READS = ("shipped_db_passwords",)
 
 @control("VIDJIL-DB-01", "The MySQL root and vidjil passwords are not the shipped ones", "critical",
          "seed 004: First configuration and first launch (change the mysql root and vidjil passwords)")
-def test_db_passwords_changed(node: Host) -> None:
+def test_db_passwords_changed(node: Node) -> None:
     """The shipped passwords are public in Vidjil's repository, and it has
     shipped several over the years; anyone who reaches MySQL with one of
     them owns every sample."""

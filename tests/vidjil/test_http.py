@@ -12,7 +12,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport.http import Client
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("vidjil_url", "http_timeout")
@@ -23,7 +23,7 @@ PATHS = ("/", "/vidjil/default/index", "/vidjil/default/user/login", "/browser/"
 
 @control("VIDJIL-HTTP-01", "Plain HTTP answers 301 to HTTPS on every path", "high",
          "seed 004: Network usage and SSL certificates")
-def test_http_redirects(node: Host) -> None:
+def test_http_redirects(node: Node) -> None:
     """A page served over plain HTTP carries logins and patient data in
     clear text."""
     client = Client(expect(node, "vidjil_url"), float(expect(node, "http_timeout")))

@@ -14,7 +14,7 @@ from deploycheck.facts import scheduler
 from deploycheck.inventory.variables import expect
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
     from deploycheck.transport.http import Client
 
 pytestmark = pytest.mark.hosts("vidjil")
@@ -22,7 +22,7 @@ READS = ("worker_heartbeat_max_s", "queued_max_age_s")
 
 @control("VIDJIL-MON-01", "A scheduler worker is alive and no task waits in QUEUED too long", "high",
          "seed 004: Jobs stay in QUEUED, workers seem to be stuck")
-def test_monitor(node: Host, vidjil_https: Client) -> None:
+def test_monitor(node: Node, vidjil_https: Client) -> None:
     """Without a live worker, uploaded samples wait in QUEUED for ever. The
     monitor page counts the rows of scheduler_worker, and a stopped worker
     leaves its row behind: only a recent heartbeat shows a worker alive."""

@@ -12,7 +12,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("private_services", "compose_project")
@@ -20,7 +20,7 @@ READS = ("private_services", "compose_project")
 
 @control("VIDJIL-NET-01", "fuse, MySQL and uwsgi are not published outside the compose network", "critical",
          "seed 004: Requirements (Network)")
-def test_private_services_unpublished(node: Host) -> None:
+def test_private_services_unpublished(node: Node) -> None:
     """Published, they open a way to the samples and results that bypasses
     the site, its HTTPS and its login."""
     found = compose.services(node)

@@ -15,7 +15,7 @@ from deploycheck.inventory.variables import expect
 from deploycheck.transport import compose
 
 if TYPE_CHECKING:
-    from deploycheck.inventory.loader import Host
+    from deploycheck.inventory.loader import Node
 
 pytestmark = pytest.mark.hosts("vidjil")
 READS = ("persistent_paths",)
@@ -23,7 +23,7 @@ READS = ("persistent_paths",)
 ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")  # a volume docker named itself: dropped with the container
 
 
-def _mounts(node: Host) -> dict[str, dict[str, dict[str, Any]]]:
+def _mounts(node: Node) -> dict[str, dict[str, dict[str, Any]]]:
     """service -> wanted path -> the mount that holds it ({} when none does)."""
     found = compose.services(node)
     result: dict[str, dict[str, dict[str, Any]]] = {}
@@ -41,7 +41,7 @@ def _mounts(node: Host) -> dict[str, dict[str, dict[str, Any]]]:
 
 @control("VIDJIL-VOL-01", "The database, uploads, results and logs are kept outside the containers", "critical",
          "seed 004: Further configuration (files stored in /opt/vidjil)")
-def test_data_outside_containers(node: Host) -> None:
+def test_data_outside_containers(node: Node) -> None:
     """A file written into a container's own layer, or into an anonymous volume,
     is lost when the container is recreated (an upgrade, `down`)."""
     lost = []
@@ -58,7 +58,7 @@ def test_data_outside_containers(node: Host) -> None:
 
 @control("VIDJIL-VOL-02", "The data folders are mounted writable", "critical",
          "seed 004: Web2py runs but does not allow any connection")
-def test_data_writable(node: Host) -> None:
+def test_data_writable(node: Node) -> None:
     """A read-only mount (in the compose file, or a disk the kernel remounted
     read-only after errors) stops every login and upload; read from the mount
     table inside each container, nothing is written."""
