@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from deploycheck.transport.together import raise_first
 
 if TYPE_CHECKING:
-    from testinfra.host import Node as TestinfraHost
+    from testinfra.host import Host as TestinfraHost
 
 LINE = re.compile(
     r'"(?P<request>[^"]*)" (?P<status>\d{3}) \S+ "[^"]*" "(?P<agent>[^"]*)" "[^"]*" '

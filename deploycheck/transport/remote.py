@@ -10,7 +10,7 @@ from pathlib import Path
 
 import testinfra.backend
 from testinfra.backend.base import CommandResult
-from testinfra.host import Node as TestinfraHost
+from testinfra.host import Host as TestinfraHost
 
 from deploycheck.inventory.connection import Ssh, connection_of
 from deploycheck.inventory.loader import Node, cut
