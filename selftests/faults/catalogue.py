@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from selftests.faults.steps import Compose, Edit, Engine, Fault, Node, Run, Service
+from selftests.faults.steps import Compose, Edit, Engine, Fault, Host, Run, Service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,9 +90,9 @@ def vsql(sql: str) -> str:
     return f"{ROOT_SQL} {shlex.quote(sql)}"
 
 
-def wait_health(state: str) -> Node:
+def wait_health(state: str) -> Host:
     """Poll (bounded, 30 s) until MySQL's healthcheck reports ``state``."""
-    return Node("for i in $(seq 60); do [ \"$(docker inspect -f '{{.State.Health.Status}}' {container})\" = "
+    return Host("for i in $(seq 60); do [ \"$(docker inspect -f '{{.State.Health.Status}}' {container})\" = "
                 f"{state} ] && break; sleep 0.5; done", V_MYSQL)
 
 
@@ -297,7 +297,7 @@ IDR: dict[str, list[Fault]] = {
     "IDR-EXPO-04": [
         Fault("longquery-forwarded-publicly", "an nginx stream forward exposes the long-query port on the proxy's "
               "public address", ["IDR-EXPO-04", "IDR-PROXY-01", "IDR-PROXY-02"],
-              apply=[Node("ip=$(docker inspect -f '{{(index .NetworkSettings.Networks \"" + PUBLIC_NET + "\")"
+              apply=[Host("ip=$(docker inspect -f '{{(index .NetworkSettings.Networks \"" + PUBLIC_NET + "\")"
                           ".IPAddress}}' {container}) && docker exec {container} sed -i \"s|^stream {|stream {\\n"
                           "    server { listen $ip:8009; proxy_pass 127.0.0.1:8009; }  # deploycheck-fault|\" "
                           "/etc/nginx/nginx.conf", PROXY),
@@ -538,13 +538,13 @@ IDR: dict[str, list[Fault]] = {
                                  "cp /root/idr.key.orig /etc/nginx/ssl/idr.key && nginx -s reload")]),
         Fault("certificate-expiring", "the proxy serves a certificate from the trusted CA that expires in 3 days",
               ["IDR-TLS-01"],
-              apply=[Node(f"docker cp {CA_DIR}/ca.key {{container}}:/root/ca.key && "
+              apply=[Host(f"docker cp {CA_DIR}/ca.key {{container}}:/root/ca.key && "
                           f"docker cp {CA_DIR}/ca.crt {{container}}:/root/ca.crt", PROXY),
                      Run(PROXY, SIGN_CERT.format(days=3, name="localhost"))],
               revert=[Run(PROXY, RESTORE_CERT)]),
         Fault("certificate-wrong-name", "the proxy serves a certificate from the trusted CA for another name",
               ["IDR-TLS-01"],
-              apply=[Node(f"docker cp {CA_DIR}/ca.key {{container}}:/root/ca.key && "
+              apply=[Host(f"docker cp {CA_DIR}/ca.key {{container}}:/root/ca.key && "
                           f"docker cp {CA_DIR}/ca.crt {{container}}:/root/ca.crt", PROXY),
                      Run(PROXY, SIGN_CERT.format(days=365, name="idr.example.org"))],
               revert=[Run(PROXY, RESTORE_CERT)]),

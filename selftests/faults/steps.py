@@ -113,7 +113,7 @@ class Compose:
 
 
 @dataclass(frozen=True)
-class Node:
+class Host:
     """A shell command on this machine, about one container (polling its health
     through the engine); ``{container}`` in the command names it."""
 
@@ -127,7 +127,7 @@ class Node:
         return None
 
 
-Step = Run | Edit | Engine | Compose | Node
+Step = Run | Edit | Engine | Compose | Host
 
 
 @dataclass(frozen=True)
