@@ -31,6 +31,7 @@ from deploycheck.transport import masters
 from deploycheck.transport.answers import AnswerServer
 from deploycheck.transport.counters import COUNTERS, RunCounters
 from deploycheck.transport.remote import HostUnreachableError, reachability, run_many
+from deploycheck.transport.shell import ShellClosedError
 from deploycheck.transport.sshstate import control_dir
 
 INVENTORY_KEY = pytest.StashKey[Inventory]()
@@ -423,16 +424,17 @@ def pytest_runtest_setup_one_line(item: pytest.Item) -> Iterator[None]:
     """A fixture that finds a host gone ends the control as the check above does."""
     try:
         return (yield)
-    except HostUnreachableError as exc:
+    except (HostUnreachableError, ShellClosedError) as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """A host gone while its control runs: the same one line, not a traceback."""
+    """A host gone while its control runs (unreachable, or its connection
+    closed under a command): the same one line, not a traceback."""
     try:
         return (yield)
-    except HostUnreachableError as exc:
+    except (HostUnreachableError, ShellClosedError) as exc:
         pytest.fail(str(exc), pytrace=False)
 
 

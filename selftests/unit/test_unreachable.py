@@ -45,6 +45,14 @@ def test_gone(node):
     assert hostfacts.output(node, "true") == ""
 
 
+@control("IDR-SELFREACH-06", "Its connection closes under a command", "low", "selftest")
+@pytest.mark.hosts("proxy")
+def test_closed(node):
+    from deploycheck.transport.shell import ShellClosedError
+
+    raise ShellClosedError("alpha: the connection closed (Broken pipe)")
+
+
 @control("IDR-SELFREACH-05", "Needs no shell", "low", "selftest")
 @pytest.mark.hosts("proxy")
 def test_site(node):
@@ -74,4 +82,6 @@ def test_unreachable_host_is_one_error_line_per_control(tmp_path: Path) -> None:
     assert len(causes) == 1, causes
     cause = causes.pop()
     assert cause.startswith("alpha: unreachable (") and "\n" not in cause, cause
+    closed = rows["IDR-SELFREACH-06"]
+    assert (closed["outcome"], closed["message"]) == ("error", "alpha: the connection closed (Broken pipe)"), closed
     assert "Traceback" not in done.stdout + done.stderr, done.stdout[-2000:]
