@@ -110,12 +110,12 @@ def prepare(inv: Inventory) -> None:
     """Renders, once and isolated, every value of ``inv`` that can be read
     and holds a template; refuses the inventory on a hostile one."""
     from deploycheck.inventory.variables import VARIABLES
-    from deploycheck.report.redact import declared_secrets, is_secret_name, vault_file_values
+    from deploycheck.report.redact import declared_secrets, is_secret, vault_file_values
 
     names = declared_secrets() | vault_file_values(inv).keys()
     jobs: list[tuple[Node, str, Any]] = []
     for host in inv.hosts.values():
-        secret = [n for n in host.vars if isinstance(n, str) and (n in names or is_secret_name(n))]
+        secret = [n for n in host.vars if isinstance(n, str) and is_secret(n, names)]
         for name in _wanted(host, dict.fromkeys([*CONNECTION_VARS, *VARIABLES, *secret])):
             jobs.append((host, name, host.vars[name]))
         jobs += [(host, name, derived.template) for name, derived in derivations(host)]

@@ -7,6 +7,7 @@ warning and error line) and structured values (``--list``,
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -99,7 +100,7 @@ class Redactor:
             for name, value in host.vars.items():
                 found += list(_secret_values(value, name, names))
                 # not renderable now: the controls that read it fail, and there is nothing to leak
-                if _secret(name, names):
+                if is_secret(name, names):
                     with contextlib.suppress(RenderError):
                         found += list(_scalars(host.render(name, value)))
             found += _declared_values(host)
@@ -115,7 +116,7 @@ class Redactor:
             self.add(password)
 
     def secret_name(self, name: str) -> bool:
-        return _secret(name, self.names)
+        return is_secret(name, self.names)
 
     def __call__(self, text: str) -> str:
         forms = self._written()
@@ -274,7 +275,8 @@ def _masking_showwarning(show: Callable[..., None]) -> Callable[..., None]:
     return masked
 
 
-def _secret(name: str, names: Iterable[str]) -> bool:
+def is_secret(name: str, names: Iterable[str]) -> bool:
+    """A secret by its name, or one of ``names`` (declared secrets, whole-file vaults' variables)."""
     return name in names or is_secret_name(name)
 
 
@@ -303,7 +305,7 @@ def _secret_values(data: Any, name: str = "", names: Iterable[str] = ()) -> Iter
     elif isinstance(data, list):
         for value in data:
             yield from _secret_values(value, name, names)
-    elif _secret(name, names) and isinstance(data, str | int | float) and not isinstance(data, bool):
+    elif is_secret(name, names) and isinstance(data, str | int | float) and not isinstance(data, bool):
         yield str(data)
     elif _vaulted(data):  # vaulted: secret whatever its name
         from ansible.errors import AnsibleError  # only an inventory Ansible read holds vaulted values
@@ -347,6 +349,7 @@ def vault_file_values(inv: Inventory) -> dict[str, Any]:
     return found
 
 
+@functools.cache  # the inventory's renderings and its Redactor both ask, for the same files
 def _vault_encrypted(path: str) -> bool:
     try:
         with open(path, "rb") as file:

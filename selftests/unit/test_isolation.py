@@ -38,10 +38,20 @@ def test_each_bound_ends_only_its_own_item() -> None:
     assert by_item["a"][1]["pid"] != os.getpid()
 
 
+def _children() -> set[int]:
+    """This process's live child processes, as the kernel lists them."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found |= {int(pid) for pid in (task / "children").read_text().split()}
+    return found
+
+
 def test_no_child_is_left_behind() -> None:
-    isolation.run(["a", "loop"], _work, seconds_each=0.5)
+    before = _children()
+    isolation.run(["a", "loop", "b"], _work, seconds_each=0.5)
+    assert _children() <= before
     try:
-        done = os.waitpid(-1, os.WNOHANG)
+        reaped = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:
-        done = (0, 0)
-    assert done == (0, 0)
+        reaped = (0, 0)
+    assert reaped == (0, 0)  # and no zombie left unreaped
